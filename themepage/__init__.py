@@ -1,0 +1,1 @@
+"""themepage: personalized themed grocery pages as a declarative DSPy program."""

@@ -1,0 +1,40 @@
+"""Errors and warnings that name the file, line and column of bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class DataError(ValueError):
+    """Input that cannot be read without losing or inventing data.
+
+    The message is one line: `file line N, column C: what is wrong`, so the CLI
+    can print it as is, without a traceback.
+    """
+
+    def __init__(self, path: Path | str, message: str, *, line: int | None = None, column: str | None = None):
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+        where = self.path.name
+        if line is not None:
+            where += f" line {line}"
+        if column is not None:
+            where += f", column {column}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class SkipLog:
+    """Counts rows skipped on purpose, by file and reason, so nothing is lost silently."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, path: Path, reason: str, n: int = 1) -> None:
+        if n:
+            key = (path.name, reason)
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def messages(self) -> list[str]:
+        return [f"{name}: skipped {n:,} row(s): {reason}" for (name, reason), n in sorted(self.counts.items())]

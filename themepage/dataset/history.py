@@ -1,0 +1,98 @@
+"""Users' order histories: oldest order first, each with its products in cart order."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from themepage.dataset.model import PRIOR, TRAIN, Dataset
+
+
+class Order(BaseModel):
+    """One order with items; `days_since_prior` is None for a user's first order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: int
+    order_number: int
+    dow: int
+    hour: int
+    days_since_prior: float | None = None
+    products: tuple[int, ...]
+
+
+class UserHistory(BaseModel):
+    """What a program may know of a shopper: their orders, oldest first (possibly none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    orders: tuple[Order, ...] = ()
+
+    @cached_property
+    def product_counts(self) -> Counter:
+        """How many orders contained each product."""
+        return Counter(p for order in self.orders for p in order.products)
+
+    @cached_property
+    def last_seen(self) -> dict[int, int]:
+        """For each product, the index of the most recent order that contained it."""
+        return {p: i for i, order in enumerate(self.orders) for p in order.products}
+
+    def top_products(self, k: int | None = None) -> list[int]:
+        """P-TopFreq: most frequently bought first, ties broken by most recent purchase, then id."""
+        counts, last = self.product_counts, self.last_seen
+        ranked = sorted(counts, key=lambda p: (-counts[p], -last[p], p))
+        return ranked if k is None else ranked[:k]
+
+    def is_empty(self) -> bool:
+        return not self.orders
+
+
+class Histories:
+    """Per-user orders with items, grouped once with numpy so lookups are slices."""
+
+    def __init__(self, dataset: Dataset, eval_sets: tuple[int, ...] = (PRIOR, TRAIN)):
+        orders = dataset.orders
+        tables = [t for code, t in ((PRIOR, dataset.prior), (TRAIN, dataset.train)) if code in eval_sets]
+        item_orders = np.concatenate([t.order_ids for t in tables])
+        item_products = np.concatenate([t.product_ids for t in tables])
+        item_carts = np.concatenate([t.add_to_cart for t in tables])
+        by_order = np.lexsort((item_carts, item_orders))
+        self._item_orders = item_orders[by_order]
+        self._item_products = item_products[by_order]
+        has_items = np.isin(orders.order_ids, self._item_orders)
+        chosen = np.flatnonzero(has_items)
+        chosen = chosen[np.lexsort((orders.order_numbers[chosen], orders.user_ids[chosen]))]
+        self._orders = orders
+        self._rows = chosen
+        self._users, self._starts = np.unique(orders.user_ids[chosen], return_index=True)
+
+    @property
+    def user_ids(self) -> list[int]:
+        """Users with at least one order with items."""
+        return self._users.tolist()
+
+    def __contains__(self, user_id: int) -> bool:
+        i = np.searchsorted(self._users, user_id)
+        return i < len(self._users) and self._users[i] == user_id
+
+    def get(self, user_id: int) -> UserHistory:
+        """The user's orders with items, oldest first; KeyError for a user with none."""
+        if user_id not in self:
+            raise KeyError(f"no orders with items for user {user_id}")
+        i = int(np.searchsorted(self._users, user_id))
+        end = self._starts[i + 1] if i + 1 < len(self._starts) else len(self._rows)
+        return UserHistory(user_id=user_id, orders=tuple(self._order(r) for r in self._rows[self._starts[i]:end]))
+
+    def _order(self, row: int) -> Order:
+        o = self._orders
+        order_id = int(o.order_ids[row])
+        lo, hi = np.searchsorted(self._item_orders, [order_id, order_id + 1])
+        days = float(o.days_since_prior[row])
+        return Order(order_id=order_id, order_number=int(o.order_numbers[row]), dow=int(o.dows[row]),
+                     hour=int(o.hours[row]), days_since_prior=None if np.isnan(days) else days,
+                     products=tuple(self._item_products[lo:hi].tolist()))

@@ -1,0 +1,142 @@
+"""Read a directory in the Kaggle "Instacart Market Basket Analysis" layout into a Dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from themepage.dataset.csvio import Column, read_columns
+from themepage.dataset.errors import DataError, SkipLog
+from themepage.dataset.model import EVAL_SETS, PRIOR, TRAIN, Catalog, Dataset, ItemTable, OrderTable
+
+REQUIRED_FILES = ("products.csv", "aisles.csv", "departments.csv", "orders.csv",
+                  "order_products__prior.csv", "order_products__train.csv")
+OPTIONAL_FILES = ("baskets.csv",)
+
+
+def data_files(data_dir: Path) -> list[Path]:
+    """The files a dataset is read from (the optional ones only where present)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(data_dir, "data directory not found")
+    files = [data_dir / name for name in REQUIRED_FILES]
+    for path in files:
+        if not path.is_file():
+            raise DataError(path, "file not found")
+    return files + [data_dir / name for name in OPTIONAL_FILES if (data_dir / name).is_file()]
+
+
+def _membership(ids: np.ndarray) -> bytes:
+    table = np.zeros(int(ids.max(initial=-1)) + 1, dtype=np.uint8)
+    table[ids] = 1
+    return table.tobytes()
+
+
+def _names(path: Path, id_column: str, name_column: str, skips: SkipLog) -> dict[int, str]:
+    cols = read_columns(path, [Column(id_column), Column(name_column, text=True)], skips)
+    return dict(zip(cols[id_column].tolist(), cols[name_column]))
+
+
+def read_catalog(data_dir: Path, skips: SkipLog) -> Catalog:
+    aisles = _names(data_dir / "aisles.csv", "aisle_id", "aisle", skips)
+    departments = _names(data_dir / "departments.csv", "department_id", "department", skips)
+    path = data_dir / "products.csv"
+    cols = read_columns(path, [
+        Column("product_id"), Column("product_name", text=True),
+        Column("aisle_id", np.int16, known=_membership(np.array(list(aisles), dtype=np.int64)),
+               unknown="aisle_id {value} is not in aisles.csv"),
+        Column("department_id", np.int16, known=_membership(np.array(list(departments), dtype=np.int64)),
+               unknown="department_id {value} is not in departments.csv"),
+    ], skips)
+    ids = cols["product_id"]
+    unique, first = np.unique(ids, return_index=True)
+    if len(unique) != len(ids):
+        duplicate = np.setdiff1d(np.arange(len(ids)), first)[0]
+        raise DataError(path, f"product_id {ids[duplicate]} appears twice", column="product_id")
+    order = np.argsort(ids, kind="stable")
+    names = [cols["product_name"][i] for i in order]
+    return Catalog.build(ids[order], names, cols["aisle_id"][order], cols["department_id"][order], aisles, departments)
+
+
+def read_orders(data_dir: Path, skips: SkipLog) -> OrderTable:
+    path = data_dir / "orders.csv"
+    cols = read_columns(path, [
+        Column("order_id"), Column("user_id"), Column("eval_set", text=True), Column("order_number", np.int16),
+        Column("order_dow", np.int8), Column("order_hour_of_day", np.int8),
+        Column("days_since_prior_order", np.float32, optional=True),
+    ], skips)
+    codes = {name: code for code, name in enumerate(EVAL_SETS)}
+    eval_sets = np.empty(len(cols["order_id"]), dtype=np.int8)
+    for i, name in enumerate(cols["eval_set"]):
+        if name not in codes:
+            raise DataError(path, f"eval_set {name!r} is not one of {', '.join(EVAL_SETS)} (row {i + 1})",
+                            column="eval_set")
+        eval_sets[i] = codes[name]
+    ids = cols["order_id"]
+    if len(np.unique(ids)) != len(ids):
+        raise DataError(path, "an order_id appears twice", column="order_id")
+    return OrderTable(ids, cols["user_id"], eval_sets, cols["order_number"], cols["order_dow"],
+                      cols["order_hour_of_day"], cols["days_since_prior_order"])
+
+
+def _items(path: Path, catalog: Catalog, skips: SkipLog, known_orders: bytes | None) -> ItemTable:
+    columns = [
+        Column("order_id", known=known_orders,
+               unknown="order_id {value} has no row in orders.csv, so its user is unknown"),
+        Column("product_id", known=(catalog.row_of >= 0).astype(np.uint8).tobytes(),
+               unknown="product_id {value} is not in products.csv"),
+        Column("add_to_cart_order", np.int16), Column("reordered", np.int8),
+    ]
+    cols = read_columns(path, columns, skips)
+    return ItemTable(cols["order_id"], cols["product_id"], cols["add_to_cart_order"], cols["reordered"])
+
+
+def _keep(items: ItemTable, mask: np.ndarray, path: Path, reason: str, skips: SkipLog) -> ItemTable:
+    skips.add(path, reason, int((~mask).sum()))
+    if mask.all():
+        return items
+    return ItemTable(items.order_ids[mask], items.product_ids[mask], items.add_to_cart[mask], items.reordered[mask])
+
+
+def _drop_duplicates(items: ItemTable, path: Path, skips: SkipLog) -> ItemTable:
+    keys = items.order_ids.astype(np.int64) << 32 | items.product_ids.astype(np.int64)
+    _, first = np.unique(keys, return_index=True)
+    mask = np.zeros(len(items), dtype=bool)
+    mask[first] = True
+    return _keep(items, mask, path, "the same product twice in one order", skips)
+
+
+def _match_eval_set(items: ItemTable, orders: OrderTable, eval_set: int, path: Path, skips: SkipLog) -> ItemTable:
+    code = np.full(int(orders.order_ids.max(initial=0)) + 1, -1, dtype=np.int8)
+    code[orders.order_ids] = orders.eval_sets
+    mask = code[items.order_ids] == eval_set
+    return _keep(items, mask, path, f"order is not in eval_set '{EVAL_SETS[eval_set]}' in orders.csv", skips)
+
+
+def read_dataset(data_dir: Path) -> Dataset:
+    """Read and validate a data directory; raises DataError with file, line and column on bad input."""
+    data_dir = Path(data_dir)
+    data_files(data_dir)
+    skips = SkipLog()
+    catalog = read_catalog(data_dir, skips)
+    orders = read_orders(data_dir, skips)
+    known_orders = _membership(orders.order_ids)
+    tables = {}
+    for name, eval_set in (("order_products__prior.csv", PRIOR), ("order_products__train.csv", TRAIN)):
+        path = data_dir / name
+        items = _items(path, catalog, skips, known_orders)
+        items = _match_eval_set(items, orders, eval_set, path, skips)
+        tables[eval_set] = _drop_duplicates(items, path, skips)
+    baskets_path = data_dir / "baskets.csv"
+    if baskets_path.is_file():
+        baskets = _items(baskets_path, catalog, skips, None)
+        collides = np.zeros(len(baskets), dtype=bool)
+        in_range = baskets.order_ids < len(known_orders)
+        collides[in_range] = np.frombuffer(known_orders, dtype=np.uint8)[baskets.order_ids[in_range]] == 1
+        baskets = _keep(baskets, ~collides, baskets_path, "order_id belongs to an order in orders.csv", skips)
+        baskets = _drop_duplicates(baskets, baskets_path, skips)
+    else:
+        empty = np.zeros(0, dtype=np.int32)
+        baskets = ItemTable(empty, empty, empty.astype(np.int16), empty.astype(np.int8))
+    return Dataset(catalog, orders, tables[PRIOR], tables[TRAIN], baskets, tuple(skips.messages()))

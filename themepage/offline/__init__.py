@@ -1,0 +1,1 @@
+"""The offline, catalog-grounded LM engine."""

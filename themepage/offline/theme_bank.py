@@ -1,0 +1,122 @@
+"""A curated bank of grocery-page themes, grounded in the Instacart aisles.
+
+The offline engine proposes themed placements ("Easy Pasta Night") without an
+LM by picking from this hand-written bank. Each theme names the real aisles it
+draws from and lexical queries that hit real product names, so retrieval can
+fill it from the catalog. The bank lives in ``theme_bank.toml`` beside this
+module; this file only types, validates and loads it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+DEFAULT_BANK_PATH = Path(__file__).with_name("theme_bank.toml")
+
+Tag = Literal[
+    "healthy", "quick", "indulgent", "household", "discovery", "seasonal",
+    "staples", "personal", "family", "breakfast", "lunch", "dinner", "snack",
+    "drinks", "baking", "international", "vegetarian", "organic", "party",
+    "baby", "pet", "self-care", "budget",
+]
+Diet = Literal[
+    "vegetarian", "vegan", "gluten-free", "organic", "low-sugar", "dairy-free",
+    "high-protein",
+]
+
+
+class BankTheme(BaseModel):
+    """One curated theme: a shopper-facing title plus how to fill it from the catalog.
+
+    ``aisles`` empty means "any aisle" (personal themes drawn from history).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str
+    description: str
+    queries: list[str]
+    aisles: list[str]
+    tags: list[Tag]
+    diet: list[Diet] = []
+
+    @field_validator("id", "title", "description")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty string")
+        return value.strip()
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_count(cls, value: list[str]) -> list[str]:
+        if not 1 <= len(value) <= 5:
+            raise ValueError(f"needs 1-5 tags, got {len(value)}")
+        return value
+
+    @field_validator("queries")
+    @classmethod
+    def _queries(cls, value: list[str]) -> list[str]:
+        if not 2 <= len(value) <= 6:
+            raise ValueError(f"needs 2-6 queries, got {len(value)}")
+        if any(not q.strip() for q in value):
+            raise ValueError("queries must be non-empty strings")
+        return [q.strip() for q in value]
+
+
+def _parse(path: Path) -> tuple[BankTheme, ...]:
+    """Read and validate one bank file; every error is a one-line ValueError."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read theme bank: {exc}") from exc
+    entries = raw.get("themes")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError(f"{path}: expected a non-empty [[themes]] array")
+    themes: list[BankTheme] = []
+    seen_ids: set[str] = set()
+    seen_titles: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        ident = entry.get("id", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        try:
+            theme = BankTheme.model_validate(entry)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "<theme>"
+            raise ValueError(
+                f"{path}: theme {ident!r} field {field!r}: {err['msg']}"
+            ) from None
+        if theme.id in seen_ids:
+            raise ValueError(f"{path}: theme {theme.id!r} field 'id': duplicate id")
+        key = theme.title.casefold()
+        if key in seen_titles:
+            raise ValueError(
+                f"{path}: theme {theme.id!r} field 'title': duplicate of "
+                f"{seen_titles[key]!r}"
+            )
+        seen_ids.add(theme.id)
+        seen_titles[key] = theme.id
+        themes.append(theme)
+    return tuple(themes)
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> tuple[BankTheme, ...]:
+    return _parse(DEFAULT_BANK_PATH)
+
+
+def load_theme_bank(path: Path | None = None) -> tuple[BankTheme, ...]:
+    """Load and validate the theme bank (default: the TOML beside this module).
+
+    The default bank is parsed once and cached; an explicit path is always re-read
+    so tests and tools can point at their own files.
+    """
+    if path is None:
+        return _load_default()
+    return _parse(Path(path))
