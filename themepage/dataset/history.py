@@ -38,14 +38,14 @@ class UserHistory(BaseModel):
         return Counter(p for order in self.orders for p in order.products)
 
     @cached_property
-    def last_seen(self) -> dict[int, int]:
-        """For each product, the index of the most recent order that contained it."""
-        return {p: i for i, order in enumerate(self.orders) for p in order.products}
+    def last_seen(self) -> dict[int, tuple[int, int]]:
+        """For each product, (index of the most recent order containing it, its cart position there)."""
+        return {p: (i, j) for i, order in enumerate(self.orders) for j, p in enumerate(order.products)}
 
     def top_products(self, k: int | None = None) -> list[int]:
-        """P-TopFreq: most frequently bought first, ties broken by most recent purchase, then id."""
+        """P-TopFreq: most frequently bought first; ties go to the most recent purchase, then the earlier cart slot."""
         counts, last = self.product_counts, self.last_seen
-        ranked = sorted(counts, key=lambda p: (-counts[p], -last[p], p))
+        ranked = sorted(counts, key=lambda p: (-counts[p], -last[p][0], last[p][1]))
         return ranked if k is None else ranked[:k]
 
     def is_empty(self) -> bool:

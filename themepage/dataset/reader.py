@@ -6,13 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
-from themepage.dataset.csvio import Column, read_columns
+from themepage.dataset.csvio import Column, line_of_row, read_columns
 from themepage.dataset.errors import DataError, SkipLog
 from themepage.dataset.model import EVAL_SETS, PRIOR, TRAIN, Catalog, Dataset, ItemTable, OrderTable
 
 REQUIRED_FILES = ("products.csv", "aisles.csv", "departments.csv", "orders.csv",
                   "order_products__prior.csv", "order_products__train.csv")
 OPTIONAL_FILES = ("baskets.csv",)
+
+MAX_ID = 100_000_000
+"""Largest order/product id accepted: ids index dense lookup tables, so a stray huge id must be an error,
+not a multi-GB allocation (the Kaggle data's largest order_id is 3,421,083)."""
+SMALL_MAX_ID = int(np.iinfo(np.int16).max)
+"""aisle and department ids are stored as int16."""
 
 
 def data_files(data_dir: Path) -> list[Path]:
@@ -23,7 +29,7 @@ def data_files(data_dir: Path) -> list[Path]:
     files = [data_dir / name for name in REQUIRED_FILES]
     for path in files:
         if not path.is_file():
-            raise DataError(path, "file not found")
+            raise DataError(path, f"file not found in {data_dir}")
     return files + [data_dir / name for name in OPTIONAL_FILES if (data_dir / name).is_file()]
 
 
@@ -33,8 +39,21 @@ def _membership(ids: np.ndarray) -> bytes:
     return table.tobytes()
 
 
+def _first_duplicate(path: Path, ids: np.ndarray, column: str, what: str) -> None:
+    """Raise a DataError at the first row repeating an earlier row's id (if any)."""
+    unique, first = np.unique(ids, return_index=True)
+    if len(unique) == len(ids):
+        return
+    duplicate = int(np.setdiff1d(np.arange(len(ids)), first)[0])
+    value = ids[duplicate]
+    earlier = int(first[np.searchsorted(unique, value)])
+    raise DataError(path, f"{what} {value} appears twice (first on line {line_of_row(path, earlier)})",
+                    line=line_of_row(path, duplicate), column=column)
+
+
 def _names(path: Path, id_column: str, name_column: str, skips: SkipLog) -> dict[int, str]:
-    cols = read_columns(path, [Column(id_column), Column(name_column, text=True)], skips)
+    cols = read_columns(path, [Column(id_column, low=0, high=SMALL_MAX_ID), Column(name_column, text=True)], skips)
+    _first_duplicate(path, cols[id_column], id_column, id_column)
     return dict(zip(cols[id_column].tolist(), cols[name_column]))
 
 
@@ -43,17 +62,14 @@ def read_catalog(data_dir: Path, skips: SkipLog) -> Catalog:
     departments = _names(data_dir / "departments.csv", "department_id", "department", skips)
     path = data_dir / "products.csv"
     cols = read_columns(path, [
-        Column("product_id"), Column("product_name", text=True),
+        Column("product_id", low=0, high=MAX_ID), Column("product_name", text=True),
         Column("aisle_id", np.int16, known=_membership(np.array(list(aisles), dtype=np.int64)),
                unknown="aisle_id {value} is not in aisles.csv"),
         Column("department_id", np.int16, known=_membership(np.array(list(departments), dtype=np.int64)),
                unknown="department_id {value} is not in departments.csv"),
     ], skips)
     ids = cols["product_id"]
-    unique, first = np.unique(ids, return_index=True)
-    if len(unique) != len(ids):
-        duplicate = np.setdiff1d(np.arange(len(ids)), first)[0]
-        raise DataError(path, f"product_id {ids[duplicate]} appears twice", column="product_id")
+    _first_duplicate(path, ids, "product_id", "product_id")
     order = np.argsort(ids, kind="stable")
     names = [cols["product_name"][i] for i in order]
     return Catalog.build(ids[order], names, cols["aisle_id"][order], cols["department_id"][order], aisles, departments)
@@ -62,31 +78,24 @@ def read_catalog(data_dir: Path, skips: SkipLog) -> Catalog:
 def read_orders(data_dir: Path, skips: SkipLog) -> OrderTable:
     path = data_dir / "orders.csv"
     cols = read_columns(path, [
-        Column("order_id"), Column("user_id"), Column("eval_set", text=True), Column("order_number", np.int16),
-        Column("order_dow", np.int8), Column("order_hour_of_day", np.int8),
-        Column("days_since_prior_order", np.float32, optional=True),
+        Column("order_id", low=0, high=MAX_ID), Column("user_id", low=0), Column("eval_set", choices=EVAL_SETS),
+        Column("order_number", np.int16, low=0), Column("order_dow", np.int8, low=0, high=6),
+        Column("order_hour_of_day", np.int8, low=0, high=23),
+        Column("days_since_prior_order", np.float32, optional=True, low=0.0),
     ], skips)
-    codes = {name: code for code, name in enumerate(EVAL_SETS)}
-    eval_sets = np.empty(len(cols["order_id"]), dtype=np.int8)
-    for i, name in enumerate(cols["eval_set"]):
-        if name not in codes:
-            raise DataError(path, f"eval_set {name!r} is not one of {', '.join(EVAL_SETS)} (row {i + 1})",
-                            column="eval_set")
-        eval_sets[i] = codes[name]
     ids = cols["order_id"]
-    if len(np.unique(ids)) != len(ids):
-        raise DataError(path, "an order_id appears twice", column="order_id")
-    return OrderTable(ids, cols["user_id"], eval_sets, cols["order_number"], cols["order_dow"],
+    _first_duplicate(path, ids, "order_id", "order_id")
+    return OrderTable(ids, cols["user_id"], cols["eval_set"], cols["order_number"], cols["order_dow"],
                       cols["order_hour_of_day"], cols["days_since_prior_order"])
 
 
 def _items(path: Path, catalog: Catalog, skips: SkipLog, known_orders: bytes | None) -> ItemTable:
     columns = [
-        Column("order_id", known=known_orders,
+        Column("order_id", low=0, high=MAX_ID, known=known_orders,
                unknown="order_id {value} has no row in orders.csv, so its user is unknown"),
-        Column("product_id", known=(catalog.row_of >= 0).astype(np.uint8).tobytes(),
+        Column("product_id", low=0, known=(catalog.row_of >= 0).astype(np.uint8).tobytes(),
                unknown="product_id {value} is not in products.csv"),
-        Column("add_to_cart_order", np.int16), Column("reordered", np.int8),
+        Column("add_to_cart_order", np.int16, low=0), Column("reordered", np.int8, low=0, high=1),
     ]
     cols = read_columns(path, columns, skips)
     return ItemTable(cols["order_id"], cols["product_id"], cols["add_to_cart_order"], cols["reordered"])
@@ -100,7 +109,12 @@ def _keep(items: ItemTable, mask: np.ndarray, path: Path, reason: str, skips: Sk
 
 
 def _drop_duplicates(items: ItemTable, path: Path, skips: SkipLog) -> ItemTable:
+    """Keep the first row of each (order, product); the common no-duplicate case needs only one sort."""
     keys = items.order_ids.astype(np.int64) << 32 | items.product_ids.astype(np.int64)
+    ordered = np.sort(keys)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return items
+    del ordered
     _, first = np.unique(keys, return_index=True)
     mask = np.zeros(len(items), dtype=bool)
     mask[first] = True

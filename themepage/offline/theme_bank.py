@@ -1,10 +1,10 @@
 """A curated bank of grocery-page themes, grounded in the Instacart aisles.
 
-The offline engine proposes themed placements ("Easy Pasta Night") without an
-LM by picking from this hand-written bank. Each theme names the real aisles it
-draws from and lexical queries that hit real product names, so retrieval can
-fill it from the catalog. The bank lives in ``theme_bank.toml`` beside this
-module; this file only types, validates and loads it.
+The offline engine proposes placements ("Easy Pasta Night") without an LM by picking
+from this hand-written bank. Each theme names the real aisles it draws from and
+lexical queries that hit real product names, so retrieval can fill it from the
+catalog. The bank is ``theme_bank.toml`` beside this module; this file types,
+validates and loads it.
 """
 
 from __future__ import annotations
@@ -89,17 +89,13 @@ def _parse(path: Path) -> tuple[BankTheme, ...]:
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "<theme>"
-            raise ValueError(
-                f"{path}: theme {ident!r} field {field!r}: {err['msg']}"
-            ) from None
+            raise ValueError(f"{path}: theme {ident!r} field {field!r}: {err['msg']}") from None
         if theme.id in seen_ids:
             raise ValueError(f"{path}: theme {theme.id!r} field 'id': duplicate id")
         key = theme.title.casefold()
         if key in seen_titles:
-            raise ValueError(
-                f"{path}: theme {theme.id!r} field 'title': duplicate of "
-                f"{seen_titles[key]!r}"
-            )
+            dup = seen_titles[key]
+            raise ValueError(f"{path}: theme {theme.id!r} field 'title': duplicate of {dup!r}")
         seen_ids.add(theme.id)
         seen_titles[key] = theme.id
         themes.append(theme)
@@ -117,6 +113,4 @@ def load_theme_bank(path: Path | None = None) -> tuple[BankTheme, ...]:
     The default bank is parsed once and cached; an explicit path is always re-read
     so tests and tools can point at their own files.
     """
-    if path is None:
-        return _load_default()
-    return _parse(Path(path))
+    return _load_default() if path is None else _parse(Path(path))

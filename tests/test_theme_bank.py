@@ -1,0 +1,156 @@
+"""The curated theme bank loads, validates, and is grounded in the real Instacart catalog."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+import themepage
+from themepage.offline.theme_bank import BankTheme, load_theme_bank
+
+DATA = Path(themepage.__file__).parent / "data/instacart"
+
+TAG_MINIMUMS = {
+    "healthy": 12,
+    "discovery": 12,
+    "seasonal": 10,
+    "staples": 10,
+    "indulgent": 10,
+    "quick": 10,
+}
+CARE_TAGS = {"household", "self-care", "baby", "pet"}
+
+
+def _aisles() -> dict[str, str]:
+    with (DATA / "aisles.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["aisle_id"]: row["aisle"] for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def bank() -> tuple[BankTheme, ...]:
+    return load_theme_bank()
+
+
+@pytest.fixture(scope="module")
+def aisle_names() -> set[str]:
+    return set(_aisles().values())
+
+
+@pytest.fixture(scope="module")
+def names_by_aisle() -> dict[str, list[str]]:
+    """Lowercased product names grouped by aisle name, built once per module."""
+    aisles = _aisles()
+    grouped: dict[str, list[str]] = defaultdict(list)
+    with (DATA / "products.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            grouped[aisles[row["aisle_id"]]].append(row["product_name"].lower())
+    return dict(grouped)
+
+
+def test_bank_loads_and_is_large(bank):
+    assert all(isinstance(t, BankTheme) for t in bank)
+    assert len(bank) >= 170
+
+
+def test_default_load_is_cached(bank):
+    assert load_theme_bank() is bank
+
+
+def test_ids_and_titles_unique(bank):
+    ids = Counter(t.id for t in bank)
+    titles = Counter(t.title.casefold() for t in bank)
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert [t for t, n in titles.items() if n > 1] == []
+
+
+def test_ids_are_kebab_case(bank):
+    bad = [t.id for t in bank if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", t.id)]
+    assert bad == []
+
+
+def test_every_aisle_name_exists(bank, aisle_names):
+    bad = [(t.id, a) for t in bank for a in t.aisles if a not in aisle_names]
+    assert bad == []
+
+
+def test_every_catalog_aisle_is_covered(bank, aisle_names):
+    covered = {a for t in bank for a in t.aisles}
+    assert sorted(aisle_names - covered) == []
+
+
+def test_aisle_counts_and_empty_aisles_only_for_personal(bank):
+    assert all(len(t.aisles) <= 8 for t in bank)
+    assert [t.id for t in bank if not t.aisles and "personal" not in t.tags] == []
+
+
+@pytest.mark.parametrize(("tag", "minimum"), sorted(TAG_MINIMUMS.items()))
+def test_tag_minimums(bank, tag, minimum):
+    assert sum(tag in t.tags for t in bank) >= minimum
+
+
+def test_care_and_personal_counts(bank):
+    assert sum(bool(CARE_TAGS & set(t.tags)) for t in bank) >= 10
+    assert 6 <= sum("personal" in t.tags for t in bank) <= 10
+
+
+def test_every_query_hits_three_products_in_its_aisles(bank, names_by_aisle):
+    everything = [n for names in names_by_aisle.values() for n in names]
+    weak = []
+    for theme in bank:
+        pool = (
+            [n for a in theme.aisles for n in names_by_aisle.get(a, [])]
+            if theme.aisles
+            else everything
+        )
+        for query in theme.queries:
+            pattern = re.compile(rf"\b{re.escape(query.lower())}")
+            hits = sum(1 for name in pool if pattern.search(name))
+            if hits < 3:
+                weak.append((theme.id, query, hits))
+    assert weak == []
+
+
+GOOD = """
+[[themes]]
+id = "a"
+title = "A"
+description = "d"
+queries = ["x", "y"]
+aisles = ["milk"]
+tags = ["quick"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        (GOOD.replace('tags = ["quick"]', 'tags = ["spicy"]'), ["'a'", "tags"]),
+        (GOOD + GOOD.replace('title = "A"', 'title = "B"'), ["'a'", "id", "duplicate"]),
+        (GOOD + GOOD.replace('id = "a"', 'id = "b"'), ["'b'", "title", "duplicate"]),
+        (GOOD.replace('title = "A"\n', ""), ["'a'", "title"]),
+        (GOOD.replace('queries = ["x", "y"]', 'queries = ["x"]'), ["'a'", "queries"]),
+        (GOOD.replace('id = "a"', 'id = " "'), ["id"]),
+        ("[[themes]\nid =", ["cannot read"]),
+    ],
+)
+def test_malformed_bank_raises_clear_value_error(tmp_path, body, needles):
+    path = tmp_path / "bad_bank.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        load_theme_bank(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message
+
+
+def test_good_tmp_bank_loads(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    (theme,) = load_theme_bank(path)
+    assert theme.diet == [] and theme.tags == ["quick"]

@@ -1,0 +1,1 @@
+"""The command line: the one place that wires data, programs, metrics and LMs together."""

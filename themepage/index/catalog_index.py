@@ -1,0 +1,170 @@
+"""The catalog index: lexical search, co-purchase vectors and user profiles behind one object.
+
+Built once per data directory and cached on disk beside the parsed dataset
+(keyed by the input files' content); later loads are a few file reads.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from themepage.cases import held_out_order_ids
+from themepage.constants import BUNDLED_DATA_DIR, MIN_PRODUCT_COUNT
+from themepage.dataset.cache import atomic_write, cache_entry, load_dataset
+from themepage.dataset.history import Histories, UserHistory
+from themepage.dataset.model import Dataset
+from themepage.index.copurchase import CopurchaseVectors, learn_vectors
+from themepage.index.lexical import LexicalIndex
+
+RECENCY_DECAY = 0.85
+"""A purchase n orders ago weighs RECENCY_DECAY**n in the user's profile."""
+EXPLORATION_SHARE = 1 / 3
+"""Share of a user's candidates reserved for co-purchase neighbours they have not bought."""
+
+
+def _training_baskets(dataset: Dataset, held_out: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every basket except the evaluation targets: anonymous orders plus users' orders."""
+    order_ids = np.concatenate([dataset.baskets.order_ids, dataset.prior.order_ids, dataset.train.order_ids])
+    product_ids = np.concatenate([dataset.baskets.product_ids, dataset.prior.product_ids, dataset.train.product_ids])
+    keep = ~np.isin(order_ids, np.fromiter(held_out, dtype=np.int64, count=len(held_out)))
+    return order_ids[keep], product_ids[keep]
+
+
+class CatalogIndex:
+    """Search, similarity, neighbours and personalized candidates over one dataset."""
+
+    def __init__(self, dataset: Dataset, lexical: LexicalIndex, copurchase: CopurchaseVectors,
+                 build_seconds: float | None = None):
+        self.dataset = dataset
+        self.catalog = dataset.catalog
+        self.histories = Histories(dataset)
+        self.lexical = lexical
+        self.vectors = copurchase.vectors
+        self.popularity = copurchase.counts
+        self.build_seconds = build_seconds
+        self._aisle_by_name = {name.lower(): aid for aid, name in self.catalog.aisles.items()}
+        self._dept_by_name = {name.lower(): did for did, name in self.catalog.departments.items()}
+        self._well_seen = self.popularity >= MIN_PRODUCT_COUNT
+
+    # ----- construction -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, dataset: Dataset) -> "CatalogIndex":
+        start = time.perf_counter()
+        held_out = held_out_order_ids(Histories(dataset))
+        order_ids, product_ids = _training_baskets(dataset, held_out)
+        vectors = learn_vectors(dataset.catalog, order_ids, product_ids)
+        lexical = LexicalIndex.build(dataset.catalog)
+        return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(folder / "lexical")
+        vectors = CopurchaseVectors(self.vectors, self.popularity)
+        atomic_write(folder / "copurchase.npz", lambda p: vectors.save(p.open("wb")))
+
+    @classmethod
+    def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> "CatalogIndex":
+        """Load the index of `data_dir` from the cache, building and caching it when missing or stale."""
+        data_dir = Path(data_dir)
+        dataset = load_dataset(data_dir, Path(cache_dir) if cache_dir else None)
+        folder = cache_entry(data_dir, Path(cache_dir) if cache_dir else None) / "index"
+        try:
+            return cls(dataset, LexicalIndex.load(folder / "lexical", dataset.catalog),
+                       CopurchaseVectors.load(folder / "copurchase.npz"))
+        except (OSError, ValueError, KeyError):
+            index = cls.build(dataset)
+            index.save(folder)
+            return index
+
+    # ----- catalog lookups ----------------------------------------------------------------------
+    def aisle_ids(self, names) -> list[int]:
+        """Aisle ids for the given aisle names (case-insensitive); names not in the catalog are ignored."""
+        return [self._aisle_by_name[n.strip().lower()] for n in names or () if n.strip().lower() in self._aisle_by_name]
+
+    def department_ids(self, names) -> list[int]:
+        return [self._dept_by_name[n.strip().lower()] for n in names or () if n.strip().lower() in self._dept_by_name]
+
+    def rows(self, product_ids) -> np.ndarray:
+        return self.catalog.row_of[np.asarray(list(product_ids), dtype=np.int64)]
+
+    def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[int]:
+        """Product ids best matching `query` (BM25), optionally within aisles/departments given by id or name."""
+        return [pid for pid, _ in self.search_scored(query, k, aisles, departments)]
+
+    def search_scored(self, query: str, k: int = 10, aisles=None, departments=None) -> list[tuple[int, float]]:
+        aisles = [a if isinstance(a, int) else self.aisle_ids([a])[0] for a in aisles or ()
+                  if isinstance(a, int) or self.aisle_ids([a])]
+        departments = [d if isinstance(d, int) else self.department_ids([d])[0] for d in departments or ()
+                       if isinstance(d, int) or self.department_ids([d])]
+        return self.lexical.search(query, k, aisles or None, departments or None)
+
+    # ----- co-purchase --------------------------------------------------------------------------
+    def vector(self, product_id: int) -> np.ndarray:
+        return self.vectors[self.catalog.row(product_id)]
+
+    def similarity(self, a: int, b: int) -> float:
+        """Cosine similarity of two products' co-purchase vectors, in [-1, 1]."""
+        return float(self.vector(a) @ self.vector(b))
+
+    def neighbors(self, product_id: int, k: int = 10) -> list[int]:
+        """The k products most often bought alongside `product_id` (by vector), among well-seen products."""
+        return self._nearest(self.vector(product_id), k, exclude={product_id})
+
+    def _nearest(self, query: np.ndarray, k: int, exclude: set[int] = frozenset(), prior: float = 0.0) -> list[int]:
+        scores = self.vectors @ query
+        if prior:
+            scores = scores + prior * np.log1p(self.popularity) / np.log1p(max(self.popularity.max(), 1))
+        scores = np.where(self._well_seen, scores, -np.inf)
+        if exclude:
+            scores[self.rows(exclude)] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return self.catalog.product_ids[top].tolist()
+
+    # ----- users --------------------------------------------------------------------------------
+    def history(self, user: int | UserHistory) -> UserHistory:
+        """A UserHistory as given, or every order with items of the user with this id."""
+        return user if isinstance(user, UserHistory) else self.histories.get(int(user))
+
+    def profile(self, user: int | UserHistory) -> np.ndarray:
+        """Unit vector of the user's tastes: product vectors weighted by frequency and recency."""
+        history = self.history(user)
+        if history.is_empty():
+            return np.zeros(self.vectors.shape[1], dtype=np.float32)
+        n = len(history.orders)
+        weights: dict[int, float] = {}
+        for i, order in enumerate(history.orders):
+            for p in order.products:
+                weights[p] = weights.get(p, 0.0) + RECENCY_DECAY ** (n - 1 - i)
+        rows = self.rows(weights)
+        vector = np.asarray(list(weights.values()), dtype=np.float32) @ self.vectors[rows]
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm > 0 else vector
+
+    def popular(self, k: int, exclude: set[int] = frozenset()) -> list[int]:
+        """G-TopFreq: the k products in the most baskets (ties by id)."""
+        order = np.lexsort((self.catalog.product_ids, -self.popularity))
+        out = []
+        for row in order:
+            pid = int(self.catalog.product_ids[row])
+            if pid not in exclude:
+                out.append(pid)
+                if len(out) == k:
+                    break
+        return out
+
+    def candidates_for_user(self, user: int | UserHistory, k: int) -> list[int]:
+        """Repurchase candidates (P-TopFreq) followed by co-purchase neighbours of the user's profile."""
+        history = self.history(user)
+        if history.is_empty():
+            return self.popular(k)
+        explore = int(round(k * EXPLORATION_SHARE))
+        own = history.top_products(k - explore)
+        fresh = self._nearest(self.profile(history), k - len(own), exclude=set(history.product_counts), prior=0.3)
+        return own + fresh

@@ -1,0 +1,73 @@
+"""BM25 search over product name, aisle and department, with aisle and department filters."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from themepage.dataset.model import Catalog
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lowercased, stop-word-free, Snowball-stemmed tokens (so 'tomatoes' meets 'tomato')."""
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False,
+                          show_progress=False)
+
+
+def product_texts(catalog: Catalog) -> list[str]:
+    """What each product is indexed by: its name (twice, so it outweighs the shelf), aisle and department."""
+    return [f"{name} {name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
+            for name, a, d in zip(catalog.names, catalog.aisle_ids, catalog.department_ids)]
+
+
+class LexicalIndex:
+    """BM25 (Lucene variant, via bm25s) over the catalog, one document per product row."""
+
+    def __init__(self, retriever: bm25s.BM25, catalog: Catalog):
+        self._retriever = retriever
+        self._vocab = retriever.vocab_dict
+        self._catalog = catalog
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> "LexicalIndex":
+        retriever = bm25s.BM25()
+        retriever.index(tokenize(product_texts(catalog)), show_progress=False)
+        return cls(retriever, catalog)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, catalog: Catalog) -> "LexicalIndex":
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), catalog)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every catalog row for `query` (zeros where no token is known)."""
+        tokens = [t for t in tokenize([query])[0] if t in self._vocab]
+        if not tokens:
+            return np.zeros(len(self._catalog), dtype=np.float32)
+        return self._retriever.get_scores(tokens)
+
+    def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[tuple[int, float]]:
+        """Top-k (product_id, score) with a positive score, optionally only within the given aisle/department ids."""
+        scores = self.scores(query)
+        mask = scores > 0
+        if aisles:
+            mask &= np.isin(self._catalog.aisle_ids, list(aisles))
+        if departments:
+            mask &= np.isin(self._catalog.department_ids, list(departments))
+        rows = np.flatnonzero(mask)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.lexsort((rows, -scores[rows]))]
+        ids = self._catalog.product_ids[rows]
+        return list(zip(ids.tolist(), scores[rows].astype(float).tolist()))
