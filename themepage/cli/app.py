@@ -139,6 +139,20 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
         json_out.write_text(json.dumps({"users": len(cases), "programs": results}, indent=2) + "\n")
 
 
+@app.command()
+def trainsets(data: DataOpt = BUNDLED_DATA_DIR,
+              out: Annotated[Path | None, typer.Option("--out", help="Folder for train.jsonl and dev.jsonl.")] = None
+              ) -> None:
+    """Write the labeled example files (every prior order k >= 3 as a target), split by user."""
+    from themepage.dataset import read_dataset
+    from trainsets.loader import TRAINSETS_DIR, write_trainsets
+
+    folder = out or TRAINSETS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = write_trainsets(read_dataset(data), folder)
+    console.print(", ".join(f"{split}: {n} examples" for split, n in counts.items()) + f" -> {folder}")
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2."""
     try:

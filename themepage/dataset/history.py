@@ -58,6 +58,9 @@ class Histories:
     def __init__(self, dataset: Dataset, eval_sets: tuple[int, ...] = (PRIOR, TRAIN)):
         orders = dataset.orders
         tables = [t for code, t in ((PRIOR, dataset.prior), (TRAIN, dataset.train)) if code in eval_sets]
+        if not tables:  # no eval set chosen: no items, so no histories (np.concatenate needs one array)
+            tables = [dataset.prior.__class__(*(np.zeros(0, getattr(dataset.prior, f).dtype)
+                                                for f in dataset.prior.__dataclass_fields__))]
         item_orders = np.concatenate([t.order_ids for t in tables])
         item_products = np.concatenate([t.product_ids for t in tables])
         item_carts = np.concatenate([t.add_to_cart for t in tables])
