@@ -47,3 +47,21 @@ class Page(BaseModel):
     def product_ids(self) -> list[int]:
         """Every product on the page in reading order (placement by placement), repeats included."""
         return [p.product_id for placement in self.placements for p in placement.products]
+
+
+class Theme(BaseModel):
+    """A planned placement before it has products: what it is about and how to find its products."""
+
+    title: str = Field(description="shopper-facing placement title, short and specific")
+    rationale: str = Field(default="", description="one sentence on why this shopper gets this placement")
+    queries: list[str] = Field(default_factory=list, description="2-6 short catalog search queries for its products")
+    aisles: list[str] = Field(default_factory=list, description="catalog aisle names its products live in; empty = any")
+    attributes: list[str] = Field(default_factory=list, description="optional hints such as vegetarian, organic")
+    from_history: bool = Field(default=False, description="true when built from the shopper's own past purchases")
+
+
+class DroppedProduct(BaseModel):
+    """A product the filter removed from a placement, and why."""
+
+    product_id: int
+    reason: str

@@ -1,0 +1,94 @@
+"""Business objectives as typed, validated config files: guidance, metric weights, constraints, gate.
+
+Swapping the objective is a config change: the planner reads the guidance, the
+metric reads the weights, the program reads the constraints, CI reads the gate.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from themepage.constants import OBJECTIVES_DIR, PLACEMENTS_PER_PAGE, PRODUCTS_PER_PLACEMENT
+
+
+class Constraints(BaseModel):
+    """The page's shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    placements: int = Field(PLACEMENTS_PER_PAGE, ge=1, le=20)
+    products_per_placement: int = Field(PRODUCTS_PER_PLACEMENT, ge=1, le=40)
+    min_products_per_placement: int = Field(4, ge=1)
+
+    @property
+    def page_size(self) -> int:
+        return self.placements * self.products_per_placement
+
+
+class Gate(BaseModel):
+    """The CI gate: a compiled program must score at least `min_score` on the dev cases."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_score: float = Field(ge=0, le=1)
+
+
+class ObjectiveConfig(BaseModel):
+    """One business objective, as written in `themepage/objectives/<name>.toml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    guidance: str = Field(min_length=10)
+    weights: dict[str, float]
+    constraints: Constraints = Field(default_factory=Constraints)
+    gate: Gate
+    pass_threshold: float = Field(0.5, ge=0, le=1, description="score at which a bootstrapped trace counts as good")
+
+    @field_validator("weights")
+    @classmethod
+    def _positive_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not weights:
+            raise ValueError("at least one metric weight is required")
+        bad = [k for k, v in weights.items() if v < 0]
+        if bad:
+            raise ValueError(f"weights must be >= 0 (negative: {', '.join(bad)})")
+        if sum(weights.values()) <= 0:
+            raise ValueError("weights must not all be zero")
+        return weights
+
+
+class ObjectiveError(ValueError):
+    """A missing or invalid objective file; the message names the file and field."""
+
+
+def objective_names(folder: Path = OBJECTIVES_DIR) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.toml"))
+
+
+def load_objective_file(path: Path) -> ObjectiveConfig:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ObjectiveError(f"{path.name}: not valid TOML: {exc}") from None
+    data.setdefault("name", path.stem)
+    try:
+        return ObjectiveConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(file)"
+        raise ObjectiveError(f"{path.name}: field {field}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=64)
+def load_objective(name: str, folder: Path = OBJECTIVES_DIR) -> ObjectiveConfig:
+    """The named objective from `folder` (a path to a .toml file works too)."""
+    path = Path(name) if name.endswith(".toml") else folder / f"{name}.toml"
+    if not path.is_file():
+        raise ObjectiveError(f"unknown objective {name!r}; choose from: {', '.join(objective_names(folder))}")
+    return load_objective_file(path)

@@ -1,0 +1,102 @@
+"""Read a prompt the way a model would: which fields are asked for, the instruction, the inputs, the demos.
+
+DSPy's ChatAdapter and JSONAdapter write a system message that lists the input and
+output fields and ends with the instruction ("your objective is: ..."), then
+optional demo turns (user inputs, assistant outputs), then the user turn with the
+inputs as `[[ ## name ## ]]` sections. Nothing here depends on which signature it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+_SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
+_FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
+_OBJECTIVE = "your objective is:"
+
+
+@dataclass
+class Prompt:
+    """The parts of one LM request that an answer depends on."""
+
+    input_names: list[str]
+    output_names: list[str]
+    output_types: dict[str, str]
+    instruction: str
+    inputs: dict[str, str]
+    demos: list[tuple[dict[str, str], dict[str, object]]] = field(default_factory=list)
+    json_mode: bool = False
+
+    @property
+    def signature_key(self) -> frozenset[str]:
+        return frozenset(self.output_names)
+
+
+def _field_list(system: str, heading: str, until: str) -> list[tuple[str, str]]:
+    start = system.find(heading)
+    if start < 0:
+        return []
+    end = system.find(until, start + len(heading))
+    block = system[start + len(heading): end if end >= 0 else None]
+    return _FIELD_LINE.findall(block)
+
+
+def sections(text: str) -> dict[str, str]:
+    """`[[ ## name ## ]]` sections of a message, name -> stripped text (the `completed` marker dropped)."""
+    parts = _SECTION.split(text)
+    found = {}
+    for name, body in zip(parts[1::2], parts[2::2]):
+        if name != "completed":
+            found[name] = body.strip()
+    return found
+
+
+def _strip_trailer(text: str) -> str:
+    """Drop the adapter's closing request ("Respond with the corresponding output fields ..."), which names fields."""
+    cut = text.rfind("\n\nRespond with")
+    return text[:cut] if cut >= 0 else text
+
+
+def parse_outputs(text: str, names: list[str]) -> dict[str, object]:
+    """Output fields of an assistant turn, in chat (sections) or JSON form; JSON values are decoded."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    values: dict[str, object] = {}
+    for name, body in sections(text).items():
+        if name in names:
+            try:
+                values[name] = json.loads(body)
+            except json.JSONDecodeError:
+                values[name] = body
+    return values
+
+
+def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
+    """Parse the system text and the (role, text) turns of a request."""
+    inputs = _field_list(system, "Your input fields are:", "Your output fields are:")
+    outputs = _field_list(system, "Your output fields are:", "All interactions will be structured")
+    output_names = [name for name, _ in outputs]
+    cut = system.rfind(_OBJECTIVE)
+    instruction = " ".join(system[cut + len(_OBJECTIVE):].split()) if cut >= 0 else ""
+    user_turns = [text for role, text in turns if role == "user"]
+    if not user_turns:
+        raise ValueError("the request has no user message")
+    input_names = [n for n, _ in inputs]
+
+    def read_inputs(text: str) -> dict[str, str]:
+        return {k: v for k, v in sections(_strip_trailer(text)).items() if k in input_names}
+
+    current = read_inputs(user_turns[-1])
+    demos = []
+    for (role, text), (next_role, next_text) in zip(turns, turns[1:]):
+        if role == "user" and next_role == "assistant":
+            demos.append((read_inputs(text), parse_outputs(next_text, output_names)))
+    return Prompt(input_names=input_names, output_names=output_names,
+                  output_types=dict(outputs), instruction=instruction, inputs=current, demos=demos,
+                  json_mode="Outputs will be a JSON object" in system)
