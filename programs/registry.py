@@ -1,17 +1,25 @@
-"""Program names to constructors, so the CLI and evaluation pick programs by name."""
+"""Program names to constructors, so the CLI and evaluation pick programs by name.
+
+Every entry becomes a callable `(user_id, history, objective=...) -> Page`; the
+LLM programs run under the LM they were made with.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import dspy
+
 from programs.baselines import PopularBaseline, RepurchaseBaseline
+from programs.bottoms_up import BottomsUpProgram
+from programs.top_down import TopDownProgram
+from themepage.constants import DEFAULT_OBJECTIVE
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Page
 
 BASELINES = {"repurchase": RepurchaseBaseline, "popular": PopularBaseline}
-LLM_PROGRAMS: dict[str, Callable] = {}
-PROGRAM_NAMES = (*LLM_PROGRAMS, *BASELINES)
+LLM_PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
 
 
 class UnknownProgram(ValueError):
@@ -23,10 +31,27 @@ def program_names() -> list[str]:
     return [*LLM_PROGRAMS, *BASELINES]
 
 
-def make_program(name: str, index: CatalogIndex, **options) -> Callable[[int, UserHistory], Page]:
-    """A callable (user_id, history) -> Page for the named program."""
+class LMPageMaker:
+    """Runs a DSPy program under its LM and returns the Page."""
+
+    def __init__(self, module: dspy.Module, lm: dspy.LM):
+        self.module, self.lm = module, lm
+
+    def __call__(self, user_id: int, history: UserHistory, objective: str = DEFAULT_OBJECTIVE) -> Page:
+        with dspy.context(lm=self.lm):
+            return self.module(user_id=user_id, history=history, objective=objective).page
+
+
+def make_program(name: str, index: CatalogIndex, lm: dspy.LM | None = None,
+                 module: dspy.Module | None = None) -> Callable[..., Page]:
+    """A callable (user_id, history, objective=...) -> Page for the named program.
+
+    LLM programs need `lm`; `module` replaces the fresh (uncompiled) module, e.g. a compiled one.
+    """
     if name in BASELINES:
         return BASELINES[name](index)
     if name in LLM_PROGRAMS:
-        return LLM_PROGRAMS[name](index, **options)
+        if lm is None:
+            raise ValueError(f"program {name!r} needs an LM")
+        return LMPageMaker(module or LLM_PROGRAMS[name](index), lm)
     raise UnknownProgram(name)

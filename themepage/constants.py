@@ -35,3 +35,11 @@ def default_cache_dir() -> Path:
         return Path(configured).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "themepage"
+
+HEALTHY_AISLES = (
+    "fresh fruits", "fresh vegetables", "packaged vegetables fruits", "fresh herbs", "frozen produce",
+    "yogurt", "eggs", "tofu meat alternatives", "nuts seeds dried fruit", "grains rice dried goods",
+    "bulk grains rice dried goods", "bulk dried fruits vegetables", "seafood counter", "poultry counter",
+    "packaged produce", "soy lactosefree", "canned jarred vegetables", "fruit vegetable snacks",
+)
+"""Aisles counted as healthy choices: whole or minimally processed produce, proteins, grains and dairy."""

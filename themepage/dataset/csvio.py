@@ -306,7 +306,8 @@ def read_columns(
     parts: list[list] = [[] for _ in columns]
     with path.open("rb") as handle:
         first = handle.readline()
-        fast = b'"' not in first and not any(c.text for c in columns)
+        # the fast path needs a plain one-line header (no quotes, no lone CR as a line break)
+        fast = b'"' not in first and b"\r" not in first.rstrip(b"\r\n") and not any(c.text for c in columns)
         if not fast:
             buffers, _ = _slow(path, handle, 0, 0, columns, None, skips)
         else:

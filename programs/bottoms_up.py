@@ -1,0 +1,84 @@
+"""The bottoms-up program: pick the page's products first, cluster them in code, then name each cluster."""
+
+from __future__ import annotations
+
+import dspy
+import numpy as np
+
+from programs.clustering import balanced_kmeans
+from programs.guards import clean_ids, top_up
+from programs.retrieval import render_candidates
+from programs.runtime import RunRecord, attempt, fan_out
+from signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
+from themepage.dataset.history import UserHistory
+from themepage.index import CatalogIndex
+from themepage.objective import ObjectiveConfig, load_objective
+from themepage.page import Page, Placement, ProductRef
+from themepage.user_context import describe_user
+
+
+class BottomsUpProgram(dspy.Module):
+    """Personalized candidates -> GenerateItems -> guards -> balanced k-means -> NamePlacement per cluster."""
+
+    name = "bottoms-up"
+
+    def __init__(self, index: CatalogIndex, candidates: int = USER_CANDIDATES):
+        super().__init__()
+        self.index = index
+        self.candidates = candidates
+        self.generate = dspy.Predict(GenerateItems)
+        self.namer = dspy.Predict(NamePlacement)
+
+    def forward(self, user_id: int, history: UserHistory,
+                objective: str | ObjectiveConfig = DEFAULT_OBJECTIVE) -> dspy.Prediction:
+        config = load_objective(objective) if isinstance(objective, str) else objective
+        shape = config.constraints
+        record = RunRecord()
+        with record.phase("total"), record.tracking():
+            context = describe_user(history, self.index)
+            pool = self.index.candidates_for_user(history, max(self.candidates, shape.page_size))
+            with record.phase("generate"):
+                chosen = self._generate(context, config, pool, history, record)
+            groups = balanced_kmeans(self.index.vectors[self.index.rows(chosen)], shape.placements)
+            clusters = [[chosen[i] for i in group] for group in groups]
+            clusters.sort(key=lambda members: np.mean([chosen.index(p) for p in members]))
+            with record.phase("name"):
+                names = fan_out(lambda members: self._name(members, record), clusters, record)
+            placements = self._placements(clusters, names)
+        page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
+                    stats=record.stats())
+        return dspy.Prediction(page=page)
+
+    def _generate(self, context: str, config: ObjectiveConfig, pool: list[int], history: UserHistory,
+                  record: RunRecord) -> list[int]:
+        size = config.constraints.page_size
+        result, cause = attempt(
+            lambda: self.generate(user_context=context, objective_guidance=config.guidance,
+                                  candidates=render_candidates(pool, self.index, history), num_products=size),
+            lambda r: None if clean_ids(r.product_ids, pool) else "no valid candidate ids")
+        if cause:
+            record.fallback("generate", f"{cause}; used the candidates in retrieval order")
+        chosen = clean_ids(result.product_ids, pool, limit=size) if result else []
+        return top_up(chosen, pool, size)
+
+    def _name(self, members: list[int], record: RunRecord) -> tuple[str, str]:
+        lines = "\n".join(f"{self.index.catalog.name(p)} | {self.index.catalog.aisle(p)}" for p in members)
+        result, cause = attempt(lambda: self.namer(products=lines),
+                                lambda r: None if str(r.title).strip() else "empty title")
+        if result is not None:
+            return str(result.title).strip(), str(result.rationale).strip()
+        aisle = max(set(a := [self.index.catalog.aisle(p) for p in members]), key=a.count)
+        record.fallback("name", f"{cause}; titled after the main aisle")
+        return f"{aisle.title()} Picks", f"Products from {aisle} and what goes with them."
+
+    def _placements(self, clusters: list[list[int]], names: list[tuple[str, str]]) -> list[Placement]:
+        seen: set[str] = set()
+        placements = []
+        for members, (title, rationale) in zip(clusters, names):
+            if title.lower() in seen:
+                title = f"More {title}"
+            seen.add(title.lower())
+            placements.append(Placement(title=title, rationale=rationale, products=[
+                ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in members]))
+        return placements

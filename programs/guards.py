@@ -1,0 +1,36 @@
+"""Guards in code between the LM and the page: only known, allowed, unrepeated ids get through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def clean_ids(raw: Iterable, allowed: list[int], used: set[int] | frozenset = frozenset(),
+              limit: int | None = None) -> list[int]:
+    """The ids of `raw` that are integers, among `allowed`, not in `used`, each once, in order, up to limit."""
+    allowed_set, seen, out = set(allowed), set(used), []
+    for value in raw or ():
+        try:
+            pid = int(value)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(value, bool) or pid not in allowed_set or pid in seen:
+            continue
+        seen.add(pid)
+        out.append(pid)
+        if limit is not None and len(out) == limit:
+            break
+    return out
+
+
+def top_up(chosen: list[int], ranked_pool: list[int], size: int, used: set[int] | frozenset = frozenset()) -> list[int]:
+    """`chosen` filled to `size` from the pool in its order, skipping anything chosen or used."""
+    out = list(chosen[:size])
+    taken = set(out) | set(used)
+    for pid in ranked_pool:
+        if len(out) >= size:
+            break
+        if pid not in taken:
+            taken.add(pid)
+            out.append(pid)
+    return out

@@ -1,0 +1,58 @@
+"""Retrieval for the LLM steps: only these candidates enter a prompt (the RAG pruning)."""
+
+from __future__ import annotations
+
+from themepage.dataset.history import UserHistory
+from themepage.index import CatalogIndex
+from themepage.page import Theme
+
+OWN_SHARE = 0.5
+"""At most this share of a catalog theme's candidates come from the shopper's own history."""
+
+
+def _round_robin(lists: list[list[int]]) -> list[int]:
+    merged, seen = [], set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for ranked in lists:
+            if rank < len(ranked) and ranked[rank] not in seen:
+                seen.add(ranked[rank])
+                merged.append(ranked[rank])
+    return merged
+
+
+def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
+    """Up to n candidates: the shopper's products in the theme's aisles, then BM25 hits of each query
+    (interleaved), then the aisles' best sellers. A theme from history draws on the history first."""
+    aisle_ids = set(index.aisle_ids(theme.aisles))
+    catalog = index.catalog
+    own = [p for p in history.top_products() if not aisle_ids or catalog.aisle_id(p) in aisle_ids]
+    own = own[:n] if theme.from_history else own[:int(n * OWN_SHARE)]
+    per_query = [index.search(q, k=n, aisles=sorted(aisle_ids) or None) for q in theme.queries]
+    if theme.from_history:
+        pool = own + [p for p in _round_robin(per_query) if p not in set(own)]
+    else:
+        pool = _round_robin([own, *per_query])
+    if len(pool) < n and aisle_ids:
+        pool += [p for p in index.popular(n * 4) if catalog.aisle_id(p) in aisle_ids and p not in set(pool)]
+    if len(pool) < n:
+        pool += [p for p in index.popular(n, exclude=set(pool))]
+    return pool[:n]
+
+
+def history_note(product_id: int, history: UserHistory) -> str:
+    """`bought 3 of 11 orders, last 2 orders ago` or `new to you`."""
+    count = history.product_counts.get(product_id, 0)
+    if not count:
+        return "new to you"
+    ago = len(history.orders) - 1 - history.last_seen[product_id][0]
+    when = "last order" if ago == 0 else f"last {ago} orders ago"
+    return f"bought {count} of {len(history.orders)} orders, {when}"
+
+
+def render_candidates(product_ids: list[int], index: CatalogIndex, history: UserHistory | None = None) -> str:
+    """One line per product: `id | name | aisle` (and `| purchase history` when a history is given)."""
+    lines = []
+    for p in product_ids:
+        line = f"{p} | {index.catalog.name(p)} | {index.catalog.aisle(p)}"
+        lines.append(line + f" | {history_note(p, history)}" if history is not None else line)
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""DSPy signatures: each docstring is the instruction an optimizer may rewrite."""

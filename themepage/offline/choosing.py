@@ -1,0 +1,109 @@
+"""The offline answers to FillTheme, FilterTheme and GenerateItems: rank and judge candidates.
+
+Scores combine theme fit (BM25 against the theme's queries, its aisles, and
+closeness to the placement's centre) with user affinity (purchase history
+shown in the prompt, and the taste vector of the products the context names),
+tilted by the steering cues of the instruction and guidance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themepage.constants import HEALTHY_AISLES
+from themepage.index import CatalogIndex
+from themepage.offline.prompt import Prompt
+from themepage.offline.reading import Candidate, read_candidates, read_shopper, read_theme
+from themepage.offline.steering import Steering, steer
+from themepage.page import Theme
+
+_HEALTHY = frozenset(HEALTHY_AISLES)
+
+
+def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) -> np.ndarray:
+    """In [0, 2]: best normalized BM25 score over the theme's queries, plus 1 inside the theme's aisles."""
+    if not candidates:
+        return np.zeros(0)
+    rows = index.rows([c.product_id for c in candidates])
+    lexical = np.zeros(len(candidates))
+    for query in theme.queries:
+        scores = index.lexical.scores(query)[rows]
+        if scores.max() > 0:
+            lexical = np.maximum(lexical, scores / scores.max())
+    aisles = {a.lower() for a in theme.aisles}
+    in_aisle = np.array([c.aisle.lower() in aisles for c in candidates], dtype=float) if aisles else np.ones(len(rows))
+    return lexical + in_aisle
+
+
+def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, steering: Steering) -> np.ndarray:
+    """How likely the shopper is to buy each candidate, tilted by the objective.
+
+    Purchase share (with a small recency tie-break) plus the cosine to the shopper's taste
+    vector; asked for new products, it penalizes what was bought and leans on taste;
+    asked for healthy choices, it lifts the health aisles.
+    """
+    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
+    bought = np.array([max(c.bought_share, shopper.product_share.get(c.product_id, 0.0)) for c in candidates])
+    recency = np.array([c.recency for c in candidates])
+    taste = np.zeros(len(candidates))
+    if shopper.profile is not None and candidates:
+        taste = np.clip(index.vectors[index.rows([c.product_id for c in candidates])] @ shopper.profile, 0, 1)
+    novelty = steering.novelty_seeking
+    healthy = np.array([c.aisle.lower() in _HEALTHY for c in candidates], dtype=float)
+    habit = 0.5 * (bought > 0) + bought + 0.05 * recency
+    return (habit * (1 - 2.5 * novelty) + (0.15 + 0.6 * novelty) * taste
+            + 0.8 * steering.health_seeking * healthy)
+
+
+def _top(candidates: list[Candidate], scores: np.ndarray, n: int) -> list[int]:
+    order = np.argsort(-scores, kind="stable")[:n]
+    return [candidates[i].product_id for i in order]
+
+
+def _steering(prompt: Prompt) -> Steering:
+    return steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
+
+
+def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
+    theme = read_theme(prompt.inputs.get("theme", ""))
+    candidates = read_candidates(prompt.inputs.get("candidates", ""))
+    n = int(prompt.inputs.get("num_products", "8").strip() or 8)
+    steering = _steering(prompt)
+    regulars = max(0.0, steering.weight("personal"))
+    weight = (3.0 if theme.from_history else 1.0) * (1 + regulars)
+    fit = theme_fit(theme, candidates, index)
+    if theme.from_history:  # a theme of the shopper's own products: belonging is about the aisle, not the words
+        fit = np.minimum(fit, 1.0)
+    scores = fit + weight * affinity(candidates, prompt, index, steering)
+    return {"product_ids": _top(candidates, scores, n)}
+
+
+def generate_items(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
+    candidates = read_candidates(prompt.inputs.get("candidates", ""))
+    n = int(prompt.inputs.get("num_products", "48").strip() or 48)
+    return {"product_ids": _top(candidates, affinity(candidates, prompt, index, _steering(prompt)), n)}
+
+
+def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
+    """FilterTheme: drop products outside the theme's aisles that match none of its queries and sit far
+    from the placement's centre; stricter when the instruction asks for cohesion."""
+    theme = read_theme(prompt.inputs.get("theme", ""))
+    products = read_candidates(prompt.inputs.get("products", ""))
+    if not products:
+        return {"kept_ids": [], "dropped": []}
+    steering = steer(prompt.instruction)
+    fit = theme_fit(theme, products, index)
+    vectors = index.vectors[index.rows([p.product_id for p in products])]
+    centre = vectors.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    closeness = vectors @ centre
+    threshold = 0.15 + 0.35 * steering.strictness
+    kept, dropped = [], []
+    for product, f, c in zip(products, fit, closeness):
+        lexical_or_aisle = f >= (0.3 if steering.strictness < 0.5 else 1.0)
+        if theme.from_history or lexical_or_aisle or c >= threshold:
+            kept.append(product.product_id)
+        else:
+            dropped.append({"product_id": product.product_id,
+                            "reason": f"{product.name} is outside the theme's aisles and matches none of its queries"})
+    return {"kept_ids": kept, "dropped": dropped}

@@ -1,0 +1,87 @@
+"""The offline answer to PlanThemes: rank a curated theme bank for this shopper, objective, instruction and demos."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themepage.index import CatalogIndex
+from themepage.offline.prompt import Prompt
+from themepage.offline.reading import Shopper, read_shopper, words
+from themepage.offline.steering import Steering, steer
+from themepage.offline.theme_bank import BankTheme, load_theme_bank
+
+USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 0.6, 0.8
+OVERLAP_PENALTY = 0.6
+"""How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
+
+
+def user_fit(theme: BankTheme, shopper: Shopper, aisle_popularity: dict[str, float]) -> float:
+    """Share of the shopper's items in the theme's aisles; personal themes fit anyone with a history."""
+    if shopper.is_new:
+        return -1.0 if "personal" in theme.tags else sum(aisle_popularity.get(a, 0.0) for a in theme.aisles)
+    if not theme.aisles:
+        return 0.8
+    share = min(1.0, sum(shopper.aisle_shares.get(a, 0.0) for a in theme.aisles))
+    return share * (1.3 if "personal" in theme.tags else 1.0)
+
+
+def steer_fit(theme: BankTheme, steering: Steering) -> float:
+    return sum(steering.weight(tag) for tag in theme.tags) / max(1, len(theme.tags)) ** 0.5
+
+
+def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
+    """Themes that demos of similar shoppers planned move up, in proportion to the similarity."""
+    if not prompt.demos:
+        return 0.0
+    mine = words(prompt.inputs.get("user_context", ""))
+    total = 0.0
+    for demo_inputs, demo_outputs in prompt.demos:
+        theirs = words(demo_inputs.get("user_context", ""))
+        similarity = len(mine & theirs) / max(1, len(mine | theirs))
+        titles = {str(t.get("title", "")).lower() for t in demo_outputs.get("themes", []) if isinstance(t, dict)}
+        if theme.title.lower() in titles:
+            total += 0.3 + similarity
+    return total / len(prompt.demos) ** 0.5
+
+
+def _aisle_popularity(index: CatalogIndex) -> dict[str, float]:
+    counts = np.bincount(index.catalog.aisle_ids, weights=index.popularity)
+    total = counts.sum() or 1.0
+    return {name: counts[aid] / total for aid, name in index.catalog.aisles.items() if aid < len(counts)}
+
+
+def _rationale(theme: BankTheme, shopper: Shopper) -> str:
+    if "personal" in theme.tags:
+        return "Built from the products you buy most often."
+    liked = [a for a in theme.aisles if shopper.aisle_shares.get(a)]
+    if liked:
+        return f"You often shop {liked[0]}; {theme.description[0].lower()}{theme.description[1:]}"
+    return theme.description
+
+
+def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
+    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
+    steering = steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
+    wanted = int(prompt.inputs.get("num_themes", "6").strip() or 6)
+    popularity = _aisle_popularity(index)
+    bank = load_theme_bank()
+    scores = np.array([USER_WEIGHT * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
+                       + DEMO_WEIGHT * demo_fit(t, prompt) for t in bank])
+    chosen: list[int] = []
+    while len(chosen) < min(wanted, len(bank)):
+        adjusted = scores.copy()
+        for i, theme in enumerate(bank):
+            if i in chosen:
+                adjusted[i] = -np.inf
+                continue
+            for j in chosen:
+                mine, theirs = set(theme.aisles), set(bank[j].aisles)
+                if mine and theirs:
+                    adjusted[i] -= OVERLAP_PENALTY * len(mine & theirs) / len(mine | theirs)
+                elif not mine and not theirs:
+                    adjusted[i] -= OVERLAP_PENALTY
+        chosen.append(int(np.argmax(adjusted)))
+    themes = [{"title": bank[i].title, "rationale": _rationale(bank[i], shopper), "queries": list(bank[i].queries),
+               "aisles": list(bank[i].aisles), "attributes": list(bank[i].diet),
+               "from_history": "personal" in bank[i].tags} for i in chosen]
+    return {"themes": themes}
