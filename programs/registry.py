@@ -13,6 +13,7 @@ import dspy
 from programs.baselines import PopularBaseline, RepurchaseBaseline
 from programs.bottoms_up import BottomsUpProgram
 from programs.top_down import TopDownProgram
+from themepage.adapter import default_adapter
 from themepage.constants import DEFAULT_OBJECTIVE
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
@@ -36,9 +37,10 @@ class LMPageMaker:
 
     def __init__(self, module: dspy.Module, lm: dspy.LM):
         self.module, self.lm = module, lm
+        self.adapter = default_adapter()
 
     def __call__(self, user_id: int, history: UserHistory, objective: str = DEFAULT_OBJECTIVE) -> Page:
-        with dspy.context(lm=self.lm):
+        with dspy.context(lm=self.lm, adapter=self.adapter):
             return self.module(user_id=user_id, history=history, objective=objective).page
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
@@ -25,15 +27,21 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
     (interleaved), then the aisles' best sellers. A theme from history draws on the history first."""
     aisle_ids = set(index.aisle_ids(theme.aisles))
     catalog = index.catalog
-    own = [p for p in history.top_products() if not aisle_ids or catalog.aisle_id(p) in aisle_ids]
+    own = history.top_products()
+    if aisle_ids and own:
+        in_aisles = np.isin(catalog.aisle_ids[index.rows(own)], list(aisle_ids))
+        own = [p for p, keep in zip(own, in_aisles) if keep]
     own = own[:n] if theme.from_history else own[:int(n * OWN_SHARE)]
+    if theme.from_history and not aisle_ids:  # a catch-all row of the shopper's own: history, then its neighbours
+        return index.candidates_for_user(history, n) if own else index.popular(n)
     per_query = [index.search(q, k=n, aisles=sorted(aisle_ids) or None) for q in theme.queries]
     if theme.from_history:
         pool = own + [p for p in _round_robin(per_query) if p not in set(own)]
     else:
         pool = _round_robin([own, *per_query])
     if len(pool) < n and aisle_ids:
-        pool += [p for p in index.popular(n * 4) if catalog.aisle_id(p) in aisle_ids and p not in set(pool)]
+        taken = set(pool)
+        pool += [p for p in index.popular(n * 4) if catalog.aisle_id(p) in aisle_ids and p not in taken]
     if len(pool) < n:
         pool += [p for p in index.popular(n, exclude=set(pool))]
     return pool[:n]

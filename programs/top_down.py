@@ -96,17 +96,20 @@ class TopDownProgram(dspy.Module):
     def _place(self, theme: Theme, context: str, history: UserHistory, config: ObjectiveConfig,
                record: RunRecord) -> Draft:
         size = config.constraints.products_per_placement
-        pool = retrieve_for_theme(self.index, theme, history, self.candidates_per_theme)
-        wanted = min(size + SPARE_PICKS, len(pool))
+        shown = self.candidates_per_theme
+        # a catch-all row may have to grow, so it keeps a deeper pool to refill from
+        pool = retrieve_for_theme(self.index, theme, history, shown if theme.aisles else 3 * shown)
+        prompt_pool = pool[:shown]
+        wanted = min(size + SPARE_PICKS, len(prompt_pool))
         filled, cause = attempt(
-            lambda: self.filler(theme=theme, user_context=context, candidates=render_candidates(pool, self.index, history),
-                                num_products=wanted),
-            lambda r: None if clean_ids(r.product_ids, pool) else "no valid candidate ids")
-        picks = clean_ids(filled.product_ids, pool, limit=wanted) if filled else []
+            lambda: self.filler(theme=theme, user_context=context,
+                                candidates=render_candidates(prompt_pool, self.index, history), num_products=wanted),
+            lambda r: None if clean_ids(r.product_ids, prompt_pool) else "no valid candidate ids")
+        picks = clean_ids(filled.product_ids, prompt_pool, limit=wanted) if filled else []
         if cause:
             record.fallback(f"fill '{theme.title}'", cause)
         if len(picks) < config.constraints.min_products_per_placement:
-            picks = top_up(picks, pool, wanted)
+            picks = top_up(picks, prompt_pool, config.constraints.min_products_per_placement)
         checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)))
         if checked is not None:
             kept = clean_ids(checked.kept_ids, picks)
@@ -117,14 +120,27 @@ class TopDownProgram(dspy.Module):
         return Draft(theme, picks, pool)
 
     def _assemble(self, drafts: list[Draft], config: ObjectiveConfig) -> list[Placement]:
-        """In display order, drop products an earlier placement already shows, refilling from the pool."""
-        size, used, placements = config.constraints.products_per_placement, set(), []
-        for draft in drafts:
-            fresh = top_up([p for p in draft.picks if p not in used], draft.pool, size, used)
-            if not fresh:
-                continue
-            used.update(fresh)
-            placements.append(Placement(title=draft.theme.title, rationale=draft.theme.rationale,
-                                        products=[ProductRef(product_id=p, name=self.index.catalog.name(p))
-                                                  for p in fresh]))
-        return placements
+        """Give every product to one placement, then keep the planned display order.
+
+        Rows about one part of the shop claim their picks first; catch-all rows (no aisles) then
+        share what is left of the page budget, taking the next products from their own pools, so
+        "Buy It Again" gets what the specific rows left rather than their best products.
+        """
+        shape = config.constraints
+        broad = [i for i, d in enumerate(drafts) if not d.theme.aisles]
+        specific = [i for i, d in enumerate(drafts) if d.theme.aisles]
+        used: set[int] = set()
+        claimed: dict[int, list[int]] = {}
+        for i in specific:
+            fresh = [p for p in drafts[i].picks if p not in used][:shape.products_per_placement]
+            floor = shape.min_products_per_placement if broad else shape.products_per_placement
+            claimed[i] = top_up(fresh, drafts[i].pool, max(floor, len(fresh)), used)
+            used.update(claimed[i])
+        for n, i in enumerate(broad):
+            share = -(-(shape.page_size - len(used)) // (len(broad) - n))
+            size = min(max(share, shape.min_products_per_placement), shape.max_products_per_placement)
+            claimed[i] = top_up([p for p in drafts[i].picks if p not in used], drafts[i].pool, size, used)
+            used.update(claimed[i])
+        return [Placement(title=d.theme.title, rationale=d.theme.rationale,
+                          products=[ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in claimed[i]])
+                for i, d in enumerate(drafts) if claimed[i]]

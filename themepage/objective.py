@@ -16,13 +16,19 @@ from themepage.constants import OBJECTIVES_DIR, PLACEMENTS_PER_PAGE, PRODUCTS_PE
 
 
 class Constraints(BaseModel):
-    """The page's shape."""
+    """The page's shape: `placements` rows of usually `products_per_placement` products.
+
+    A row about one part of the shop may come up short (never below the minimum); a
+    catch-all row (a theme with no aisles) then grows, up to the maximum, so the page
+    keeps `page_size` products.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     placements: int = Field(PLACEMENTS_PER_PAGE, ge=1, le=20)
     products_per_placement: int = Field(PRODUCTS_PER_PLACEMENT, ge=1, le=40)
     min_products_per_placement: int = Field(4, ge=1)
+    max_products_per_placement: int = Field(2 * PRODUCTS_PER_PLACEMENT, ge=1, le=80)
 
     @property
     def page_size(self) -> int:

@@ -15,7 +15,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-FAVOURITE_AISLES = 8
+FAVOURITE_AISLES = 12
 FREQUENT_PRODUCTS = 24
 RECENT_PRODUCTS = 12
 
@@ -45,7 +45,9 @@ def describe_user(history: UserHistory, index: CatalogIndex) -> str:
     catalog = index.catalog
     items = [p for order in history.orders for p in order.products]
     aisles = Counter(catalog.aisle(p) for p in items)
-    favourite = ", ".join(f"{a} ({n / len(items):.0%})" for a, n in aisles.most_common(FAVOURITE_AISLES))
+    distinct = Counter(catalog.aisle(p) for p in history.product_counts)
+    favourite = ", ".join(f"{a} ({n / len(items):.0%}, {distinct[a]} products)"
+                          for a, n in aisles.most_common(FAVOURITE_AISLES))
     n_orders = len(history.orders)
     counts = history.product_counts
     frequent = "; ".join(f"{catalog.name(p)} ({counts[p]}/{n_orders})"

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, PAGE_SIZE
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_LM, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM, PAGE_SIZE
 from themepage.dataset.errors import DataError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -23,7 +23,9 @@ err_console = Console(stderr=True)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Instacart-layout data directory.")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where derived state is cached.")]
-ProgramOpt = Annotated[str, typer.Option("--program", help="Program name.")]
+ProgramOpt = Annotated[str, typer.Option("--program", help="top-down, bottoms-up, repurchase or popular.")]
+LMOpt = Annotated[str, typer.Option("--lm", help="'offline' or any model string dspy.LM accepts.")]
+ApiBaseOpt = Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")]
 
 
 class CliError(Exception):
@@ -36,11 +38,18 @@ def _index(data: Path, cache_dir: Path | None):
     return CatalogIndex.open(data, cache_dir)
 
 
-def _program(name: str, index):
-    from programs.registry import UnknownProgram, make_program
+def _program(name: str, index, lm: str = DEFAULT_LM, api_base: str | None = None):
+    from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
+    from themepage.lm import make_lm
 
     try:
-        return make_program(name, index)
+        model = None
+        if name in LLM_PROGRAMS:
+            try:
+                model = make_lm(lm, index, api_base=api_base)
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
+        return make_program(name, index, lm=model)
     except UnknownProgram as exc:
         raise CliError(str(exc)) from None
 
@@ -48,6 +57,15 @@ def _program(name: str, index):
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err_console, transient=False)
+
+
+def _check_objective(name: str) -> None:
+    from themepage.objective import ObjectiveError, load_objective
+
+    try:
+        load_objective(name)
+    except ObjectiveError as exc:
+        raise CliError(str(exc)) from None
 
 
 @data_app.command("check")
@@ -73,8 +91,9 @@ def data_check(data: DataOpt = BUNDLED_DATA_DIR) -> None:
 
 @app.command()
 def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
-             data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = "repurchase",
+             data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
+             lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None,
              format: Annotated[str, typer.Option("--format", help="text or json.")] = "text") -> None:
     """Generate one user's page from their whole history."""
     from themepage.cli.render import render_page
@@ -84,7 +103,8 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     index = _index(data, cache_dir)
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
-    make = _program(program, index)
+    _check_objective(objective)
+    make = _program(program, index, lm, api_base)
     page = make(user, index.histories.get(user), objective=objective)
     if format == "json":
         print(page.model_dump_json(indent=2))
@@ -94,11 +114,13 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
 
 @app.command()
 def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines file.")],
-          data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = "repurchase",
-          objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE) -> None:
+          data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
+          objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
+          lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None) -> None:
     """A page for every user with a history, one JSON Page per line."""
+    _check_objective(objective)
     index = _index(data, cache_dir)
-    make = _program(program, index)
+    make = _program(program, index, lm, api_base)
     users = index.histories.user_ids
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w") as handle, _progress() as progress:
@@ -113,9 +135,10 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
 @app.command()
 def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              programs: Annotated[str, typer.Option("--programs", help="Comma-separated program names.")]
-             = "repurchase,popular",
+             = "top-down,bottoms-up,repurchase,popular",
              users: Annotated[str, typer.Option("--users", help="all, train or dev.")] = "all",
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
+             lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket)."""
@@ -125,9 +148,10 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
 
     if users not in ("all", "train", "dev"):
         raise CliError(f"unknown user split {users!r}; choose all, train or dev")
+    _check_objective(objective)
     index = _index(data, cache_dir)
     names = [n.strip() for n in programs.split(",") if n.strip()]
-    made = {name: _program(name, index) for name in names}
+    made = {name: _program(name, index, lm, api_base) for name in names}
     cases = evaluation_cases(index.histories, users)
     results = {}
     with _progress() as progress:

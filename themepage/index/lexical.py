@@ -23,6 +23,12 @@ def tokenize(texts: list[str]) -> list[list[str]]:
                           show_progress=False)
 
 
+@lru_cache(maxsize=4096)
+def query_tokens(query: str) -> tuple[str, ...]:
+    """Tokens of one query, memoized: programs ask the same theme queries over and over."""
+    return tuple(tokenize([query])[0])
+
+
 def product_texts(catalog: Catalog) -> list[str]:
     """What each product is indexed by: its name (twice, so it outweighs the shelf), aisle and department."""
     return [f"{name} {name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
@@ -52,7 +58,7 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every catalog row for `query` (zeros where no token is known)."""
-        tokens = [t for t in tokenize([query])[0] if t in self._vocab]
+        tokens = [t for t in query_tokens(query) if t in self._vocab]
         if not tokens:
             return np.zeros(len(self._catalog), dtype=np.float32)
         return self._retriever.get_scores(tokens)
@@ -60,12 +66,11 @@ class LexicalIndex:
     def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[tuple[int, float]]:
         """Top-k (product_id, score) with a positive score, optionally only within the given aisle/department ids."""
         scores = self.scores(query)
-        mask = scores > 0
+        rows = np.flatnonzero(scores > 0)
         if aisles:
-            mask &= np.isin(self._catalog.aisle_ids, list(aisles))
+            rows = rows[np.isin(self._catalog.aisle_ids[rows], list(aisles))]
         if departments:
-            mask &= np.isin(self._catalog.department_ids, list(departments))
-        rows = np.flatnonzero(mask)
+            rows = rows[np.isin(self._catalog.department_ids[rows], list(departments))]
         if len(rows) > k:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]

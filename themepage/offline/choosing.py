@@ -75,7 +75,13 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     if theme.from_history:  # a theme of the shopper's own products: belonging is about the aisle, not the words
         fit = np.minimum(fit, 1.0)
     scores = fit + weight * affinity(candidates, prompt, index, steering)
-    return {"product_ids": _top(candidates, scores, n)}
+    picks = _top(candidates, scores, n)
+    if theme.from_history and theme.aisles and regulars > 0:
+        # a row of the shopper's regulars shows what they buy; pad with new products only to half a row
+        own = {c.product_id for c in candidates if c.bought_share > 0}
+        mine = [p for p in picks if p in own]
+        picks = mine + [p for p in picks if p not in own][:max(0, n // 2 - len(mine))]
+    return {"product_ids": picks}
 
 
 def generate_items(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:

@@ -42,15 +42,27 @@ def _normal(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def _lookups(index: CatalogIndex) -> tuple[dict[str, int], set[str], np.ndarray]:
-    """Per index, once: normalized product name -> id, the aisle names, and the vectors' mean."""
+def _lookups(index: CatalogIndex) -> tuple[tuple[dict[str, int], dict[str, int]], set[str], np.ndarray]:
+    """Per index, once: product name -> id (exact, and normalized), the aisle names, and the vectors' mean.
+
+    Names match exactly first, then lowercased with spaces collapsed (the first product wins: the
+    catalog has names that differ only in spacing, e.g. "Organic Whole Milk" and "Organic  Whole Milk").
+    """
     found = _LOOKUPS.get(index)
     if found is None:
         catalog = index.catalog
-        names = {_normal(n): int(p) for n, p in zip(catalog.names, catalog.product_ids)}
+        exact = dict(zip(catalog.names, catalog.product_ids.tolist()))
+        loose: dict[str, int] = {}
+        for name, pid in exact.items():
+            loose.setdefault(_normal(name), pid)
         aisles = {_normal(a) for a in catalog.aisles.values()} | {"unknown aisle"}
-        found = _LOOKUPS[index] = (names, aisles, np.asarray(index.vectors, dtype=np.float64).mean(axis=0))
+        found = _LOOKUPS[index] = ((exact, loose), aisles, np.asarray(index.vectors, dtype=np.float64).mean(axis=0))
     return found
+
+
+def _product_id(name: str, names: tuple[dict[str, int], dict[str, int]]) -> int | None:
+    exact, loose = names
+    return exact.get(name.strip(), loose.get(_normal(name)))
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -77,7 +89,7 @@ def parse_page(text: str, index: CatalogIndex) -> list[tuple[str, list[str], lis
             if head and tail.endswith(")") and _normal(tail[:-1]) in aisles:
                 name = head
             placements[-1][1].append(name)
-            placements[-1][2].append(names.get(_normal(name)))
+            placements[-1][2].append(_product_id(name, names))
     return placements
 
 
@@ -89,7 +101,7 @@ def context_products(user_context: str, index: CatalogIndex) -> list[int]:
         for prefix in (PREFIX_FREQUENT, PREFIX_RECENT):
             if line.startswith(prefix):
                 for part in line[len(prefix):].split("; "):
-                    pid = names.get(_normal(_COUNT.sub("", part)))
+                    pid = _product_id(_COUNT.sub("", part), names)
                     if pid is not None and pid not in found:
                         found.append(pid)
     return found

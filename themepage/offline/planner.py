@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from themepage.index import CatalogIndex
@@ -11,6 +13,8 @@ from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 0.6, 0.8
+PLACEMENT_SLOTS = 10
+"""About how many own products a personal row needs (eight shown, a few spare for de-duplication)."""
 OVERLAP_PENALTY = 0.6
 """How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
 
@@ -22,7 +26,11 @@ def user_fit(theme: BankTheme, shopper: Shopper, aisle_popularity: dict[str, flo
     if not theme.aisles:
         return 0.8
     share = min(1.0, sum(shopper.aisle_shares.get(a, 0.0) for a in theme.aisles))
-    return share * (1.3 if "personal" in theme.tags else 1.0)
+    if "personal" not in theme.tags:
+        return share
+    # a row of the shopper's own products needs enough of them to fill it
+    owned = sum(shopper.aisle_products.get(a, 0) for a in theme.aisles)
+    return 0.5 * share + min(1.0, owned / PLACEMENT_SLOTS)
 
 
 def steer_fit(theme: BankTheme, steering: Steering) -> float:
@@ -44,7 +52,9 @@ def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
     return total / len(prompt.demos) ** 0.5
 
 
+@lru_cache(maxsize=8)
 def _aisle_popularity(index: CatalogIndex) -> dict[str, float]:
+    """Share of all basket items in each aisle (what a new shopper is most likely to want)."""
     counts = np.bincount(index.catalog.aisle_ids, weights=index.popularity)
     total = counts.sum() or 1.0
     return {name: counts[aid] / total for aid, name in index.catalog.aisles.items() if aid < len(counts)}
@@ -52,11 +62,31 @@ def _aisle_popularity(index: CatalogIndex) -> dict[str, float]:
 
 def _rationale(theme: BankTheme, shopper: Shopper) -> str:
     if "personal" in theme.tags:
-        return "Built from the products you buy most often."
+        return f"From your own orders: {theme.description[0].lower()}{theme.description[1:]}"
     liked = [a for a in theme.aisles if shopper.aisle_shares.get(a)]
     if liked:
         return f"You often shop {liked[0]}; {theme.description[0].lower()}{theme.description[1:]}"
     return theme.description
+
+
+_OVERLAPS: dict[int, np.ndarray] = {}
+
+
+def _aisle_overlap(bank: tuple[BankTheme, ...]) -> np.ndarray:
+    """Jaccard overlap of every pair of themes' aisles; two catch-all themes overlap by a third
+    (the second sweeps up what the first left, so both may be worth a row)."""
+    if id(bank) in _OVERLAPS:
+        return _OVERLAPS[id(bank)]
+    sets = [set(t.aisles) for t in bank]
+    overlap = np.zeros((len(bank), len(bank)))
+    for i, a in enumerate(sets):
+        for j, b in enumerate(sets):
+            if a and b:
+                overlap[i, j] = len(a & b) / len(a | b)
+            elif not a and not b:
+                overlap[i, j] = 1 / 3
+    _OVERLAPS[id(bank)] = overlap
+    return overlap
 
 
 def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
@@ -68,19 +98,13 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     scores = np.array([USER_WEIGHT * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
                        + DEMO_WEIGHT * demo_fit(t, prompt) for t in bank])
     chosen: list[int] = []
+    adjusted = scores.copy()
+    overlap = _aisle_overlap(bank)
     while len(chosen) < min(wanted, len(bank)):
-        adjusted = scores.copy()
-        for i, theme in enumerate(bank):
-            if i in chosen:
-                adjusted[i] = -np.inf
-                continue
-            for j in chosen:
-                mine, theirs = set(theme.aisles), set(bank[j].aisles)
-                if mine and theirs:
-                    adjusted[i] -= OVERLAP_PENALTY * len(mine & theirs) / len(mine | theirs)
-                elif not mine and not theirs:
-                    adjusted[i] -= OVERLAP_PENALTY
-        chosen.append(int(np.argmax(adjusted)))
+        best = int(np.argmax(adjusted))
+        chosen.append(best)
+        adjusted -= OVERLAP_PENALTY * overlap[best]
+        adjusted[chosen] = -np.inf
     themes = [{"title": bank[i].title, "rationale": _rationale(bank[i], shopper), "queries": list(bank[i].queries),
                "aisles": list(bank[i].aisles), "attributes": list(bank[i].diet),
                "from_history": "personal" in bank[i].tags} for i in chosen]

@@ -12,7 +12,7 @@ from themepage.index import CatalogIndex
 from themepage.page import Theme
 from themepage.user_context import PREFIX_AISLES, PREFIX_FREQUENT, PREFIX_RECENT
 
-_SHARE = re.compile(r"^(.*) \((\d+)%\)$")
+_SHARE = re.compile(r"([^,(]+?) \((\d+)%(?:, (\d+) products?)?\)")
 _COUNT = re.compile(r"^(.*) \((\d+)/(\d+)\)$")
 _BOUGHT = re.compile(r"bought (\d+) of (\d+)")
 _AGO = re.compile(r"last (\d+) orders ago")
@@ -24,6 +24,7 @@ class Shopper:
     """The shopper as read from a user-context field."""
 
     aisle_shares: dict[str, float] = field(default_factory=dict)
+    aisle_products: dict[str, int] = field(default_factory=dict)
     product_share: dict[int, float] = field(default_factory=dict)
     recent: set[int] = field(default_factory=set)
     profile: np.ndarray | None = None
@@ -43,9 +44,10 @@ def _line(text: str, prefix: str) -> str:
 def read_shopper(text: str, index: CatalogIndex) -> Shopper:
     """Favourite aisles, frequent products (names mapped back to catalog ids) and a taste vector."""
     shopper = Shopper()
-    for part in _line(text, PREFIX_AISLES).split(", "):
-        if m := _SHARE.match(part.strip()):
-            shopper.aisle_shares[m.group(1).lower()] = int(m.group(2)) / 100
+    for m in _SHARE.finditer(_line(text, PREFIX_AISLES)):
+        aisle = m.group(1).strip().lower()
+        shopper.aisle_shares[aisle] = int(m.group(2)) / 100
+        shopper.aisle_products[aisle] = int(m.group(3) or 0)
     ids = product_ids_by_name(index)
     for part in _line(text, PREFIX_FREQUENT).split("; "):
         if (m := _COUNT.match(part.strip())) and m.group(1) in ids:
