@@ -12,26 +12,9 @@ import numpy as np
 
 from metrics.ranking import first_occurrences
 from metrics.relevance import fits, metric_result, metric_vectors, page_of, taste_profile
+from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.page import Page
-
-HEALTHY_AISLES = (
-    "fresh fruits",
-    "fresh vegetables",
-    "packaged vegetables fruits",
-    "packaged produce",
-    "fresh herbs",
-    "frozen produce",
-)
-"""Instacart aisles that hold fruit and vegetables, whole or simply cut, washed or frozen.
-
-Healthy = fruit and vegetables, the food group every dietary guideline asks shoppers to eat more of
-(WHO: at least 400 g a day; USDA MyPlate: half the plate); a simple, checkable proxy. These are the
-produce department's aisles plus "frozen produce" (plain frozen vegetables and fruit). Left out on
-purpose: "canned jarred vegetables" (mostly sauces and salted tins), "fruit vegetable snacks" (fruit
-rolls, veggie straws), "nuts seeds dried fruit" and "bulk dried fruits vegetables" (candied mixes),
-"juice nectars" (sugar); a share, not a nutrition score.
-"""
 
 
 def label_diversity(labels: Sequence[int], labels_in_catalog: int) -> float:

@@ -44,7 +44,7 @@ class BottomsUpProgram(dspy.Module):
             clusters = [[chosen[i] for i in group] for group in groups]
             clusters.sort(key=lambda members: np.mean([chosen.index(p) for p in members]))
             with record.phase("name"):
-                names = fan_out(lambda members: self._name(members, record), clusters, record)
+                names = fan_out(lambda members: self._name(members, record), clusters)
             placements = self._placements(clusters, names)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())

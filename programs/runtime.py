@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dspy.utils.parallelizer import ParallelExecutor
+from concurrent.futures import ThreadPoolExecutor
+
+from dspy.dsp.utils.settings import thread_local_overrides
 from dspy.utils.usage_tracker import UsageTracker, track_usage
 
 from themepage.page import PageStats
@@ -83,28 +85,26 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
     return None, cause
 
 
-def fan_out(function: Callable[[Any], T], items: list[Any], record: RunRecord) -> list[T]:
-    """Run `function` over items concurrently with DSPy's executor (settings and traces propagate).
+def fan_out(function: Callable[[Any], T], items: list[Any]) -> list[T]:
+    """Run `function` over items on a small thread pool, each worker under the caller's DSPy settings.
 
-    Each worker tracks its own LM usage and hands it back, since the executor gives
-    every thread a private copy of the caller's usage tracker.
+    The caller's thread-local DSPy overrides (LM, adapter, trace, usage tracker) are
+    handed to every worker, as DSPy's own ParallelExecutor does, so traces and usage
+    land where the caller collects them. Unlike that executor it keeps no global
+    progress-bar state, so pages can be made concurrently (batch) and fan out inside.
     """
     if not items:
         return []
+    parent = thread_local_overrides.get().copy()
 
-    def tracked(item):
-        with track_usage() as tracker:
-            result = function(item)
-        return result, tracker
+    def run(item):
+        token = thread_local_overrides.set({**thread_local_overrides.get(), **parent})
+        try:
+            return function(item)
+        finally:
+            thread_local_overrides.reset(token)
 
-    executor = ParallelExecutor(num_threads=min(len(items), MAX_THREADS), max_errors=len(items) + 1,
-                                disable_progress_bar=True, provide_traceback=False)
-    outputs = executor.execute(tracked, items)
-    results = []
-    for item, output in zip(items, outputs):
-        if output is None or isinstance(output, BaseException):
-            raise RuntimeError(f"concurrent step failed for {item!r}: {output!r}")
-        result, tracker = output
-        record.absorb(tracker)
-        results.append(result)
-    return results
+    if len(items) == 1:
+        return [function(items[0])]
+    with ThreadPoolExecutor(max_workers=min(len(items), MAX_THREADS)) as pool:
+        return list(pool.map(run, items))

@@ -68,7 +68,7 @@ class TopDownProgram(dspy.Module):
             with record.phase("plan"):
                 themes = self._plan(context, config, history, record)
             with record.phase("fill_filter"):
-                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes, record)
+                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes)
             placements = self._assemble(drafts, config)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())

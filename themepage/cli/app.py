@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_LM, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM, PAGE_SIZE
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM, PAGE_SIZE
 from themepage.dataset.errors import DataError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -24,8 +24,10 @@ err_console = Console(stderr=True)
 DataOpt = Annotated[Path, typer.Option("--data", help="Instacart-layout data directory.")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where derived state is cached.")]
 ProgramOpt = Annotated[str, typer.Option("--program", help="top-down, bottoms-up, repurchase or popular.")]
-LMOpt = Annotated[str, typer.Option("--lm", help="'offline' or any model string dspy.LM accepts.")]
+LMOpt = Annotated[str | None, typer.Option("--lm", help="'offline' (default) or any model string dspy.LM accepts.")]
 ApiBaseOpt = Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")]
+TimeoutOpt = Annotated[float | None, typer.Option("--lm-timeout", help="Seconds to wait for one LM answer (30).")]
+RetriesOpt = Annotated[int | None, typer.Option("--lm-retries", help="Retries of a failed LM call, with backoff (2).")]
 
 
 class CliError(Exception):
@@ -38,18 +40,25 @@ def _index(data: Path, cache_dir: Path | None):
     return CatalogIndex.open(data, cache_dir)
 
 
-def _program(name: str, index, lm: str = DEFAULT_LM, api_base: str | None = None):
-    from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
+def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retries: int | None):
     from themepage.lm import make_lm
+    from themepage.settings import resolve_lm_settings
 
     try:
-        model = None
-        if name in LLM_PROGRAMS:
-            try:
-                model = make_lm(lm, index, api_base=api_base)
-            except ValueError as exc:
-                raise CliError(str(exc)) from None
-        return make_program(name, index, lm=model)
+        settings = resolve_lm_settings(model=lm, api_base=api_base, timeout=timeout, retries=retries)
+        return make_lm(settings.model, index, api_base=settings.api_base, timeout=settings.timeout,
+                       num_retries=settings.retries)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _program(name: str, index, lm: str | None = None, api_base: str | None = None, timeout: float | None = None,
+             retries: int | None = None, module=None):
+    from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
+
+    try:
+        model = _lm(index, lm, api_base, timeout, retries) if name in LLM_PROGRAMS else None
+        return make_program(name, index, lm=model, module=module)
     except UnknownProgram as exc:
         raise CliError(str(exc)) from None
 
@@ -93,7 +102,8 @@ def data_check(data: DataOpt = BUNDLED_DATA_DIR) -> None:
 def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
-             lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None,
+             lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+             lm_retries: RetriesOpt = None,
              format: Annotated[str, typer.Option("--format", help="text or json.")] = "text") -> None:
     """Generate one user's page from their whole history."""
     from themepage.cli.render import render_page
@@ -104,7 +114,7 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
     _check_objective(objective)
-    make = _program(program, index, lm, api_base)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries)
     page = make(user, index.histories.get(user), objective=objective)
     if format == "json":
         print(page.model_dump_json(indent=2))
@@ -116,19 +126,28 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
 def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines file.")],
           data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
           objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
-          lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None) -> None:
-    """A page for every user with a history, one JSON Page per line."""
+          lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+          lm_retries: RetriesOpt = None,
+          concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
+                                                   help="Users made at once.")] = 4) -> None:
+    """A page for every user with a history, one JSON Page per line (in user order), with a progress bar."""
+    from concurrent.futures import ThreadPoolExecutor
+
     _check_objective(objective)
     index = _index(data, cache_dir)
-    make = _program(program, index, lm, api_base)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries)
     users = index.histories.user_ids
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w") as handle, _progress() as progress:
+    with out.open("w") as handle, _progress() as progress, ThreadPoolExecutor(concurrency) as pool:
         task = progress.add_task(f"{program} pages", total=len(users))
-        for user in users:
+
+        def one(user):
             page = make(user, index.histories.get(user), objective=objective)
-            handle.write(page.model_dump_json() + "\n")
             progress.advance(task)
+            return page
+
+        for page in pool.map(one, users):
+            handle.write(page.model_dump_json() + "\n")
     err_console.print(f"wrote {len(users)} pages to {out}")
 
 
@@ -138,7 +157,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              = "top-down,bottoms-up,repurchase,popular",
              users: Annotated[str, typer.Option("--users", help="all, train or dev.")] = "all",
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
-             lm: LMOpt = DEFAULT_LM, api_base: ApiBaseOpt = None,
+             lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+             lm_retries: RetriesOpt = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket)."""
@@ -151,7 +171,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     _check_objective(objective)
     index = _index(data, cache_dir)
     names = [n.strip() for n in programs.split(",") if n.strip()]
-    made = {name: _program(name, index, lm, api_base) for name in names}
+    made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries) for name in names}
     cases = evaluation_cases(index.histories, users)
     results = {}
     with _progress() as progress:
@@ -194,6 +214,8 @@ def main() -> None:
             sys.exit(exc.exit_code)
         raise
 
+
+from themepage.cli import serve as _serve  # noqa: E402,F401  (registers serve-offline-lm)
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,9 @@
 
 PPMI with context-distribution smoothing (alpha = 0.75) followed by SVD is the
 count-based word-embedding recipe of Levy, Goldberg & Dagan (TACL 2015),
-applied to baskets as "sentences". Products seen in few baskets are shrunk
+applied to baskets as "sentences". The vectors are centred on their mean
+("all-but-the-top", Mu & Viswanath, ICLR 2018): raw SVD vectors share a strong
+common direction that makes any two products look alike. Products seen in few baskets are shrunk
 toward their aisle's mean vector, and never-seen products take it outright, so
 every catalog product has a vector.
 """
@@ -104,6 +106,8 @@ def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarr
         u, s = randomized_svd(sub.astype(np.float64), dim)
         raw[seen] = (u * np.sqrt(s)).astype(np.float32)
     raw = _unit(raw)
+    if len(seen):  # remove the common direction all products share, so unrelated products score ~0
+        raw[seen] = _unit(raw[seen] - raw[seen].mean(axis=0))
     weights = counts.astype(np.float32)
     aisle_means = _group_means(raw, weights, catalog.aisle_ids.astype(np.int64))
     dept_means = _group_means(raw, weights, catalog.department_ids.astype(np.int64))
