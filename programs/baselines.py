@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from themepage.constants import PLACEMENTS_PER_PAGE, PRODUCTS_PER_PLACEMENT
+from themepage.constants import DEFAULT_OBJECTIVE, PLACEMENTS_PER_PAGE, PRODUCTS_PER_PLACEMENT
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Page, PageStats, Placement, ProductRef
@@ -36,7 +36,8 @@ class RepurchaseBaseline:
                  per_placement: int = PRODUCTS_PER_PLACEMENT):
         self.index, self.placements, self.per_placement = index, placements, per_placement
 
-    def __call__(self, user_id: int, history: UserHistory, objective: str = "relevance") -> Page:
+    def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
+        objective = objective or DEFAULT_OBJECTIVE
         start = time.perf_counter()
         ranked = history.top_products(self.placements * self.per_placement)
         titles = ["Buy It Again"] + [f"Buy It Again, continued ({i})" for i in range(2, self.placements + 1)]
@@ -51,7 +52,8 @@ class PopularBaseline(RepurchaseBaseline):
 
     name = "popular"
 
-    def __call__(self, user_id: int, history: UserHistory, objective: str = "relevance") -> Page:
+    def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
+        objective = objective or DEFAULT_OBJECTIVE
         start = time.perf_counter()
         ranked = self.index.popular(self.placements * self.per_placement)
         titles = ["Best Sellers"] + [f"Best Sellers, continued ({i})" for i in range(2, self.placements + 1)]

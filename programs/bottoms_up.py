@@ -23,15 +23,18 @@ class BottomsUpProgram(dspy.Module):
 
     name = "bottoms-up"
 
-    def __init__(self, index: CatalogIndex, candidates: int = USER_CANDIDATES):
+    def __init__(self, index: CatalogIndex, candidates: int = USER_CANDIDATES, objective: str = DEFAULT_OBJECTIVE):
         super().__init__()
         self.index = index
+        self.objective = objective
         self.candidates = candidates
         self.generate = dspy.Predict(GenerateItems)
         self.namer = dspy.Predict(NamePlacement)
 
     def forward(self, user_id: int, history: UserHistory,
-                objective: str | ObjectiveConfig = DEFAULT_OBJECTIVE) -> dspy.Prediction:
+                objective: str | ObjectiveConfig | None = None) -> dspy.Prediction:
+        """One page; `objective` defaults to the one the program was made (or compiled) for."""
+        objective = objective or self.objective
         config = load_objective(objective) if isinstance(objective, str) else objective
         shape = config.constraints
         record = RunRecord()

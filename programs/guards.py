@@ -9,6 +9,8 @@ def clean_ids(raw: Iterable, allowed: list[int], used: set[int] | frozenset = fr
               limit: int | None = None) -> list[int]:
     """The ids of `raw` that are integers, among `allowed`, not in `used`, each once, in order, up to limit."""
     allowed_set, seen, out = set(allowed), set(used), []
+    if limit is not None and limit <= 0:
+        return out
     for value in raw or ():
         try:
             pid = int(value)

@@ -14,7 +14,6 @@ from programs.baselines import PopularBaseline, RepurchaseBaseline
 from programs.bottoms_up import BottomsUpProgram
 from programs.top_down import TopDownProgram
 from themepage.adapter import default_adapter
-from themepage.constants import DEFAULT_OBJECTIVE
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Page
@@ -39,7 +38,7 @@ class LMPageMaker:
         self.module, self.lm = module, lm
         self.adapter = default_adapter()
 
-    def __call__(self, user_id: int, history: UserHistory, objective: str = DEFAULT_OBJECTIVE) -> Page:
+    def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
         with dspy.context(lm=self.lm, adapter=self.adapter):
             return self.module(user_id=user_id, history=history, objective=objective).page
 

@@ -51,16 +51,20 @@ class TopDownProgram(dspy.Module):
 
     name = "top-down"
 
-    def __init__(self, index: CatalogIndex, candidates_per_theme: int = CANDIDATES_PER_THEME):
+    def __init__(self, index: CatalogIndex, candidates_per_theme: int = CANDIDATES_PER_THEME,
+                 objective: str = DEFAULT_OBJECTIVE):
         super().__init__()
         self.index = index
+        self.objective = objective
         self.candidates_per_theme = candidates_per_theme
         self.planner = ThemePlanner()
         self.filler = ThemeFiller()
         self.filter = ThemeFilter()
 
     def forward(self, user_id: int, history: UserHistory,
-                objective: str | ObjectiveConfig = DEFAULT_OBJECTIVE) -> dspy.Prediction:
+                objective: str | ObjectiveConfig | None = None) -> dspy.Prediction:
+        """One page; `objective` defaults to the one the program was made (or compiled) for."""
+        objective = objective or self.objective
         config = load_objective(objective) if isinstance(objective, str) else objective
         record = RunRecord()
         with record.phase("total"), record.tracking():

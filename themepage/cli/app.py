@@ -30,6 +30,23 @@ TimeoutOpt = Annotated[float | None, typer.Option("--lm-timeout", help="Seconds 
 RetriesOpt = Annotated[int | None, typer.Option("--lm-retries", help="Retries of a failed LM call, with backoff (2).")]
 
 
+CompiledOpt = Annotated[Path | None, typer.Option(
+    "--compiled", help="Folder of compiled programs: <folder>/<objective>/<program>.json.")]
+
+
+def _load_compiled(compiled: Path | None, program: str, objective: str, index):
+    """The compiled module for an LLM program, or None (uncompiled) when no folder is given."""
+    from programs.compiling import load_compiled
+    from programs.registry import LLM_PROGRAMS
+
+    if compiled is None or program not in LLM_PROGRAMS:
+        return None
+    try:
+        return load_compiled(program, objective, index, compiled)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+
+
 class CliError(Exception):
     """A user error: printed as one line, exit code 2."""
 
@@ -127,7 +144,7 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
           data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
           objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
           lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
-          lm_retries: RetriesOpt = None,
+          lm_retries: RetriesOpt = None, compiled: CompiledOpt = None,
           concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
                                                    help="Users made at once.")] = 4) -> None:
     """A page for every user with a history, one JSON Page per line (in user order), with a progress bar."""
@@ -135,7 +152,8 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
 
     _check_objective(objective)
     index = _index(data, cache_dir)
-    make = _program(program, index, lm, api_base, lm_timeout, lm_retries)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries,
+                    module=_load_compiled(compiled, program, objective, index))
     users = index.histories.user_ids
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w") as handle, _progress() as progress, ThreadPoolExecutor(concurrency) as pool:
@@ -157,11 +175,16 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              = "top-down,bottoms-up,repurchase,popular",
              users: Annotated[str, typer.Option("--users", help="all, train or dev.")] = "all",
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
+             compiled: CompiledOpt = None,
+             gate: Annotated[bool, typer.Option("--gate", help="Fail when a compiled program scores below "
+                                                "its objective's gate.")] = False,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
              ) -> None:
-    """Score programs on the evaluation cases (each user's real next basket)."""
+    """Score programs on the evaluation cases (each user's real next basket) under an objective."""
+    from metrics.objective import Objective
+    from programs.registry import LLM_PROGRAMS
     from themepage.cases import evaluation_cases
     from themepage.cli.evaluation import evaluate_program
     from themepage.cli.render import results_table
@@ -169,18 +192,82 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     if users not in ("all", "train", "dev"):
         raise CliError(f"unknown user split {users!r}; choose all, train or dev")
     _check_objective(objective)
+    if gate and compiled is None:
+        raise CliError("--gate checks compiled programs: give --compiled DIR")
     index = _index(data, cache_dir)
+    target = Objective.load(objective, index)
     names = [n.strip() for n in programs.split(",") if n.strip()]
-    made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries) for name in names}
+    made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries,
+                           module=_load_compiled(compiled, name, objective, index)) for name in names}
     cases = evaluation_cases(index.histories, users)
     results = {}
     with _progress() as progress:
         for name, make in made.items():
             task = progress.add_task(f"evaluating {name}", total=len(cases))
-            results[name] = evaluate_program(make, cases, objective, lambda: progress.advance(task))
-    console.print(results_table(f"{len(cases)} users ({users}), page size {PAGE_SIZE}", results))
+            results[name] = evaluate_program(make, cases, target, lambda: progress.advance(task))
+    label = f"{len(cases)} users ({users}), objective {objective}" + (f", compiled from {compiled}" if compiled else "")
+    console.print(results_table(label, results))
     if json_out:
-        json_out.write_text(json.dumps({"users": len(cases), "programs": results}, indent=2) + "\n")
+        json_out.write_text(json.dumps({"users": len(cases), "objective": objective, "programs": results},
+                                       indent=2) + "\n")
+    if gate:
+        floor = target.config.gate.min_score
+        failed = {n: r["objective_score"] for n, r in results.items() if n in LLM_PROGRAMS and
+                  r["objective_score"] < floor}
+        for name, score in failed.items():
+            err_console.print(f"[red]gate failed:[/red] {name} scores {score:.3f} on {objective}, "
+                              f"below the gate {floor:.3f}")
+        if failed:
+            raise typer.Exit(1)
+        err_console.print(f"gate passed: every compiled program scores at least {floor:.3f} on {objective}")
+
+
+@app.command("compile")
+def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")] = DEFAULT_OBJECTIVE,
+                    program: ProgramOpt = DEFAULT_PROGRAM,
+                    optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa or mipro.")]
+                    = "gepa",
+                    out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
+                    train_size: Annotated[int, typer.Option(help="Training examples used (spread over users).")] = 24,
+                    val_size: Annotated[int, typer.Option(help="Validation examples from the dev split.")] = 16,
+                    data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
+                    lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+                    lm_retries: RetriesOpt = None,
+                    reflection_lm: Annotated[str | None, typer.Option(
+                        help="Model that writes GEPA's new instructions (real LMs only).")] = None) -> None:
+    """Compile a program for an objective against trainsets/, and save state-only JSON."""
+    from metrics.objective import Objective
+    from programs.compiling import CompileError, compile_program, compiled_path, evaluate_module, spread
+    from programs.registry import LLM_PROGRAMS
+    from themepage.adapter import default_adapter
+    from themepage.lm import OFFLINE_NAMES, make_lm
+    from trainsets.loader import load_examples
+
+    _check_objective(objective)
+    if program not in LLM_PROGRAMS:
+        raise CliError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
+    index = _index(data, cache_dir)
+    model = _lm(index, lm, api_base, lm_timeout, lm_retries)
+    offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
+    reflector = make_lm(reflection_lm, index, api_base=api_base) if reflection_lm else None
+    target = Objective.load(objective, index)
+    trainset = spread(load_examples("train"), train_size)
+    valset = spread(load_examples("dev"), val_size)
+    adapter = default_adapter()
+    with console.status(f"compiling {program} for {objective} with {optimizer} "
+                        f"({len(trainset)} train, {len(valset)} val examples)"):
+        try:
+            module = compile_program(program, target, index, model, optimizer, trainset, valset, offline,
+                                     reflector, adapter)
+        except CompileError as exc:
+            raise CliError(str(exc)) from None
+    before = evaluate_module(LLM_PROGRAMS[program](index, objective=objective), valset, target.metric, model, adapter)
+    after = evaluate_module(module, valset, target.metric, model, adapter)
+    path = out or compiled_path(objective, program)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module.save(str(path))
+    console.print(f"{objective} score on {len(valset)} dev examples: uncompiled {before:.3f} -> compiled "
+                  f"{after:.3f}; saved {path}")
 
 
 @app.command()
@@ -206,6 +293,8 @@ def main() -> None:
         sys.exit(2)
     except typer.Abort:
         sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         import click
 

@@ -74,7 +74,7 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     fit = theme_fit(theme, candidates, index)
     if theme.from_history:  # a theme of the shopper's own products: belonging is about the aisle, not the words
         fit = np.minimum(fit, 1.0)
-    scores = fit + weight * affinity(candidates, prompt, index, steering)
+    scores = (1 + 2 * steering.strictness) * fit + weight * affinity(candidates, prompt, index, steering)
     picks = _top(candidates, scores, n)
     if theme.from_history and theme.aisles and regulars > 0:
         # a row of the shopper's regulars shows what they buy; pad with new products only to half a row

@@ -6,13 +6,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from themepage.constants import HEALTHY_AISLES
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 
-USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 0.6, 0.8
+USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
 PLACEMENT_SLOTS = 10
 """About how many own products a personal row needs (eight shown, a few spare for de-duplication)."""
 OVERLAP_PENALTY = 0.6
@@ -34,7 +35,12 @@ def user_fit(theme: BankTheme, shopper: Shopper, aisle_popularity: dict[str, flo
 
 
 def steer_fit(theme: BankTheme, steering: Steering) -> float:
-    return sum(steering.weight(tag) for tag in theme.tags) / max(1, len(theme.tags)) ** 0.5
+    """Tag weights the instruction and guidance ask for; asked for cohesion, narrow themes gain and
+    catch-all themes (no aisles) lose, since a row about one part of the shop hangs together better."""
+    tags = sum(steering.weight(tag) for tag in theme.tags) / max(1, len(theme.tags)) ** 0.5
+    breadth = 1.0 if not theme.aisles else min(1.0, len(theme.aisles) / 8)
+    produce = sum(a in HEALTHY_AISLES for a in theme.aisles) / max(1, len(theme.aisles))
+    return tags - steering.strictness * breadth + steering.health_seeking * produce
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:

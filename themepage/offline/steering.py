@@ -48,14 +48,16 @@ class Steering:
         return max(0.0, self.weight("healthy"))
 
 
+def emphasis(matches: int) -> float:
+    """In [0, 1): more distinct cue words mean more emphasis, with diminishing returns (1 -> 0.5, 3 -> 0.75)."""
+    return matches / (matches + 1)
+
+
 def steer(*texts: str) -> Steering:
     """Read cue words from the instruction and guidance texts."""
     found = set().union(*(words(t) for t in texts)) if texts else set()
-    raw = {tag: len(found & cues) for tag, cues in CUES.items()}
-    top = max(raw.values(), default=0) or 1
-    tags = {tag: min(1.0, n / min(top, 3)) for tag, n in raw.items() if n}
+    tags = {tag: emphasis(len(found & cues)) for tag, cues in CUES.items() if found & cues}
     discovery = tags.get("discovery", 0.0)
     for tag in DISCOVERY_DAMPENS:
         tags[tag] = tags.get(tag, 0.0) - discovery
-    strictness = min(1.0, len(found & COHESION_CUES) / 2)
-    return Steering(tags, strictness)
+    return Steering(tags, emphasis(len(found & COHESION_CUES)))

@@ -1,0 +1,125 @@
+"""Compile a program for one objective with a DSPy optimizer, and where compiled programs live.
+
+Compiled programs are state-only JSON (`module.save(path)`: instructions and demos),
+committed under `compiled/<objective>/<program>.json`, so a diff shows what an
+optimizer changed. Never pickle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import dspy
+import numpy as np
+
+from metrics.objective import Objective
+from programs.registry import LLM_PROGRAMS
+from themepage.constants import PACKAGE_DIR, SEED
+from themepage.index import CatalogIndex
+
+COMPILED_DIR = PACKAGE_DIR.parent / "compiled"
+OPTIMIZERS = ("bootstrap", "random-search", "knn", "gepa", "mipro")
+DEFAULT_OPTIMIZER = "gepa"
+TRAIN_EXAMPLES = 24
+VAL_EXAMPLES = 16
+
+
+class CompileError(ValueError):
+    """A compile request that cannot run (unknown optimizer, missing optional dependency, ...)."""
+
+
+def compiled_path(objective: str, program: str, root: Path = COMPILED_DIR) -> Path:
+    return Path(root) / objective / f"{program}.json"
+
+
+def spread(examples: list[dspy.Example], n: int) -> list[dspy.Example]:
+    """n examples taken evenly across the list (covering many users), deterministically."""
+    if len(examples) <= n:
+        return list(examples)
+    return [examples[i] for i in np.linspace(0, len(examples) - 1, n).round().astype(int)]
+
+
+def profile_embedder(index: CatalogIndex) -> dspy.Embedder:
+    """KNN vectors of examples: the co-purchase profile of the products named in their history."""
+    products = re.compile(r"products=\(([\d, ]*)\)")
+
+    def embed(texts: list[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            ids = [int(p) for group in products.findall(text) for p in group.split(",") if p.strip()]
+            ids = [p for p in ids if p in index.catalog]
+            vector = index.vectors[index.rows(ids)].sum(axis=0) if ids else np.zeros(index.vectors.shape[1])
+            rows.append(vector / (np.linalg.norm(vector) or 1.0))
+        return np.asarray(rows, dtype=np.float32)
+
+    return dspy.Embedder(embed, caching=False)
+
+
+def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainset: list[dspy.Example],
+                   offline: bool, reflection_lm: dspy.LM | None = None, budget: int = 160):
+    """The named DSPy optimizer, set up for this objective's metric."""
+    metric = objective.metric
+    if name == "bootstrap":
+        return dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=2, max_labeled_demos=0, max_rounds=1)
+    if name == "random-search":
+        return dspy.BootstrapFewShotWithRandomSearch(metric=metric, max_bootstrapped_demos=2, max_labeled_demos=0,
+                                                     num_candidate_programs=4, num_threads=1)
+    if name == "knn":
+        return dspy.KNNFewShot(k=3, trainset=trainset, vectorizer=profile_embedder(index), metric=metric,
+                               max_bootstrapped_demos=2, max_labeled_demos=0)
+    if name == "gepa":
+        from themepage.offline.proposer import GuidanceProposer
+
+        proposer = GuidanceProposer(objective.config.guidance) if offline else None
+        if not offline and reflection_lm is None:
+            raise CompileError("gepa with a real LM needs a reflection LM (--reflection-lm)")
+        return dspy.GEPA(metric=metric, max_metric_calls=budget, reflection_minibatch_size=4,
+                         instruction_proposer=proposer, reflection_lm=reflection_lm, num_threads=1,
+                         use_merge=False, seed=SEED, track_stats=False)
+    if name == "mipro":
+        try:
+            import optuna  # noqa: F401
+        except ImportError:
+            raise CompileError("mipro needs optuna: pip install 'themepage[mipro]'") from None
+        if offline:
+            raise CompileError("mipro proposes instructions with the LM itself; the offline engine cannot "
+                               "write them. Use gepa or a bootstrap optimizer offline, or --lm a real model.")
+        return dspy.MIPROv2(metric=metric, auto="light", num_threads=1, seed=SEED)
+    raise CompileError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
+
+
+def compile_program(program: str, objective: Objective, index: CatalogIndex, lm: dspy.LM, optimizer: str,
+                    trainset: list[dspy.Example], valset: list[dspy.Example], offline: bool,
+                    reflection_lm: dspy.LM | None = None, adapter: dspy.Adapter | None = None) -> dspy.Module:
+    """A program compiled for the objective; the uncompiled student is made fresh here."""
+    if program not in LLM_PROGRAMS:
+        raise CompileError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
+    student = LLM_PROGRAMS[program](index, objective=objective.name)
+    teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm)
+    with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
+        if optimizer == "knn":
+            return teleprompter.compile(student)
+        if optimizer in ("gepa", "mipro", "random-search"):
+            return teleprompter.compile(student, trainset=trainset, valset=valset)
+        return teleprompter.compile(student, trainset=trainset)
+
+
+def load_compiled(program: str, objective: str, index: CatalogIndex, root: Path = COMPILED_DIR) -> dspy.Module:
+    """The committed compiled program for (objective, program); FileNotFoundError when there is none."""
+    path = compiled_path(objective, program, root)
+    if not path.is_file():
+        raise FileNotFoundError(f"no compiled program at {path}; run `themepage compile --objective {objective} "
+                                f"--program {program}`")
+    module = LLM_PROGRAMS[program](index, objective=objective)
+    module.load(str(path))
+    return module
+
+
+def evaluate_module(module: dspy.Module, examples: list[dspy.Example], metric: Callable, lm: dspy.LM,
+                    adapter: dspy.Adapter | None = None) -> float:
+    """Mean metric over the examples (sequential, deterministic)."""
+    with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
+        scores = [metric(example, module(**example.inputs())) for example in examples]
+    return float(np.mean(scores)) if scores else 0.0
