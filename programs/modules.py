@@ -26,8 +26,10 @@ class ThemeFiller(dspy.Module):
         super().__init__()
         self.fill = dspy.Predict(FillTheme)
 
-    def forward(self, theme: Theme, user_context: str, candidates: str, num_products: int) -> dspy.Prediction:
-        return self.fill(theme=theme, user_context=user_context, candidates=candidates, num_products=num_products)
+    def forward(self, theme: Theme, user_context: str, objective_guidance: str, candidates: str,
+                num_products: int) -> dspy.Prediction:
+        return self.fill(theme=theme, user_context=user_context, objective_guidance=objective_guidance,
+                         candidates=candidates, num_products=num_products)
 
 
 class ThemeFilter(dspy.Module):

@@ -25,6 +25,7 @@ class FillTheme(dspy.Signature):
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
     user_context: str = dspy.InputField(desc="readable summary of the shopper's order history")
+    objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
     candidates: str = dspy.InputField(desc="one candidate per line: id | name | aisle | purchase history")
     num_products: int = dspy.InputField(desc="how many products to choose")
     product_ids: list[int] = dspy.OutputField(desc="chosen candidate ids, best first")

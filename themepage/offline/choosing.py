@@ -70,11 +70,12 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     n = int(prompt.inputs.get("num_products", "8").strip() or 8)
     steering = _steering(prompt)
     regulars = max(0.0, steering.weight("personal"))
-    weight = (3.0 if theme.from_history else 1.0) * (1 + regulars)
+    # asked for cohesion, belonging to the theme outweighs the shopper's habits
+    weight = (3.0 if theme.from_history else 1.0) * (1 + regulars) * (1 - 0.3 * steering.strictness)
     fit = theme_fit(theme, candidates, index)
     if theme.from_history:  # a theme of the shopper's own products: belonging is about the aisle, not the words
         fit = np.minimum(fit, 1.0)
-    scores = (1 + 2 * steering.strictness) * fit + weight * affinity(candidates, prompt, index, steering)
+    scores = (1 + 3 * steering.strictness) * fit + weight * affinity(candidates, prompt, index, steering)
     picks = _top(candidates, scores, n)
     if theme.from_history and theme.aisles and regulars > 0:
         # a row of the shopper's regulars shows what they buy; pad with new products only to half a row

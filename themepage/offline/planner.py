@@ -40,7 +40,8 @@ def steer_fit(theme: BankTheme, steering: Steering) -> float:
     tags = sum(steering.weight(tag) for tag in theme.tags) / max(1, len(theme.tags)) ** 0.5
     breadth = 1.0 if not theme.aisles else min(1.0, len(theme.aisles) / 8)
     produce = sum(a in HEALTHY_AISLES for a in theme.aisles) / max(1, len(theme.aisles))
-    return tags - steering.strictness * breadth + steering.health_seeking * produce
+    personal = 0.4 if "personal" in theme.tags else 0.0  # "Your ..." rows group by habit, not by kind
+    return tags - steering.strictness * (breadth + personal) + steering.health_seeking * produce
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
