@@ -7,6 +7,7 @@ optimizer changed. Never pickle.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,30 @@ VAL_EXAMPLES = 16
 
 class CompileError(ValueError):
     """A compile request that cannot run (unknown optimizer, missing optional dependency, ...)."""
+
+
+class StaleCompiledProgram(ValueError):
+    """A compiled program saved for signatures that have since changed: it must be recompiled."""
+
+
+def check_current(state: dict, module: dspy.Module, path: Path) -> None:
+    """Refuse state saved for other predictors or other signature fields.
+
+    DSPy's loader pairs saved and current fields by position and silently tolerates a
+    mismatch, so a changed signature would otherwise run with another field's demos.
+    """
+    names = {name for name, _ in module.named_predictors()}
+    unknown = sorted(set(state) - names - {"metadata"})
+    if unknown:
+        raise StaleCompiledProgram(f"{path}: predictors {unknown} no longer exist; recompile")
+    for name, predictor in module.named_predictors():
+        if name not in state:
+            raise StaleCompiledProgram(f"{path}: no state for predictor {name}; recompile")
+        saved = [field["prefix"] for field in state[name]["signature"]["fields"]]
+        current = [field.json_schema_extra["prefix"] for field in predictor.signature.fields.values()]
+        if saved != current:
+            raise StaleCompiledProgram(f"{path}: {name} was compiled for fields {saved}, the signature now has "
+                                       f"{current}; recompile")
 
 
 def compiled_path(objective: str, program: str, root: Path = COMPILED_DIR) -> Path:
@@ -113,6 +138,7 @@ def load_compiled(program: str, objective: str, index: CatalogIndex, root: Path 
         raise FileNotFoundError(f"no compiled program at {path}; run `themepage compile --objective {objective} "
                                 f"--program {program}`")
     module = LLM_PROGRAMS[program](index, objective=objective)
+    check_current(json.loads(path.read_text()), module, path)
     module.load(str(path))
     return module
 

@@ -36,14 +36,14 @@ CompiledOpt = Annotated[Path | None, typer.Option(
 
 def _load_compiled(compiled: Path | None, program: str, objective: str, index):
     """The compiled module for an LLM program, or None (uncompiled) when no folder is given."""
-    from programs.compiling import load_compiled
+    from programs.compiling import StaleCompiledProgram, load_compiled
     from programs.registry import LLM_PROGRAMS
 
     if compiled is None or program not in LLM_PROGRAMS:
         return None
     try:
         return load_compiled(program, objective, index, compiled)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StaleCompiledProgram) as exc:
         raise CliError(str(exc)) from None
 
 
@@ -287,7 +287,9 @@ def trainsets(data: DataOpt = BUNDLED_DATA_DIR,
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # without standalone mode, click returns an Exit's code
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except (CliError, DataError) as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -51,7 +51,7 @@ def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, s
     novelty = steering.novelty_seeking
     healthy = np.array([c.aisle.lower() in _HEALTHY for c in candidates], dtype=float)
     habit = 0.5 * (bought > 0) + bought + 0.05 * recency
-    return (habit * (1 - 2.5 * novelty) + (0.15 + 0.6 * novelty) * taste
+    return (habit * (1 - 2.5 * novelty) + (0.15 + 0.6 * novelty) * (1 + steering.taste_seeking) * taste
             + 0.8 * steering.health_seeking * healthy)
 
 

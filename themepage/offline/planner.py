@@ -102,7 +102,8 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     wanted = int(prompt.inputs.get("num_themes", "6").strip() or 6)
     popularity = _aisle_popularity(index)
     bank = load_theme_bank()
-    scores = np.array([USER_WEIGHT * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
+    user_weight = USER_WEIGHT * (1 + steering.taste_seeking)
+    scores = np.array([user_weight * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
                        + DEMO_WEIGHT * demo_fit(t, prompt) for t in bank])
     chosen: list[int] = []
     adjusted = scores.copy()

@@ -23,6 +23,8 @@ CUES: dict[str, set[str]] = {
     "quick": {"quick", "easy", "fast", "weeknight", "convenient"},
     "household": {"household", "cleaning", "home", "supplies"},
     "family": {"family", "kids", "lunchbox"},
+    "taste": {"taste", "tastes", "love", "loves", "favourite", "favourites", "favorite", "favorites", "close",
+              "closely", "similar", "anchored", "familiar"},
 }
 COHESION_CUES = {"cohesive", "coherent", "focused", "tight", "together", "consistent", "on-theme", "distinct"}
 DISCOVERY_DAMPENS = ("personal",)
@@ -42,6 +44,11 @@ class Steering:
     @property
     def novelty_seeking(self) -> float:
         return max(0.0, self.weight("discovery"))
+
+    @property
+    def taste_seeking(self) -> float:
+        """How much the shopper's known tastes should anchor what is chosen."""
+        return max(0.0, self.weight("taste"))
 
     @property
     def health_seeking(self) -> float:

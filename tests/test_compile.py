@@ -1,0 +1,86 @@
+"""Compiling per objective with every optimizer on the offline engine, saving state-only JSON, and loading it."""
+
+import json
+
+import dspy
+import pytest
+
+from metrics.objective import Objective
+from programs.compiling import (CompileError, StaleCompiledProgram, check_current, compile_program, load_compiled,
+                                make_optimizer, spread)
+from programs.top_down import TopDownProgram
+from themepage.adapter import MemoChatAdapter
+from themepage.lm import make_lm
+from trainsets.loader import load_examples
+
+
+@pytest.fixture(scope="module")
+def small_sets():
+    return spread(load_examples("train"), 4), spread(load_examples("dev"), 3)
+
+
+@pytest.fixture
+def lm(index):
+    return make_lm("offline", index, cache=False)
+
+
+@pytest.mark.parametrize("optimizer", ["bootstrap", "random-search", "knn", "gepa"])
+def test_every_optimizer_compiles_and_saves_json(index, lm, small_sets, optimizer, tmp_path, monkeypatch):
+    import programs.compiling as compiling
+
+    if optimizer == "gepa":  # a small budget keeps the test short
+        original = compiling.make_optimizer
+        monkeypatch.setattr(compiling, "make_optimizer",
+                            lambda *a, **k: original(*a, **{**k, "budget": 12}))
+    if optimizer == "random-search":
+        monkeypatch.setattr(dspy, "BootstrapFewShotWithRandomSearch",
+                            lambda **k: dspy.teleprompt.BootstrapFewShotWithRandomSearch(
+                                **{**k, "num_candidate_programs": 1}))
+    train, val = small_sets
+    objective = Objective.load("discovery", index)
+    module = compile_program("top-down", objective, index, lm, optimizer, train, val, offline=True,
+                             adapter=MemoChatAdapter())
+    with dspy.context(lm=lm, adapter=MemoChatAdapter()):
+        page = module(**train[0].inputs()).page
+    assert len(page.product_ids()) == 48 and page.objective == "discovery"
+    path = tmp_path / "discovery" / "top-down.json"
+    path.parent.mkdir()
+    module.save(str(path))
+    state = json.loads(path.read_text())
+    assert {"planner.plan", "filler.fill", "filter.check"} <= set(state)
+    loaded = load_compiled("top-down", "discovery", index, tmp_path)
+    assert [p.signature.instructions for _, p in loaded.named_predictors()] == [
+        p.signature.instructions for _, p in module.named_predictors()]
+
+
+def test_bootstrap_attaches_demos(index, lm, small_sets):
+    train, val = small_sets
+    module = compile_program("top-down", Objective.load("relevance", index), index, lm, "bootstrap", train, val,
+                             offline=True)
+    assert any(len(p.demos) > 0 for _, p in module.named_predictors())
+
+
+def test_unknown_and_unavailable_optimizers(index, small_sets):
+    objective = Objective.load("relevance", index)
+    with pytest.raises(CompileError, match="unknown optimizer 'sgd'"):
+        make_optimizer("sgd", objective, index, small_sets[0], offline=True)
+    with pytest.raises(CompileError, match="mipro"):
+        make_optimizer("mipro", objective, index, small_sets[0], offline=True)
+    with pytest.raises(CompileError, match="reflection LM"):
+        make_optimizer("gepa", objective, index, small_sets[0], offline=False)
+
+
+def test_stale_state_is_refused(index, tmp_path):
+    module = TopDownProgram(index)
+    path = tmp_path / "relevance" / "top-down.json"
+    path.parent.mkdir()
+    module.save(str(path))
+    state = json.loads(path.read_text())
+    check_current(state, module, path)
+    state["filler.fill"]["signature"]["fields"] = state["filler.fill"]["signature"]["fields"][1:]
+    with pytest.raises(StaleCompiledProgram, match="filler.fill was compiled for fields"):
+        check_current(state, module, path)
+    state = json.loads(path.read_text())
+    state["old.step"] = state.pop("filter.check")
+    with pytest.raises(StaleCompiledProgram, match="no longer exist"):
+        check_current(state, module, path)

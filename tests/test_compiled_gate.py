@@ -1,0 +1,63 @@
+"""CI gate: every committed compiled program loads with the current code and passes its objective's gate."""
+
+import sys
+
+import pytest
+
+from programs.compiling import COMPILED_DIR, load_compiled
+from programs.registry import LLM_PROGRAMS
+from themepage.cli.app import main
+from themepage.objective import load_objective, objective_names
+
+COMMITTED = sorted((path.parent.name, path.stem) for path in COMPILED_DIR.glob("*/*.json"))
+
+
+def test_every_shipped_objective_has_compiled_programs():
+    for objective in ("relevance", "discovery", "healthy", "cohesive"):
+        for program in LLM_PROGRAMS:
+            assert (objective, program) in COMMITTED, f"compiled/{objective}/{program}.json is missing"
+
+
+@pytest.mark.parametrize("objective, program", COMMITTED)
+def test_committed_program_is_current(index, objective, program):
+    assert objective in objective_names(), f"compiled/{objective}/ has no objective file"
+    assert program in LLM_PROGRAMS
+    module = load_compiled(program, objective, index)  # raises StaleCompiledProgram when signatures changed
+    assert module.objective == objective
+
+
+@pytest.mark.parametrize("objective", sorted({objective for objective, _ in COMMITTED}))
+def test_gate(monkeypatch, capsys, objective, tmp_path):
+    programs = ",".join(sorted(p for o, p in COMMITTED if o == objective))
+    out = tmp_path / "eval.json"
+    monkeypatch.setattr(sys, "argv", ["themepage", "evaluate", "--objective", objective, "--compiled",
+                                      str(COMPILED_DIR), "--gate", "--users", "dev", "--programs", programs,
+                                      "--json", str(out)])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+        raise SystemExit(0)
+    err = capsys.readouterr().err
+    assert exit_info.value.code in (0, None), err
+    assert "gate passed" in err
+    import json
+
+    floor = load_objective(objective).gate.min_score
+    assert all(r["objective_score"] >= floor for r in json.loads(out.read_text())["programs"].values())
+
+
+def test_gate_fails_below_the_floor(monkeypatch, capsys, tmp_path):
+    """A gate set above what the program scores must fail the command."""
+    import themepage.objective as objective_module
+
+    strict = objective_module.load_objective("relevance").model_copy(update={"gate": {"min_score": 0.99}})
+    strict = objective_module.ObjectiveConfig.model_validate({**strict.model_dump(), "gate": {"min_score": 0.99}})
+    monkeypatch.setattr(objective_module, "load_objective", lambda name, folder=None: strict)
+    import metrics.objective as metric_module
+
+    monkeypatch.setattr(metric_module, "load_objective", lambda name, folder=None: strict)
+    monkeypatch.setattr(sys, "argv", ["themepage", "evaluate", "--compiled", str(COMPILED_DIR), "--gate",
+                                      "--users", "dev", "--programs", "top-down"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    assert "gate failed" in capsys.readouterr().err
