@@ -49,8 +49,8 @@ def test_gate_fails_below_the_floor(monkeypatch, capsys, tmp_path):
     """A gate set above what the program scores must fail the command."""
     import themepage.objective as objective_module
 
-    strict = objective_module.load_objective("relevance").model_copy(update={"gate": {"min_score": 0.99}})
-    strict = objective_module.ObjectiveConfig.model_validate({**strict.model_dump(), "gate": {"min_score": 0.99}})
+    relevance = objective_module.load_objective("relevance")
+    strict = objective_module.ObjectiveConfig.model_validate({**relevance.model_dump(), "gate": {"min_score": 0.99}})
     monkeypatch.setattr(objective_module, "load_objective", lambda name, folder=None: strict)
     import metrics.objective as metric_module
 
