@@ -79,8 +79,10 @@ class BottomsUpProgram(dspy.Module):
         seen: set[str] = set()
         placements = []
         for members, (title, rationale) in zip(clusters, names):
-            if title.lower() in seen:
-                title = f"More {title}"
+            base, n = title, 1
+            while title.lower() in seen:
+                n += 1
+                title = f"More {base}" if n == 2 else f"More {base} ({n - 1})"
             seen.add(title.lower())
             placements.append(Placement(title=title, rationale=rationale, products=[
                 ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in members]))

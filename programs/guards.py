@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def as_id(value) -> int | None:
+    """An integer id from an int, an integral float or a string of digits; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
 
 
 def clean_ids(raw: Iterable, allowed: list[int], used: set[int] | frozenset = frozenset(),
@@ -12,11 +29,8 @@ def clean_ids(raw: Iterable, allowed: list[int], used: set[int] | frozenset = fr
     if limit is not None and limit <= 0:
         return out
     for value in raw or ():
-        try:
-            pid = int(value)
-        except (TypeError, ValueError):
-            continue
-        if isinstance(value, bool) or pid not in allowed_set or pid in seen:
+        pid = as_id(value)
+        if pid is None or pid not in allowed_set or pid in seen:
             continue
         seen.add(pid)
         out.append(pid)

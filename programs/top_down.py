@@ -26,6 +26,11 @@ SPARE_PICKS = 4
 """The filler picks a few extra products so placements can give up repeats and stay full."""
 
 
+def title_key(title: str) -> str:
+    """Titles that differ only in case or spacing name the same theme."""
+    return " ".join(title.split()).lower()
+
+
 @dataclass
 class Draft:
     """One theme after fill and filter, before page-level de-duplication."""
@@ -73,7 +78,7 @@ class TopDownProgram(dspy.Module):
                 themes = self._plan(context, config, history, record)
             with record.phase("fill_filter"):
                 drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes)
-            placements = self._assemble(drafts, config)
+            placements = self._assemble(drafts, config, history)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())
         return dspy.Prediction(page=page, themes=themes)
@@ -83,18 +88,19 @@ class TopDownProgram(dspy.Module):
         result, cause = attempt(
             lambda: self.planner(user_context=context, objective_guidance=config.guidance, num_themes=wanted),
             lambda r: None if r.themes else "the planner returned no themes")
-        themes = []
+        themes: list[Theme] = []
         for theme in (result.themes if result else []):
             theme = theme if isinstance(theme, Theme) else Theme.model_validate(theme)
-            if theme.title.strip() and theme.title.lower() not in {t.title.lower() for t in themes}:
-                themes.append(theme)
+            title = " ".join(theme.title.split())
+            if title and title_key(title) not in {title_key(t.title) for t in themes}:
+                themes.append(theme.model_copy(update={"title": title}))
         if cause:
             record.fallback("plan", cause)
         if len(themes) < wanted:
             if result is not None:
                 record.fallback("plan", f"{len(themes)} usable themes of {wanted}; added themes from retrieval")
-            known = {t.title.lower() for t in themes}
-            themes += [t for t in fallback_themes(self.index, history, wanted * 2) if t.title.lower() not in known]
+            known = {title_key(t.title) for t in themes}
+            themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
         return themes[:wanted]
 
     def _place(self, theme: Theme, context: str, history: UserHistory, config: ObjectiveConfig,
@@ -113,22 +119,26 @@ class TopDownProgram(dspy.Module):
         if cause:
             record.fallback(f"fill '{theme.title}'", cause)
         if len(picks) < config.constraints.min_products_per_placement:
-            picks = top_up(picks, prompt_pool, config.constraints.min_products_per_placement)
+            picks = top_up(picks, prompt_pool, wanted)
         checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)))
         if checked is not None:
             kept = clean_ids(checked.kept_ids, picks)
             if len(kept) >= config.constraints.min_products_per_placement:
                 picks = kept
+            else:
+                record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
         elif cause:
             record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
         return Draft(theme, picks, pool)
 
-    def _assemble(self, drafts: list[Draft], config: ObjectiveConfig) -> list[Placement]:
+    def _assemble(self, drafts: list[Draft], config: ObjectiveConfig, history: UserHistory) -> list[Placement]:
         """Give every product to one placement, then keep the planned display order.
 
         Rows about one part of the shop claim their picks first; catch-all rows (no aisles) then
         share what is left of the page budget, taking the next products from their own pools, so
-        "Buy It Again" gets what the specific rows left rather than their best products.
+        "Buy It Again" gets what the specific rows left rather than their best products. A page
+        still short of its size (pools run dry, e.g. after fallbacks) is filled row by row from a
+        page-level reserve: the shopper's candidates, then the best sellers.
         """
         shape = config.constraints
         broad = [i for i, d in enumerate(drafts) if not d.theme.aisles]
@@ -145,6 +155,28 @@ class TopDownProgram(dspy.Module):
             size = min(max(share, shape.min_products_per_placement), shape.max_products_per_placement)
             claimed[i] = top_up([p for p in drafts[i].picks if p not in used], drafts[i].pool, size, used)
             used.update(claimed[i])
+        self._fill_short_page(drafts, claimed, used, shape, history)
         return [Placement(title=d.theme.title, rationale=d.theme.rationale,
                           products=[ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in claimed[i]])
                 for i, d in enumerate(drafts) if claimed[i]]
+
+    def _fill_short_page(self, drafts: list[Draft], claimed: dict[int, list[int]], used: set[int], shape,
+                         history: UserHistory) -> None:
+        """Top rows up to the usual size, then to the maximum, from their pools and then a page reserve."""
+        reserve = None
+        for cap in (shape.products_per_placement, shape.max_products_per_placement):
+            for i in range(len(drafts)):
+                missing = shape.page_size - len(used)
+                if missing <= 0:
+                    return
+                size = min(cap, len(claimed[i]) + missing)
+                if size <= len(claimed[i]):
+                    continue
+                grown = top_up(claimed[i], drafts[i].pool, size, used)
+                if len(grown) < size:
+                    if reserve is None:
+                        reserve = self.index.candidates_for_user(history, 4 * shape.page_size)
+                        reserve += self.index.popular(4 * shape.page_size, exclude=set(reserve))
+                    grown = top_up(grown, reserve, size, used)
+                used.update(grown[len(claimed[i]):])
+                claimed[i] = grown

@@ -13,7 +13,7 @@ from themepage.page import Theme
 from themepage.user_context import PREFIX_AISLES, PREFIX_FREQUENT, PREFIX_RECENT
 
 _SHARE = re.compile(r"([^,(]+?) \((\d+)%(?:, (\d+) products?)?\)")
-_COUNT = re.compile(r"^(.*) \((\d+)/(\d+)\)$")
+_FREQUENT = re.compile(r"(.+?) \((\d+)/(\d+)\)(?:; |$)")
 _BOUGHT = re.compile(r"bought (\d+) of (\d+)")
 _AGO = re.compile(r"last (\d+) orders ago")
 _WORD = re.compile(r"[a-z]+")
@@ -34,6 +34,17 @@ class Shopper:
         return not self.product_share and not self.aisle_shares
 
 
+def _names_in(text: str, ids: dict[str, int]) -> list[int]:
+    """Ids of the catalog names in a "; "-separated list (names that contain "; " are rejoined)."""
+    found, pending = [], ""
+    for part in text.split("; ") if text else []:
+        pending = f"{pending}; {part}" if pending else part
+        if pending in ids:
+            found.append(ids[pending])
+            pending = ""
+    return found
+
+
 def _line(text: str, prefix: str) -> str:
     for line in text.splitlines():
         if line.startswith(prefix):
@@ -49,10 +60,10 @@ def read_shopper(text: str, index: CatalogIndex) -> Shopper:
         shopper.aisle_shares[aisle] = int(m.group(2)) / 100
         shopper.aisle_products[aisle] = int(m.group(3) or 0)
     ids = product_ids_by_name(index)
-    for part in _line(text, PREFIX_FREQUENT).split("; "):
-        if (m := _COUNT.match(part.strip())) and m.group(1) in ids:
+    for m in _FREQUENT.finditer(_line(text, PREFIX_FREQUENT)):
+        if m.group(1) in ids:
             shopper.product_share[ids[m.group(1)]] = int(m.group(2)) / max(int(m.group(3)), 1)
-    shopper.recent = {ids[n] for n in _line(text, PREFIX_RECENT).split("; ") if n in ids}
+    shopper.recent = set(_names_in(_line(text, PREFIX_RECENT), ids))
     known = list(shopper.product_share)
     if known:
         weights = np.array([shopper.product_share[p] for p in known], dtype=np.float32)

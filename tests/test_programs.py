@@ -1,0 +1,332 @@
+"""Both DSPy programs with the offline LM: page shape, stats, RAG pruning, concurrency, recall, registry, save/load."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import dspy
+import pytest
+
+from metrics.ranking import recall_at_k
+from programs.baselines import RepurchaseBaseline
+from programs.bottoms_up import BottomsUpProgram
+from programs.registry import UnknownProgram, make_program, program_names
+from programs.retrieval import retrieve_for_theme
+from programs.top_down import TopDownProgram
+from themepage.adapter import MemoChatAdapter
+from themepage.cases import evaluation_cases
+from themepage.constants import CANDIDATES_PER_THEME, PAGE_SIZE, USER_CANDIDATES
+from themepage.dataset.history import UserHistory
+from themepage.lm import make_lm
+from themepage.objective import load_objective
+from themepage.offline.engine import OfflineEngine
+from themepage.offline.prompt import parse_prompt
+from themepage.offline.reading import read_candidates
+from themepage.page import Page, Theme
+
+SHAPE = load_objective("relevance").constraints
+PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
+PHASES = {"top-down": {"plan", "fill_filter", "total"}, "bottoms-up": {"generate", "name", "total"}}
+
+
+def happy_path_calls(program: str) -> int:
+    """Top-down: one plan, then a fill and a filter per placement; bottoms-up: one generate, one name per cluster."""
+    return 1 + 2 * SHAPE.placements if program == "top-down" else 1 + SHAPE.placements
+
+
+class RecordingEngine:
+    """The offline engine, keeping every request it answered (and optionally sleeping before each)."""
+
+    def __init__(self, delegate: OfflineEngine, sleep_s: float = 0.0):
+        self.delegate, self.sleep_s = delegate, sleep_s
+        self.requests = []
+        self._lock = threading.Lock()
+
+    def complete(self, request):
+        with self._lock:
+            self.requests.append(request)
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        return self.delegate.complete(request)
+
+    def stream(self, request):
+        from dspy.lm15 import response_to_events
+
+        return response_to_events(self.complete(request))
+
+    def close(self):
+        pass
+
+    def prompts(self):
+        """Every request parsed the way the offline engine reads it."""
+        out = []
+        for request in self.requests:
+            system = request.system if isinstance(request.system, str) else "".join(
+                getattr(p, "text", "") for p in (request.system or ()))
+            out.append(parse_prompt(system, [(m.role, m.text or "") for m in request.messages]))
+        return out
+
+
+@pytest.fixture(scope="module")
+def offline_engine(index):
+    return OfflineEngine(index)
+
+
+@pytest.fixture
+def offline(index):
+    lm = make_lm("offline", index, cache=False)
+    dspy.configure(lm=lm, adapter=MemoChatAdapter())
+    return lm
+
+
+def _make_page(program: str, index, history: UserHistory) -> Page:
+    return PROGRAMS[program](index)(user_id=history.user_id, history=history).page
+
+
+def _assert_full_page(page: Page, index, program: str) -> None:
+    """6 placements and 48 distinct catalog products. Bottoms-up clusters are exactly 8 each; top-down rows
+    about one part of the shop may come up short (never below the minimum) while catch-all rows grow
+    (never above the maximum), so only the total is fixed there."""
+    ids = page.product_ids()
+    sizes = [len(p.products) for p in page.placements]
+    assert page.program == program and page.objective == "relevance"
+    assert len(page.placements) == SHAPE.placements
+    assert len(set(ids)) == len(ids) == SHAPE.page_size, sizes
+    if program == "bottoms-up":
+        assert sizes == [SHAPE.products_per_placement] * SHAPE.placements
+    assert all(SHAPE.min_products_per_placement <= n <= SHAPE.max_products_per_placement for n in sizes), sizes
+    catalog_ids = set(index.catalog.product_ids.tolist())
+    assert set(ids) <= catalog_ids
+    assert all(p.title.strip() for p in page.placements)
+    for placement in page.placements:
+        assert all(p.name == index.catalog.name(p.product_id) for p in placement.products)
+
+
+def _users(index) -> list[UserHistory]:
+    ids = index.histories.user_ids
+    return [index.histories.get(ids[i]) for i in (0, 10, 20, -1)]
+
+
+# ----- the happy path -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_page_shape_and_stats(index, offline, program):
+    for history in _users(index):
+        page = _make_page(program, index, history)
+        _assert_full_page(page, index, program)
+        stats = page.stats
+        assert stats.fallbacks == [], stats.fallbacks
+        assert stats.lm_calls == happy_path_calls(program)
+        assert stats.prompt_tokens > 0 and stats.completion_tokens > 0
+        assert stats.prompt_tokens > stats.completion_tokens, "prompts carry history and candidates"
+        assert PHASES[program] <= set(stats.timings_ms)
+        assert all(v >= 0 for v in stats.timings_ms.values())
+        parts = sum(stats.timings_ms[p] for p in PHASES[program] - {"total"})
+        assert stats.timings_ms["total"] >= parts * 0.99
+        assert stats.total_ms == stats.timings_ms["total"]
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_usage_matches_what_the_engine_answered(index, offline_engine, program):
+    """lm_calls and tokens in the stats are the engine's own counts, not estimates made elsewhere."""
+    engine = RecordingEngine(offline_engine)
+    lm = dspy.LM("themepage/offline", engine=engine, cache=False)
+    history = _users(index)[1]
+    with dspy.context(lm=lm, adapter=MemoChatAdapter()):
+        page = _make_page(program, index, history)
+    assert page.stats.lm_calls == len(engine.requests) == happy_path_calls(program)
+    recorded = [entry["usage"] for entry in lm.history]
+    assert page.stats.prompt_tokens == sum(u["prompt_tokens"] for u in recorded)
+    assert page.stats.completion_tokens == sum(u["completion_tokens"] for u in recorded)
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_new_shopper_gets_a_full_page(index, offline, program):
+    page = _make_page(program, index, UserHistory(user_id=0))
+    _assert_full_page(page, index, program)
+    assert page.stats.fallbacks == []
+    assert page.stats.lm_calls == happy_path_calls(program)
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_placement_titles_are_distinct(index, offline, program):
+    """No two rows of a page share a title. (Fails today for bottoms-up: the offline namer often names several
+    clusters alike, and `BottomsUpProgram._placements` turns the second and every later duplicate into the
+    same "More <title>".)"""
+    repeated = {}
+    for history in _users(index) + [UserHistory(user_id=0)]:
+        titles = [p.title.strip().lower() for p in _make_page(program, index, history).placements]
+        if len(set(titles)) != len(titles):
+            repeated[history.user_id] = titles
+    assert not repeated, repeated
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_same_user_same_page(index, offline, program):
+    history = _users(index)[2]
+    first, second = _make_page(program, index, history), _make_page(program, index, history)
+    assert first.placements == second.placements
+
+
+def test_top_down_keeps_the_planned_order(index, offline):
+    history = _users(index)[0]
+    prediction = TopDownProgram(index)(user_id=history.user_id, history=history)
+    assert [p.title for p in prediction.page.placements] == [t.title for t in prediction.themes]
+
+
+# ----- the RAG pruning ----------------------------------------------------------------------------
+
+def test_only_retrieved_candidates_enter_fill_prompts(index, offline_engine):
+    history = _users(index)[0]
+    engine = RecordingEngine(offline_engine)
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+        prediction = TopDownProgram(index)(user_id=history.user_id, history=history)
+    fills = [p for p in engine.prompts() if "theme" in p.inputs and "candidates" in p.inputs]
+    assert len(fills) == SHAPE.placements
+    planned = {t.title for t in prediction.themes}
+    for prompt in fills:
+        theme = Theme.model_validate_json(prompt.inputs["theme"])
+        assert theme.title in planned
+        shown = [c.product_id for c in read_candidates(prompt.inputs["candidates"])]
+        assert 0 < len(shown) <= CANDIDATES_PER_THEME
+        assert len(set(shown)) == len(shown)
+        # a catch-all theme keeps a deeper pool to refill from, but shows only the first candidates
+        depth = CANDIDATES_PER_THEME if theme.aisles else 3 * CANDIDATES_PER_THEME
+        retrieved = retrieve_for_theme(index, theme, history, depth)
+        assert set(shown) <= set(retrieved), f"{theme.title}: a prompt candidate retrieval did not return"
+    # and what the page shows was among some prompt's candidates or a theme's retrieval pool
+    products = set(prediction.page.product_ids())
+    pools = set().union(*(retrieve_for_theme(index, t, history, depth) for t in prediction.themes
+                          for depth in (CANDIDATES_PER_THEME, 3 * CANDIDATES_PER_THEME)))
+    assert products <= pools
+
+
+def test_generate_prompt_holds_only_the_users_candidates(index, offline_engine):
+    history = _users(index)[1]
+    engine = RecordingEngine(offline_engine)
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+        page = BottomsUpProgram(index)(user_id=history.user_id, history=history).page
+    generate = [p for p in engine.prompts() if "candidates" in p.inputs and "theme" not in p.inputs]
+    assert len(generate) == 1
+    shown = [c.product_id for c in read_candidates(generate[0].inputs["candidates"])]
+    assert len(shown) <= max(USER_CANDIDATES, PAGE_SIZE)
+    assert set(shown) <= set(index.candidates_for_user(history, max(USER_CANDIDATES, PAGE_SIZE)))
+    assert set(page.product_ids()) <= set(shown)
+
+
+# ----- concurrency --------------------------------------------------------------------------------
+
+SLEEP = 0.2
+
+
+@pytest.mark.parametrize(("program", "critical_path"), [("top-down", 3), ("bottoms-up", 2)])
+def test_steps_after_the_first_run_concurrently(index, offline_engine, program, critical_path):
+    """With 200 ms per LM call, a page costs its critical path (plan, fill, filter / generate, name), not the
+    sum of its calls (13 / 7)."""
+    history = _users(index)[0]
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=offline_engine, cache=False), adapter=MemoChatAdapter()):
+        _make_page(program, index, history)  # warm caches so the timing measures the LM calls
+    engine = RecordingEngine(offline_engine, sleep_s=SLEEP)
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+        start = time.perf_counter()
+        page = _make_page(program, index, history)
+        elapsed = time.perf_counter() - start
+    calls = happy_path_calls(program)
+    assert len(engine.requests) == calls
+    assert elapsed >= critical_path * SLEEP
+    assert elapsed < (critical_path + 1) * SLEEP + 0.25, f"{elapsed:.2f} s for {calls} calls of {SLEEP} s"
+    assert page.stats.fallbacks == []
+
+
+# ----- recall against the repurchase baseline -----------------------------------------------------
+
+def test_recall_on_dev_users_is_near_the_repurchase_baseline(index, offline):
+    cases = evaluation_cases(index.histories, "dev")
+    assert cases
+
+    def mean_recall(make) -> float:
+        return sum(recall_at_k(make(c).product_ids(), c.target, PAGE_SIZE) for c in cases) / len(cases)
+
+    repurchase = RepurchaseBaseline(index)
+    baseline = mean_recall(lambda c: repurchase(c.user_id, c.history))
+    top_down = mean_recall(lambda c: _make_page("top-down", index, c.history))
+    bottoms_up = mean_recall(lambda c: _make_page("bottoms-up", index, c.history))
+    assert baseline > 0
+    assert top_down >= 0.95 * baseline, (top_down, baseline)
+    assert bottoms_up >= 0.90 * baseline, (bottoms_up, baseline)
+
+
+# ----- registry -----------------------------------------------------------------------------------
+
+def test_registry_knows_every_program(index):
+    assert set(program_names()) >= {"top-down", "bottoms-up", "repurchase", "popular"}
+    lm = make_lm("offline", index, cache=False)
+    history = _users(index)[0]
+    for name in program_names():
+        make = make_program(name, index, lm=lm)
+        page = make(history.user_id, history)
+        assert isinstance(page, Page) and page.program == name
+        ids = page.product_ids()
+        assert 0 < len(ids) <= PAGE_SIZE and len(set(ids)) == len(ids)
+        if name in PROGRAMS:  # the baselines show what the shopper bought, which may be fewer than 48
+            assert len(ids) == PAGE_SIZE
+
+
+@pytest.mark.parametrize("name", ["nope", "", "Top-Down", "top_down"])
+def test_registry_rejects_unknown_names(index, name):
+    with pytest.raises(UnknownProgram) as caught:
+        make_program(name, index)
+    assert isinstance(caught.value, ValueError)
+    message = str(caught.value)
+    assert repr(name) in message
+    assert all(known in message for known in program_names())
+
+
+@pytest.mark.parametrize("name", ["top-down", "bottoms-up"])
+def test_registry_llm_programs_need_an_lm(index, name):
+    with pytest.raises(ValueError, match="needs an LM"):
+        make_program(name, index)
+
+
+def test_registry_runs_under_its_own_lm(index, offline_engine):
+    """The page maker uses the LM it was made with, whatever LM is configured globally."""
+    engine = RecordingEngine(offline_engine)
+    make = make_program("bottoms-up", index, lm=dspy.LM("themepage/offline", engine=engine, cache=False))
+    dspy.configure(lm=None)
+    history = _users(index)[0]
+    make(history.user_id, history)
+    assert len(engine.requests) == happy_path_calls("bottoms-up")
+
+
+# ----- save / load --------------------------------------------------------------------------------
+
+def _predictor_state(program: dspy.Module) -> dict:
+    return {name: (p.signature.instructions, [dict(d) for d in p.demos]) for name, p in program.named_predictors()}
+
+
+@pytest.mark.parametrize("program", sorted(PROGRAMS))
+def test_save_writes_json_and_loads_back(index, offline, tmp_path, program):
+    history = _users(index)[0]
+    compiled = PROGRAMS[program](index)
+    for name, predictor in compiled.named_predictors():
+        predictor.signature = predictor.signature.with_instructions(
+            predictor.signature.instructions + f" Keep every placement cohesive ({name}).")
+    first_name, first = compiled.named_predictors()[0]
+    demo_inputs = {k: f"demo {k}" for k in first.signature.input_fields}
+    demo_outputs = {k: [] for k in first.signature.output_fields}
+    first.demos = [dspy.Example(**demo_inputs, **demo_outputs).with_inputs(*demo_inputs)]
+    path = tmp_path / "p.json"
+    compiled.save(str(path))
+    raw = path.read_bytes()
+    assert not raw.startswith(b"\x80"), "pickled"
+    state = json.loads(raw)
+    assert {name for name, _ in compiled.named_predictors()} <= set(state)
+    fresh = PROGRAMS[program](index)
+    assert _predictor_state(fresh) != _predictor_state(compiled)
+    fresh.load(str(path))
+    assert _predictor_state(fresh) == _predictor_state(compiled)
+    # the loaded program still makes a full page, and the engine reads the saved instruction
+    page = fresh(user_id=history.user_id, history=history).page
+    assert len(page.product_ids()) == PAGE_SIZE
