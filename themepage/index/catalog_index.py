@@ -48,6 +48,7 @@ class CatalogIndex:
         self._aisle_by_name = {name.lower(): aid for aid, name in self.catalog.aisles.items()}
         self._dept_by_name = {name.lower(): did for did, name in self.catalog.departments.items()}
         self._well_seen = self.popularity >= MIN_PRODUCT_COUNT
+        self._popular_order: np.ndarray | None = None
 
     # ----- construction -------------------------------------------------------------------------
     @classmethod
@@ -149,7 +150,9 @@ class CatalogIndex:
 
     def popular(self, k: int, exclude: set[int] = frozenset()) -> list[int]:
         """G-TopFreq: the k products in the most baskets (ties by id)."""
-        order = np.lexsort((self.catalog.product_ids, -self.popularity))
+        if self._popular_order is None:
+            self._popular_order = np.lexsort((self.catalog.product_ids, -self.popularity))
+        order = self._popular_order
         out = []
         for row in order:
             pid = int(self.catalog.product_ids[row])

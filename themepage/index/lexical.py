@@ -42,6 +42,8 @@ class LexicalIndex:
         self._retriever = retriever
         self._vocab = retriever.vocab_dict
         self._catalog = catalog
+        # theme queries repeat across shoppers and calls; callers only read the returned arrays
+        self.scores = lru_cache(maxsize=128)(self._scores)
 
     @classmethod
     def build(cls, catalog: Catalog) -> "LexicalIndex":
@@ -56,12 +58,13 @@ class LexicalIndex:
     def load(cls, folder: Path, catalog: Catalog) -> "LexicalIndex":
         return cls(bm25s.BM25.load(str(folder), show_progress=False), catalog)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every catalog row for `query` (zeros where no token is known)."""
+    def _scores(self, query: str) -> np.ndarray:
+        """BM25 score of every catalog row for `query` (zeros where no token is known); read-only."""
         tokens = [t for t in query_tokens(query) if t in self._vocab]
-        if not tokens:
-            return np.zeros(len(self._catalog), dtype=np.float32)
-        return self._retriever.get_scores(tokens)
+        scores = (self._retriever.get_scores(tokens) if tokens
+                  else np.zeros(len(self._catalog), dtype=np.float32))
+        scores.setflags(write=False)
+        return scores
 
     def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[tuple[int, float]]:
         """Top-k (product_id, score) with a positive score, optionally only within the given aisle/department ids."""

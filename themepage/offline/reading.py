@@ -52,8 +52,24 @@ def _line(text: str, prefix: str) -> str:
     return ""
 
 
+_SHOPPERS: dict[tuple[int, str], Shopper] = {}
+MAX_SHOPPERS = 256
+
+
 def read_shopper(text: str, index: CatalogIndex) -> Shopper:
-    """Favourite aisles, frequent products (names mapped back to catalog ids) and a taste vector."""
+    """Favourite aisles, frequent products (names mapped back to catalog ids) and a taste vector.
+
+    Memoized per text: a page's dozen calls all carry the same user context. Treat the result as read-only.
+    """
+    key = (id(index), text)
+    if key not in _SHOPPERS:
+        if len(_SHOPPERS) >= MAX_SHOPPERS:
+            _SHOPPERS.clear()
+        _SHOPPERS[key] = _read_shopper(text, index)
+    return _SHOPPERS[key]
+
+
+def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
     shopper = Shopper()
     for m in _SHARE.finditer(_line(text, PREFIX_AISLES)):
         aisle = m.group(1).strip().lower()
