@@ -1,20 +1,34 @@
-"""The LM plug: `offline` (the catalog-grounded engine) or any model string `dspy.LM` accepts."""
+"""The LM plug: `offline` (the catalog-grounded engine) or any model string `dspy.LM` accepts.
+
+For a provider model DSPy picks the HTTP client (`engine`): 'auto' takes DSPy's native lm15
+client when it can carry the settings (api_base, api_key, timeout do), else LiteLLM;
+'litellm' forces LiteLLM. On both, DSPy owns the retries (`num_retries`, exponential
+backoff 1 s, 2 s, 4 s... or the server's Retry-After) and `timeout` bounds every wait for
+the next byte (lm15 also keeps its own 10 s connect bound). Keys come from the provider's
+usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dspy
 
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
 from themepage.index import CatalogIndex
+from themepage.settings import LMSettings
+from themepage.settings import OFFLINE_NAMES as _OFFLINE
 
-OFFLINE_NAMES = {"offline", "themepage/offline"}
+OFFLINE_NAMES = set(_OFFLINE)
+
+KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
+"""Providers whose client refuses to run without a key; checked up front for a clear error."""
 
 
 def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_base: str | None = None,
             timeout: float = LM_TIMEOUT_SECONDS, num_retries: int = LM_NUM_RETRIES, cache: bool = True,
-            data_dir: Path | None = None, **kwargs) -> dspy.LM:
+            data_dir: Path | None = None, engine: str = "auto", **kwargs) -> dspy.LM:
     """A dspy.LM for `model`. Keys come from the provider's usual environment variables."""
     if model in OFFLINE_NAMES:
         from themepage.offline.engine import MODEL, OfflineEngine
@@ -22,7 +36,22 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
         if index is None:
             raise ValueError("the offline LM needs the catalog index it answers from")
         return dspy.LM(MODEL, engine=OfflineEngine(index, data_dir), cache=cache, num_retries=num_retries, **kwargs)
-    if "/" not in model:
+    provider, _, name = model.partition("/")
+    if not name:
         raise ValueError(f"model {model!r} must be 'offline' or 'provider/model' (e.g. openai/gpt-4o-mini)")
+    variable = KEY_VARIABLES.get(provider)
+    if variable and not kwargs.get("api_key") and not os.environ.get(variable):
+        local = " (a local OpenAI-compatible server accepts any value)" if api_base else ""
+        raise ValueError(f"no API key for {provider}: set {variable}{local}")
+    if engine == "litellm":
+        from dspy.clients._litellm import get_litellm
+
+        get_litellm(feature="dspy.LM")  # import it now (~5 s), not inside the first call's deadline
     extra = {"api_base": api_base} if api_base else {}
-    return dspy.LM(model, cache=cache, num_retries=num_retries, timeout=timeout, **extra, **kwargs)
+    return dspy.LM(model, cache=cache, num_retries=num_retries, timeout=timeout, engine=engine, **extra, **kwargs)
+
+
+def lm_from_settings(settings: LMSettings, index: CatalogIndex | None = None, **kwargs) -> dspy.LM:
+    """make_lm for resolved settings (model, api_base, timeout, retries, engine)."""
+    return make_lm(settings.model, index, api_base=settings.api_base, timeout=settings.timeout,
+                   num_retries=settings.retries, engine=settings.engine, **kwargs)

@@ -57,14 +57,20 @@ def _index(data: Path, cache_dir: Path | None):
     return CatalogIndex.open(data, cache_dir)
 
 
-def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retries: int | None):
-    from themepage.lm import make_lm
+def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retries: int | None,
+        model: str | None = None):
+    """The LM from command-line values over environment variables over themepage.toml.
+
+    `model`, when given, replaces the model only (a reflection LM shares the other settings).
+    """
+    from themepage.lm import lm_from_settings
     from themepage.settings import resolve_lm_settings
 
     try:
         settings = resolve_lm_settings(model=lm, api_base=api_base, timeout=timeout, retries=retries)
-        return make_lm(settings.model, index, api_base=settings.api_base, timeout=settings.timeout,
-                       num_retries=settings.retries)
+        if model:
+            settings = settings.model_copy(update={"model": model})
+        return lm_from_settings(settings, index)
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
@@ -240,7 +246,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     from programs.compiling import CompileError, compile_program, compiled_path, evaluate_module, spread
     from programs.registry import LLM_PROGRAMS
     from themepage.adapter import default_adapter
-    from themepage.lm import OFFLINE_NAMES, make_lm
+    from themepage.lm import OFFLINE_NAMES
     from trainsets.loader import load_examples
 
     _check_objective(objective)
@@ -249,7 +255,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     index = _index(data, cache_dir)
     model = _lm(index, lm, api_base, lm_timeout, lm_retries)
     offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
-    reflector = make_lm(reflection_lm, index, api_base=api_base) if reflection_lm else None
+    reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
     target = Objective.load(objective, index)
     trainset = spread(load_examples("train"), train_size)
     valset = spread(load_examples("dev"), val_size)
