@@ -194,5 +194,20 @@ def fan_out(function: Callable[[Any], T], items: list[Any]) -> list[T]:
         return []
     if len(items) == 1:
         return [function(items[0])]
-    with ThreadPoolExecutor(max_workers=min(len(items), MAX_THREADS)) as pool:
-        return list(pool.map(_inheriting(function), items))
+    return list(_shared_pool().map(_inheriting(function), items))
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One process-wide pool: starting threads for every page cost more than a fast LM's answers.
+
+    Tasks never wait on the pool themselves, so pages made concurrently (batch) cannot deadlock it.
+    """
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="themepage-fan-out")
+        return _POOL
