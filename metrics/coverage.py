@@ -75,10 +75,14 @@ def coverage_parts(page: Page, history: UserHistory, index, profile: np.ndarray 
 
 
 class _CoverageMetric:
-    key = ""
+    """One coverage score as a DSPy metric; `threshold` (default per class) decides a bootstrapped trace."""
 
-    def __init__(self, index, threshold: float):
-        self.index, self.threshold = index, threshold
+    key = ""
+    default_threshold = 0.5
+
+    def __init__(self, index, threshold: float | None = None):
+        self.index = index
+        self.threshold = self.default_threshold if threshold is None else threshold
 
     def __call__(self, example, pred, trace=None) -> float | bool:
         parts = coverage_parts(page_of(pred), example.history, self.index)
@@ -89,33 +93,25 @@ class Diversity(_CoverageMetric):
     """Metric: mean of aisle and department diversity of the predicted page, in [0, 1]."""
 
     key = "diversity"
-
-    def __init__(self, index, threshold: float = 0.5):
-        super().__init__(index, threshold)
+    default_threshold = 0.5
 
 
 class Novelty(_CoverageMetric):
     """Metric: share of distinct page products new to `example.history`, in [0, 1]."""
 
     key = "novelty"
-
-    def __init__(self, index, threshold: float = 0.3):
-        super().__init__(index, threshold)
+    default_threshold = 0.3
 
 
 class Discovery(_CoverageMetric):
     """Metric: `discovery` (new products that fit the shopper's taste), in [0, 1]."""
 
     key = "discovery"
-
-    def __init__(self, index, threshold: float = 0.1):
-        super().__init__(index, threshold)
+    default_threshold = 0.1
 
 
 class HealthyShare(_CoverageMetric):
     """Metric: share of distinct page products from HEALTHY_AISLES, in [0, 1]."""
 
     key = "healthy_share"
-
-    def __init__(self, index, threshold: float = 0.25):
-        super().__init__(index, threshold)
+    default_threshold = 0.25

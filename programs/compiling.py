@@ -23,8 +23,6 @@ from themepage.index import CatalogIndex
 COMPILED_DIR = PACKAGE_DIR.parent / "compiled"
 OPTIMIZERS = ("bootstrap", "random-search", "knn", "gepa", "mipro")
 DEFAULT_OPTIMIZER = "gepa"
-TRAIN_EXAMPLES = 24
-VAL_EXAMPLES = 16
 
 
 class CompileError(ValueError):

@@ -5,7 +5,6 @@ Test modules import the fixtures by name (`from http_server import lm_server, ht
 
 from __future__ import annotations
 
-import sys
 
 import dspy
 import pytest
@@ -50,15 +49,16 @@ def assert_valid_page(page: Page, index, size: int = 48) -> None:
     assert all(p in index.catalog for p in ids), "an id is not in the catalog"
 
 
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """`themepage <args>` through the console entry point: (exit code, stdout, stderr)."""
-    from themepage.cli.app import main
+from cli_runner import run_cli  # noqa: E402,F401  (re-exported for the HTTP tests)
 
-    monkeypatch.setattr(sys, "argv", ["themepage", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+
+@pytest.fixture
+def provider_env(monkeypatch, lm_server):
+    """The key in the environment, as for a real provider; no ambient base URL that would change the route.
+
+    Returns the CLI arguments that point a command at the local server.
+    """
+    monkeypatch.setenv("OPENAI_API_KEY", "local-test")
+    for variable in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "THEMEPAGE_LM", "THEMEPAGE_API_BASE", "THEMEPAGE_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    return ["--lm", "openai/gpt-4o-mini", "--api-base", lm_server.url]

@@ -1,40 +1,27 @@
 """The command line end to end, through the console entry point."""
 
 import json
-import sys
 
 import pytest
-
-from themepage.cli.app import main
-
-
-def run(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["themepage", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from cli_runner import run_cli
 
 
 def test_data_check_summarizes(monkeypatch, capsys):
-    code, out, _ = run(monkeypatch, capsys, "data", "check")
+    code, out, _ = run_cli(monkeypatch, capsys, "data", "check")
     assert code == 0
     assert "valid" in out and "49,688" in out and "evaluation cases" in out
 
 
 def test_data_check_names_bad_file(monkeypatch, capsys, tiny_data_dir):
     (tiny_data_dir / "orders.csv").unlink()
-    code, _, err = run(monkeypatch, capsys, "data", "check", "--data", str(tiny_data_dir))
+    code, _, err = run_cli(monkeypatch, capsys, "data", "check", "--data", str(tiny_data_dir))
     assert code == 2 and "orders.csv" in err and "Traceback" not in err
 
 
 def test_generate_text_and_json(monkeypatch, capsys):
-    code, out, _ = run(monkeypatch, capsys, "generate", "--user", "1", "--program", "repurchase")
+    code, out, _ = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--program", "repurchase")
     assert code == 0 and "Buy It Again" in out and "Page for user 1" in out
-    code, out, _ = run(monkeypatch, capsys, "generate", "--user", "1", "--program", "popular", "--format", "json")
+    code, out, _ = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--program", "popular", "--format", "json")
     page = json.loads(out)
     assert code == 0 and page["user_id"] == 1 and page["program"] == "popular"
     assert sum(len(p["products"]) for p in page["placements"]) == 48
@@ -47,13 +34,13 @@ def test_generate_text_and_json(monkeypatch, capsys):
     (["evaluate", "--programs", "repurchase,nope"], "unknown program 'nope'"),
 ])
 def test_clear_errors(monkeypatch, capsys, args, message):
-    code, _, err = run(monkeypatch, capsys, *args)
+    code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code != 0 and message in err and "Traceback" not in err
 
 
 def test_batch_writes_a_page_per_user(monkeypatch, capsys, tmp_path):
     out = tmp_path / "pages.jsonl"
-    code, _, err = run(monkeypatch, capsys, "batch", "--program", "repurchase", "--out", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "batch", "--program", "repurchase", "--out", str(out))
     lines = out.read_text().splitlines()
     assert code == 0 and len(lines) == 33 and "wrote 33 pages" in err
     assert len({json.loads(line)["user_id"] for line in lines}) == 33
@@ -61,7 +48,7 @@ def test_batch_writes_a_page_per_user(monkeypatch, capsys, tmp_path):
 
 def test_evaluate_writes_json(monkeypatch, capsys, tmp_path):
     out = tmp_path / "eval.json"
-    code, stdout, _ = run(monkeypatch, capsys, "evaluate", "--programs", "repurchase,popular", "--json", str(out))
+    code, stdout, _ = run_cli(monkeypatch, capsys, "evaluate", "--programs", "repurchase,popular", "--json", str(out))
     result = json.loads(out.read_text())
     assert code == 0 and result["users"] == 33
     assert set(result["programs"]) == {"repurchase", "popular"}

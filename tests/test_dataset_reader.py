@@ -24,7 +24,7 @@ TRAIN = "order_products__train.csv"
 def path_mode(request, monkeypatch):
     """Run each case through the vectorised path, the row-by-row path, and chunk-by-chunk fallback."""
     if request.param == "slow":
-        monkeypatch.setattr(csvio, "_Chunk", lambda data, n_fields: SimpleNamespace(ok=False))
+        monkeypatch.setattr(csvio, "Chunk", lambda data, n_fields: SimpleNamespace(ok=False))
     elif request.param == "tiny-chunks":
         monkeypatch.setattr(csvio, "CHUNK_BYTES", 7)
     return request.param
@@ -336,7 +336,7 @@ def test_fast_path_equals_exact_path(tmp_path, monkeypatch, rows, newline, chunk
 
     monkeypatch.setattr(csvio, "CHUNK_BYTES", chunk)
     fast = run()
-    monkeypatch.setattr(csvio, "_Chunk", lambda data, n_fields: SimpleNamespace(ok=False))
+    monkeypatch.setattr(csvio, "Chunk", lambda data, n_fields: SimpleNamespace(ok=False))
     exact = run()
     assert fast == exact
 

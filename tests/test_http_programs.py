@@ -4,7 +4,7 @@ import json
 
 import dspy
 import pytest
-from http_server import USER_AGENTS, assert_valid_page, http_engine, http_lm, lm_server, run_cli  # noqa: F401
+from http_server import USER_AGENTS, assert_valid_page, http_engine, http_lm, lm_server, provider_env, run_cli  # noqa: F401
 
 from programs.registry import make_program
 from programs.top_down import TopDownProgram
@@ -14,13 +14,6 @@ GPT_4O_MINI_USD_PER_TOKEN = (0.15e-6, 0.60e-6)
 """gpt-4o-mini list price per input and output token, as in litellm's bundled cost map."""
 
 
-@pytest.fixture
-def provider_env(monkeypatch, lm_server):
-    """The key in the environment, as for a real provider; no ambient base URL that would change the route."""
-    monkeypatch.setenv("OPENAI_API_KEY", "local-test")
-    for variable in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "THEMEPAGE_LM", "THEMEPAGE_API_BASE", "THEMEPAGE_CONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    return ["--lm", "openai/gpt-4o-mini", "--api-base", lm_server.url]
 
 
 def test_generate_through_http(monkeypatch, capsys, index, lm_server, provider_env):

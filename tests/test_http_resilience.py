@@ -5,7 +5,7 @@ import time
 
 import dspy
 import pytest
-from http_server import assert_valid_page, http_lm, lm_server, run_cli  # noqa: F401
+from http_server import assert_valid_page, http_lm, lm_server, provider_env, run_cli  # noqa: F401
 
 from programs.registry import make_program
 from programs.runtime import DEADLINE_GRACE, attempt, call_time_bound, page_time_bound
@@ -24,12 +24,6 @@ REQUESTS_PER_FAILED_STEP = {"garbled": 4, "truncated": None}
 retried once by `attempt` (2); an answer no adapter can parse costs chat + JSON, twice (4)."""
 
 
-@pytest.fixture
-def provider_env(monkeypatch, lm_server):
-    monkeypatch.setenv("OPENAI_API_KEY", "local-test")
-    for variable in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "THEMEPAGE_LM", "THEMEPAGE_API_BASE", "THEMEPAGE_CONFIG"):
-        monkeypatch.delenv(variable, raising=False)
-    return ["--lm", "openai/gpt-4o-mini", "--api-base", lm_server.url]
 
 
 def check_fallbacks(page: Page, cause: str) -> None:

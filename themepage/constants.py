@@ -21,6 +21,10 @@ MIN_PRODUCT_COUNT = 3
 """Products seen in fewer baskets than this borrow their aisle's vector."""
 SEED = 7
 
+COMPILE_TRAIN_EXAMPLES = 24
+COMPILE_VAL_EXAMPLES = 16
+"""Examples a compile uses by default: training cuts spread over the train users, validation over dev users."""
+
 DEFAULT_LM = "offline"
 DEFAULT_PROGRAM = "top-down"
 DEFAULT_OBJECTIVE = "relevance"

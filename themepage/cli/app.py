@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM, PAGE_SIZE
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
 from themepage.dataset.errors import DataError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -228,54 +228,6 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
         err_console.print(f"gate passed: every compiled program scores at least {floor:.3f} on {objective}")
 
 
-@app.command("compile")
-def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")] = DEFAULT_OBJECTIVE,
-                    program: ProgramOpt = DEFAULT_PROGRAM,
-                    optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa or mipro.")]
-                    = "gepa",
-                    out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
-                    train_size: Annotated[int, typer.Option(help="Training examples used (spread over users).")] = 24,
-                    val_size: Annotated[int, typer.Option(help="Validation examples from the dev split.")] = 16,
-                    data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
-                    lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
-                    lm_retries: RetriesOpt = None,
-                    reflection_lm: Annotated[str | None, typer.Option(
-                        help="Model that writes GEPA's new instructions (real LMs only).")] = None) -> None:
-    """Compile a program for an objective against trainsets/, and save state-only JSON."""
-    from metrics.objective import Objective
-    from programs.compiling import CompileError, compile_program, compiled_path, evaluate_module, spread
-    from programs.registry import LLM_PROGRAMS
-    from themepage.adapter import default_adapter
-    from themepage.lm import OFFLINE_NAMES
-    from trainsets.loader import load_examples
-
-    _check_objective(objective)
-    if program not in LLM_PROGRAMS:
-        raise CliError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
-    index = _index(data, cache_dir)
-    model = _lm(index, lm, api_base, lm_timeout, lm_retries)
-    offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
-    reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
-    target = Objective.load(objective, index)
-    trainset = spread(load_examples("train"), train_size)
-    valset = spread(load_examples("dev"), val_size)
-    adapter = default_adapter()
-    with console.status(f"compiling {program} for {objective} with {optimizer} "
-                        f"({len(trainset)} train, {len(valset)} val examples)"):
-        try:
-            module = compile_program(program, target, index, model, optimizer, trainset, valset, offline,
-                                     reflector, adapter)
-        except CompileError as exc:
-            raise CliError(str(exc)) from None
-    before = evaluate_module(LLM_PROGRAMS[program](index, objective=objective), valset, target.metric, model, adapter)
-    after = evaluate_module(module, valset, target.metric, model, adapter)
-    path = out or compiled_path(objective, program)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    module.save(str(path))
-    console.print(f"{objective} score on {len(valset)} dev examples: uncompiled {before:.3f} -> compiled "
-                  f"{after:.3f}; saved {path}")
-
-
 @app.command()
 def trainsets(data: DataOpt = BUNDLED_DATA_DIR,
               out: Annotated[Path | None, typer.Option("--out", help="Folder for train.jsonl and dev.jsonl.")] = None
@@ -312,6 +264,7 @@ def main() -> None:
         raise
 
 
+from themepage.cli import compile as _compile  # noqa: E402,F401  (registers compile)
 from themepage.cli import serve as _serve  # noqa: E402,F401  (registers serve-offline-lm)
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from metrics.scores import page_scores
 from themepage.cases import Case
 from themepage.page import Page
 
-COST_KEYS = ("lm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "fallbacks")
 
 
 def cost_scores(page: Page) -> dict[str, float]:

@@ -17,97 +17,20 @@ and every failure names the file, physical line and column.
 
 from __future__ import annotations
 
-import array
 import csv
 import io
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from themepage.dataset.columns import Column, check_value, new_buffer, result_dtype
 from themepage.dataset.errors import DataError, SkipLog
+from themepage.dataset.fastchunk import Chunk
 
-_TYPECODES = {np.int8: "b", np.int16: "h", np.int32: "i", np.int64: "q", np.float32: "f"}
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+__all__ = ["CHUNK_BYTES", "Column", "line_of_row", "read_columns"]
+
 CHUNK_BYTES = 1 << 24
 """Bytes of text parsed per fast-path step (the temporaries are a few times this)."""
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column to read: its name, numpy dtype, and whether it may be empty (floats only).
-
-    `choices` reads text as the index of the value in the tuple (int8); `low`/`high`
-    bound the value (default: the dtype's range), so nothing overflows silently.
-    """
-
-    name: str
-    dtype: type = np.int32
-    optional: bool = False
-    text: bool = False
-    known: bytes | None = None
-    """Membership table indexed by value (1 = known); a value outside it is an error."""
-    unknown: str = "unknown id {value}"
-    choices: tuple[str, ...] | None = None
-    low: int | float | None = None
-    high: int | float | None = None
-
-    def bounds(self) -> tuple[int | float, int | float]:
-        if self.dtype is np.float32:
-            low, high = -_FLOAT32_MAX, _FLOAT32_MAX
-        else:
-            info = np.iinfo(self.dtype)
-            low, high = int(info.min), int(info.max)
-        return (low if self.low is None else self.low), (high if self.high is None else self.high)
-
-
-def _parse(raw: str, column: Column) -> int | float:
-    if column.dtype is np.float32:
-        if raw == "":
-            if column.optional:
-                return math.nan
-            raise ValueError
-        value = float(raw)
-        if not math.isfinite(value):
-            raise ValueError
-        return value
-    return int(raw)
-
-
-def _check(raw: str, column: Column, bounds: tuple, path: Path, line: int) -> int | float:
-    """The value of one field, or a DataError naming file, line and column."""
-    if column.choices is not None:
-        try:
-            return column.choices.index(raw)
-        except ValueError:
-            raise DataError(path, f"{raw!r} is not one of {', '.join(column.choices)}",
-                            line=line, column=column.name) from None
-    try:
-        value = _parse(raw, column)
-    except (ValueError, OverflowError):
-        kind = "a number" if column.dtype is np.float32 else "an integer"
-        raise DataError(path, f"{raw!r} is not {kind}", line=line, column=column.name) from None
-    low, high = bounds
-    if not (low <= value <= high) and not (column.optional and value != value):
-        raise DataError(path, f"{column.name} {raw} is out of range (expected {low:g} to {high:g})"
-                        if isinstance(value, float) else
-                        f"{column.name} {value} is out of range (expected {low} to {high})",
-                        line=line, column=column.name)
-    known = column.known
-    if known is not None and not (0 <= value < len(known) and known[value]):
-        raise DataError(path, column.unknown.format(value=value), line=line, column=column.name)
-    return value
-
-
-def _new_buffer(column: Column):
-    if column.text:
-        return []
-    return array.array("b" if column.choices is not None else _TYPECODES[column.dtype])
-
-
-def _result_dtype(column: Column):
-    return np.int8 if column.choices is not None else column.dtype
 
 
 # ----------------------------------------------------------------------------- header
@@ -157,7 +80,7 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
     raw_handle.seek(offset)
     handle = io.TextIOWrapper(raw_handle, encoding="utf-8", newline="")
     reader = csv.reader(handle)
-    buffers = [_new_buffer(c) for c in columns]
+    buffers = [new_buffer(c) for c in columns]
     try:
         try:
             if positions is None:
@@ -179,7 +102,7 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
                                     line=line, column=missing)
                 for column, position, buffer, bound in zip(columns, positions, buffers, bounds):
                     raw = row[position].strip()
-                    buffer.append(raw if column.text else _check(raw, column, bound, path, line))
+                    buffer.append(raw if column.text else check_value(raw, column, bound, path, line))
         except UnicodeDecodeError:
             line, byte = _decode_error_line(path, offset, base_line)
             raise DataError(path, f"not valid UTF-8 text (byte 0x{byte:02x})", line=line) from None
@@ -188,111 +111,6 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
     finally:
         handle.detach()
     return buffers, positions
-
-
-# ----------------------------------------------------------------------------- fast, vectorised path
-
-
-class _Chunk:
-    """Plain records of one chunk (ends with a newline), split into fields with numpy; None-like if not plain."""
-
-    def __init__(self, data: bytes, n_fields: int):
-        self.ok = False
-        buf = np.frombuffer(data, dtype=np.uint8)
-        if len(buf) == 0 or buf.max() >= 128 or (buf == ord('"')).any():
-            return
-        cr = buf == 13
-        if cr.any():
-            at = np.flatnonzero(cr)
-            if (buf[at + 1] != 10).any():  # a lone CR ends a record for csv: leave it to the slow path
-                return
-            buf = buf[~cr]
-        separators = np.flatnonzero((buf == 44) | (buf == 10))
-        n_rows = int(np.count_nonzero(buf[separators] == 10))
-        if n_rows == 0 or len(separators) != n_rows * n_fields:
-            return
-        kinds = buf[separators].reshape(n_rows, n_fields)
-        if not ((kinds[:, -1] == 10).all() and (kinds[:, :-1] == 44).all()):
-            return
-        starts = np.empty_like(separators)
-        starts[0] = 0
-        starts[1:] = separators[:-1] + 1
-        self.buf, self.n_rows = buf, n_rows
-        self.starts = starts.reshape(n_rows, n_fields)
-        self.ends = separators.reshape(n_rows, n_fields)
-        self.ok = True
-
-    def column(self, position: int, column: Column) -> np.ndarray | None:
-        """The parsed column, or None where any field is not plain (the slow path will say why)."""
-        s, e = self.starts[:, position], self.ends[:, position]
-        lengths = e - s
-        buf, last = self.buf, len(self.buf) - 1
-        if column.choices is not None:
-            codes = np.full(len(s), -1, dtype=np.int8)
-            for code, choice in enumerate(column.choices):
-                encoded = choice.encode()
-                match = lengths == len(encoded)
-                for k, byte in enumerate(encoded):
-                    match &= buf[np.minimum(s + k, last)] == byte
-                codes[match] = code
-            return None if (codes < 0).any() else codes
-        if column.dtype is np.float32:
-            values = self._decimals(s, e, lengths, column)
-        else:
-            values = self._integers(s, e, lengths)
-        if values is None:
-            return None
-        low, high = column.bounds()
-        finite = values if column.dtype is not np.float32 or not column.optional else values[~np.isnan(values)]
-        if len(finite) and (finite.min() < low or finite.max() > high):
-            return None
-        if column.known is not None:
-            known = np.frombuffer(column.known, dtype=np.uint8)
-            if len(values) and (values.max() >= len(known) or not known[values].all()):
-                return None
-        return values.astype(column.dtype)
-
-    def _integers(self, s, e, lengths) -> np.ndarray | None:
-        """Fields of 1 to 18 ASCII digits, exactly as int(): right-aligned into a matrix, then one dot product."""
-        if len(lengths) == 0:
-            return np.zeros(0, dtype=np.int64)
-        width = int(lengths.max())
-        if lengths.min() < 1 or width > 18:
-            return None
-        at = e[:, None] + np.arange(-width, 0)
-        inside = at >= s[:, None]
-        digits = self.buf[np.maximum(at, 0)] - np.uint8(48)  # wraps below '0', so one test covers both sides
-        if ((digits > 9) & inside).any():
-            return None
-        digits[~inside] = 0
-        return digits.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
-
-    def _decimals(self, s, e, lengths, column: Column) -> np.ndarray | None:
-        """Fields like `15`, `15.0`, `.5` (at most 15 digits) or empty (optional only), exactly as float()."""
-        if len(lengths) and lengths.max() > 16:
-            return None
-        buf, last = self.buf, len(self.buf) - 1
-        mantissa = np.zeros(len(s), dtype=np.int64)
-        digits = np.zeros(len(s), dtype=np.int64)
-        fraction = np.zeros(len(s), dtype=np.int64)
-        dots = np.zeros(len(s), dtype=np.int64)
-        for k in range(int(lengths.max(initial=0))):
-            on = lengths > k
-            byte = buf[np.minimum(s + k, last)]
-            is_digit = on & (byte >= 48) & (byte <= 57)
-            is_dot = on & (byte == 46)
-            if (on & ~is_digit & ~is_dot).any():
-                return None
-            mantissa = np.where(is_digit, mantissa * 10 + (byte.astype(np.int64) - 48), mantissa)
-            fraction += is_digit & (dots > 0)
-            digits += is_digit
-            dots += is_dot
-        empty = lengths == 0
-        if (dots > 1).any() or (~empty & (digits == 0)).any() or (empty.any() and not column.optional):
-            return None
-        values = mantissa / 10.0 ** fraction  # exact operands, so correctly rounded like float()
-        values[empty] = np.nan
-        return values
 
 
 def read_columns(
@@ -327,7 +145,7 @@ def read_columns(
                         carry = data
                         continue
                     data, carry = data[:cut], data[cut:]
-                chunk = _Chunk(data, len(header))
+                chunk = Chunk(data, len(header))
                 values = [chunk.column(p, c) for p, c in zip(positions, columns)] if chunk.ok else [None]
                 if any(v is None for v in values):
                     buffers, _ = _slow(path, handle, offset, line, columns, positions, skips)
@@ -342,7 +160,7 @@ def read_columns(
         if column.text:
             result[column.name] = buffer
             continue
-        dtype = _result_dtype(column)
+        dtype = result_dtype(column)
         if buffer is not None and len(buffer):
             part.append(np.frombuffer(buffer, dtype=dtype))
         result[column.name] = np.concatenate(part).astype(dtype, copy=False) if part else np.zeros(0, dtype=dtype)
