@@ -80,8 +80,24 @@ def profile_embedder(index: CatalogIndex) -> dspy.Embedder:
     return dspy.Embedder(embed, caching=False)
 
 
+MIPRO_CANDIDATES = 6
+MIPRO_TRIALS = 30
+MIPRO_MINIBATCH_ABOVE = 50
+"""MIPROv2's budget for the sets compile_program gets (24 train, 16 val): 6 instruction and 6 demo-set candidates
+per predictor and 30 Bayesian trials (about MIPRO's own rule for 3 predictors; ~1 s a trial offline). Like MIPRO's
+auto modes, trials score minibatches only for valsets above 50: scores of small random minibatches of
+different shoppers are too noisy to compare."""
+
+
+def mipro_run_settings(valset: list[dspy.Example]) -> dict:
+    """MIPROv2.compile arguments for this valset."""
+    return {"num_trials": MIPRO_TRIALS, "minibatch": len(valset) > MIPRO_MINIBATCH_ABOVE,
+            "minibatch_size": min(35, len(valset)), "minibatch_full_eval_steps": 5}
+
+
 def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainset: list[dspy.Example],
-                   offline: bool, reflection_lm: dspy.LM | None = None, budget: int = 160):
+                   offline: bool, reflection_lm: dspy.LM | None = None, budget: int = 160,
+                   task_lm: dspy.LM | None = None):
     """The named DSPy optimizer, set up for this objective's metric."""
     metric = objective.metric
     if name == "bootstrap":
@@ -103,13 +119,17 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
                          use_merge=False, seed=SEED, track_stats=False)
     if name == "mipro":
         try:
-            import optuna  # noqa: F401
+            __import__("optuna")
         except ImportError:
             raise CompileError("mipro needs optuna: pip install 'themepage[mipro]'") from None
-        if offline:
-            raise CompileError("mipro proposes instructions with the LM itself; the offline engine cannot "
-                               "write them. Use gepa or a bootstrap optimizer offline, or --lm a real model.")
-        return dspy.MIPROv2(metric=metric, auto="light", num_threads=1, seed=SEED)
+        from themepage.lm import make_lm
+
+        # offline, the engine also answers MIPRO's proposer signatures (themepage/offline/proposing.py)
+        task_lm = task_lm or (make_lm("offline", index, cache=False) if offline else None)
+        return dspy.MIPROv2(metric=metric, prompt_model=(task_lm if offline else reflection_lm or task_lm),
+                            task_model=task_lm, auto=None,
+                            num_candidates=MIPRO_CANDIDATES, max_bootstrapped_demos=2, max_labeled_demos=0,
+                            num_threads=1, seed=SEED, track_stats=False)
     raise CompileError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
 
 
@@ -120,11 +140,13 @@ def compile_program(program: str, objective: Objective, index: CatalogIndex, lm:
     if program not in LLM_PROGRAMS:
         raise CompileError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
     student = LLM_PROGRAMS[program](index, objective=objective.name)
-    teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm)
+    teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm, task_lm=lm)
     with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
         if optimizer == "knn":
             return teleprompter.compile(student)
-        if optimizer in ("gepa", "mipro", "random-search"):
+        if optimizer == "mipro":
+            return teleprompter.compile(student, trainset=trainset, valset=valset, **mipro_run_settings(valset))
+        if optimizer in ("gepa", "random-search"):
             return teleprompter.compile(student, trainset=trainset, valset=valset)
         return teleprompter.compile(student, trainset=trainset)
 

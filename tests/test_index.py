@@ -100,3 +100,14 @@ def test_cached_open_returns_the_same_index(index, isolated_cache_dir):
     assert again.build_seconds is None, "second open should load from the cache, not rebuild"
     np.testing.assert_allclose(again.vectors, index.vectors)
     assert again.search("greek yogurt", k=5) == index.search("greek yogurt", k=5)
+
+
+def test_deep_copies_of_programs_share_the_read_only_index(index):
+    import copy
+
+    from programs.top_down import TopDownProgram
+
+    program = TopDownProgram(index)
+    copied = program.deepcopy()
+    assert copy.deepcopy(index) is index
+    assert copied.index is index and copied.planner is not program.planner

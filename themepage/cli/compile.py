@@ -25,7 +25,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                     lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
                     lm_retries: RetriesOpt = None,
                     reflection_lm: Annotated[str | None, typer.Option(
-                        help="Model that writes GEPA's new instructions (real LMs only).")] = None) -> None:
+                        help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to --lm).")] = None) -> None:
     """Compile a program for an objective against trainsets/, and save state-only JSON."""
     from metrics.objective import Objective
     from programs.compiling import CompileError, compile_program, compiled_path, evaluate_module, spread

@@ -23,6 +23,7 @@ from themepage.offline.choosing import fill, generate_items, judge_fit
 from themepage.offline.namer import name
 from themepage.offline.planner import plan
 from themepage.offline.prompt import Prompt, parse_prompt
+from themepage.offline.proposing import PROPOSING_HANDLERS
 
 MODEL = "themepage/offline"
 Handler = Callable[[Prompt, CatalogIndex], dict[str, object]]
@@ -38,6 +39,7 @@ def _handlers() -> dict[frozenset[str], tuple[str, Handler]]:
         frozenset({"product_ids"}): ("FillTheme / GenerateItems", _products),
         frozenset({"kept_ids", "dropped"}): ("FilterTheme", judge_fit),
         frozenset({"title", "rationale"}): ("NamePlacement", name),
+        **PROPOSING_HANDLERS,
     }
     try:
         from themepage.offline.judge import JUDGE_OUTPUTS, answer_judge
