@@ -19,6 +19,7 @@ from metrics.objective import Objective
 from programs.registry import LLM_PROGRAMS
 from themepage.constants import PACKAGE_DIR, SEED
 from themepage.index import CatalogIndex
+from trainsets.loader import SPLITS, read_cases, to_example
 
 COMPILED_DIR = PACKAGE_DIR.parent / "compiled"
 OPTIMIZERS = ("bootstrap", "random-search", "knn", "gepa", "mipro")
@@ -40,7 +41,7 @@ def check_current(state: dict, module: dspy.Module, path: Path) -> None:
     mismatch, so a changed signature would otherwise run with another field's demos.
     """
     names = {name for name, _ in module.named_predictors()}
-    unknown = sorted(set(state) - names - {"metadata"})
+    unknown = sorted(set(state) - names - {"metadata", KNN_KEY})
     if unknown:
         raise StaleCompiledProgram(f"{path}: predictors {unknown} no longer exist; recompile")
     for name, predictor in module.named_predictors():
@@ -78,6 +79,52 @@ def profile_embedder(index: CatalogIndex) -> dspy.Embedder:
         return np.asarray(rows, dtype=np.float32)
 
     return dspy.Embedder(embed, caching=False)
+
+
+KNN_KEY = "knn"
+"""Top-level key of a knn-compiled program's JSON: k, the bootstrap settings, and the pool as references to
+trainsets/ cases. KNNFewShot picks and bootstraps demos per call, so the predictors' state alone is the
+uncompiled program."""
+
+
+def knn_state(teleprompter: dspy.KNNFewShot) -> dict:
+    """What rebuilds this KNNFewShot: its pool as (user_id, target_order_id) references, not the examples."""
+    order_ids = {(case.user_id, tuple(o.order_id for o in case.history.orders)): case.target_order_id
+                 for split in SPLITS for case in read_cases(split)}
+    pool = []
+    for example in teleprompter.KNN.trainset:
+        key = (example.user_id, tuple(o.order_id for o in example.history.orders))
+        if key not in order_ids:
+            raise CompileError(f"knn example of user {example.user_id} is not a trainsets/ case; knn saves "
+                               f"references to trainsets/ only")
+        pool.append({"user_id": example.user_id, "target_order_id": order_ids[key]})
+    bootstrap = {name: value for name, value in teleprompter.few_shot_bootstrap_args.items() if name != "metric"}
+    return {"k": teleprompter.KNN.k, "bootstrap": bootstrap, "pool": pool}
+
+
+def rebuild_knn(module: dspy.Module, knn: dict, objective: str, index: CatalogIndex, path: Path) -> dspy.Module:
+    """The loaded module compiled again with KNNFewShot over the saved pool, resolved from trainsets/."""
+    cases = {(case.user_id, case.target_order_id): case for split in SPLITS for case in read_cases(split)}
+    missing = [(ref["user_id"], ref["target_order_id"]) for ref in knn["pool"]
+               if (ref["user_id"], ref["target_order_id"]) not in cases]
+    if missing:
+        raise StaleCompiledProgram(f"{path}: {len(missing)} knn examples (user, target order) are no longer in "
+                                   f"trainsets/, e.g. {missing[0]}; recompile")
+    pool = [to_example(cases[ref["user_id"], ref["target_order_id"]]) for ref in knn["pool"]]
+    teleprompter = dspy.KNNFewShot(k=knn["k"], trainset=pool, vectorizer=profile_embedder(index),
+                                   metric=Objective.load(objective, index).metric, **knn["bootstrap"])
+    compiled = teleprompter.compile(module)
+    compiled.knn_state = knn
+    return compiled
+
+
+def save_compiled(module: dspy.Module, path: Path) -> None:
+    """Save the module's state-only JSON, plus its knn pool when it is knn-compiled (see KNN_KEY)."""
+    module.save(str(path))
+    knn = getattr(module, "knn_state", None)
+    if knn is not None:
+        state = json.loads(Path(path).read_text())
+        Path(path).write_text(json.dumps({**state, KNN_KEY: knn}, indent=2, ensure_ascii=False) + "\n")
 
 
 MIPRO_CANDIDATES = 6
@@ -143,7 +190,9 @@ def compile_program(program: str, objective: Objective, index: CatalogIndex, lm:
     teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm, task_lm=lm)
     with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
         if optimizer == "knn":
-            return teleprompter.compile(student)
+            module = teleprompter.compile(student)
+            module.knn_state = knn_state(teleprompter)
+            return module
         if optimizer == "mipro":
             return teleprompter.compile(student, trainset=trainset, valset=valset, **mipro_run_settings(valset))
         if optimizer in ("gepa", "random-search"):
@@ -158,9 +207,10 @@ def load_compiled(program: str, objective: str, index: CatalogIndex, root: Path 
         raise FileNotFoundError(f"no compiled program at {path}; run `themepage compile --objective {objective} "
                                 f"--program {program}`")
     module = LLM_PROGRAMS[program](index, objective=objective)
-    check_current(json.loads(path.read_text()), module, path)
+    state = json.loads(path.read_text())
+    check_current(state, module, path)
     module.load(str(path))
-    return module
+    return rebuild_knn(module, state[KNN_KEY], objective, index, path) if KNN_KEY in state else module
 
 
 def evaluate_module(module: dspy.Module, examples: list[dspy.Example], metric: Callable, lm: dspy.LM,

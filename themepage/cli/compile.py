@@ -28,7 +28,8 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                         help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to --lm).")] = None) -> None:
     """Compile a program for an objective against trainsets/, and save state-only JSON."""
     from metrics.objective import Objective
-    from programs.compiling import CompileError, compile_program, compiled_path, evaluate_module, spread
+    from programs.compiling import (CompileError, compile_program, compiled_path, evaluate_module, save_compiled,
+                                    spread)
     from programs.registry import LLM_PROGRAMS
     from themepage.adapter import default_adapter
     from themepage.lm import OFFLINE_NAMES
@@ -56,6 +57,6 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     after = evaluate_module(module, valset, target.metric, model, adapter)
     path = out or compiled_path(objective, program)
     path.parent.mkdir(parents=True, exist_ok=True)
-    module.save(str(path))
+    save_compiled(module, path)
     console.print(f"{objective} score on {len(valset)} dev examples: uncompiled {before:.3f} -> compiled "
                   f"{after:.3f}; saved {path}")
