@@ -3,18 +3,18 @@
 Not a test: a script (a few minutes on the offline engine).
 
     cd /work/main && .venv/bin/python bench/objective_tables.py
-    cd /work/main && .venv/bin/python bench/objective_tables.py --cases cuts --json /tmp/tables.json
+    cd /work/main && .venv/bin/python bench/objective_tables.py --users all --json /tmp/tables.json
 
 Every LLM program runs for every shipped objective twice, uncompiled (the fresh module
 under that objective's guidance) and compiled (`compiled/<objective>/<program>.json`),
-one page per dev case. Each page is scored once (`metrics.scores.page_scores`) and that
+one page per evaluation case. Each page is scored once (`metrics.scores.page_scores`) and that
 row is then weighted by every objective, so the retargeting table costs no extra pages.
 
-Cases (`--cases`): `last` is the evaluation rule (each dev user's last basket, as
-`themepage evaluate --users dev`: 10 users), `cuts` is every labeled dev example in
-`trainsets/dev.jsonl` (each prior order k >= 3 of the dev users, 120 cases), `both`
-prints the tables for each. Compiling never sees dev users (`themepage compile`
-bootstraps and validates on the train split), so both are held out.
+Cases (`--users`): the evaluation rule (each user's last basket, as `themepage evaluate`)
+for the dev users (10, the default), all users (33), or both. Compiling is a temporal
+hold-out (`programs.compiling.compile_sets`): it validates on every user's earlier orders and
+never sees an evaluated basket, and its demos come from train users only, so dev users are
+held out twice.
 
 Tables:
 1. compiled vs uncompiled, per objective and program, on that objective's score;
@@ -48,15 +48,12 @@ from themepage.constants import BUNDLED_DATA_DIR  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
 from themepage.lm import make_lm  # noqa: E402
 from themepage.objective import objective_names  # noqa: E402
-from trainsets.loader import read_cases  # noqa: E402
 
 VARIANTS = ("uncompiled", "compiled")
 SIDE_BY_SIDE = ("objective_score", "cohesion", "recall@48", "soft_relevance", "diversity", "novelty",
                 "healthy_share", "lm_calls", "prompt_tokens", "completion_tokens")
 
 
-def dev_cases(index: CatalogIndex, which: str) -> list[Case]:
-    return evaluation_cases(index.histories, "dev") if which == "last" else read_cases("dev")
 
 
 def score_rows(index: CatalogIndex, cases: list[Case], objectives: list[Objective], compiled_root: Path
@@ -132,7 +129,7 @@ def programs_table(rows, objectives: list[Objective]) -> tuple[str, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", choices=("last", "cuts", "both"), default="both")
+    parser.add_argument("--users", choices=("dev", "all", "both"), default="dev")
     parser.add_argument("--compiled", type=Path, default=COMPILED_DIR, help="Root of <objective>/<program>.json.")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="Write every table's numbers here.")
@@ -140,10 +137,10 @@ def main() -> None:
     index = CatalogIndex.open(BUNDLED_DATA_DIR, cache_dir=args.cache_dir)
     objectives = [Objective.load(name, index) for name in objective_names()]
     report = {}
-    for which in (("last", "cuts") if args.cases == "both" else (args.cases,)):
-        cases = dev_cases(index, which)
+    for which in (("dev", "all") if args.users == "both" else (args.users,)):
+        cases = evaluation_cases(index.histories, which)
         rows = score_rows(index, cases, objectives, args.compiled)
-        print(f"\n## dev cases: {which} ({len(cases)} cases)\n")
+        print(f"\n## {which} users: {len(cases)} evaluation cases\n")
         report[which] = {"cases": len(cases)}
         for title, make in (("Compiling helps", compiling_table), ("Retargeting, top-down", retargeting_table),
                             ("Top-down vs bottoms-up, compiled", programs_table)):

@@ -6,13 +6,15 @@ Within a placement a product counts once; across placements repeats are the dupl
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
 from metrics.ranking import first_occurrences
-from metrics.relevance import fits, metric_result, metric_vectors, page_of, unit_rows
+from metrics.relevance import fits, metric_result, metric_vectors, page_of, unit_rows, vector_center
+from themepage.constants import MIN_PRODUCT_COUNT
 from themepage.page import Page
 
 TITLE_HITS = 20
@@ -40,8 +42,33 @@ def intra_list_similarity(placements: Sequence[np.ndarray]) -> float:
     Per placement: mean pairwise cosine of its products' vectors, clipped to [0, 1]; then the mean
     over placements with at least 2 products. 0 when no placement has 2 products.
     """
-    values = [v for v in map(mean_pairwise_cosine, placements) if v is not None]
-    return float(np.mean(np.clip(values, 0.0, 1.0))) if values else 0.0
+    return mean_of_placements(list(map(mean_pairwise_cosine, placements)))
+
+
+def mean_of_placements(values: Sequence[float | None]) -> float:
+    """Mean of per-placement similarities clipped to [0, 1], skipping None (fewer than 2 products); 0 if none."""
+    kept = [v for v in values if v is not None]
+    return float(np.mean(np.clip(kept, 0.0, 1.0))) if kept else 0.0
+
+
+def evidence_pairwise_cosine(vectors: np.ndarray, aisles: np.ndarray, borrowed: np.ndarray,
+                             aisle_baseline: dict[int, float]) -> float | None:
+    """Mean pairwise cosine like `mean_pairwise_cosine`, but a pair of two products of one aisle that both
+    borrow that aisle's vector (too few baskets for their own) counts as the aisle's typical pair.
+
+    Two borrowed vectors of one aisle are identical, so their cosine of 1 says nothing about the products;
+    without this, pages of rarely bought products would look perfectly cohesive.
+    """
+    n = len(vectors)
+    if n < 2:
+        return None
+    units = unit_rows(vectors)
+    pairs = units @ units.T
+    same = borrowed[:, None] & borrowed[None, :] & (aisles[:, None] == aisles[None, :])
+    typical = np.array([aisle_baseline.get(int(a), 0.0) for a in aisles])
+    pairs = np.where(same, typical[:, None], pairs)
+    upper = np.triu_indices(n, k=1)
+    return float(pairs[upper].mean())
 
 
 def title_fit(placements: Sequence[np.ndarray], title_centroids: Sequence[np.ndarray | None]) -> float:
@@ -77,6 +104,45 @@ def cohesion_score(ils: float, fit: float, distinct: float, duplicates: float) -
     return (ils + fit + distinct) / 3.0 * (1.0 - duplicates)
 
 
+class VectorEvidence:
+    """Which products borrow their aisle's vector, and each aisle's typical pairwise cosine (one per index).
+
+    The index gives products seen in fewer than MIN_PRODUCT_COUNT baskets their aisle's vector (see
+    `themepage.index`); the typical cosine of an aisle is the mean over pairs of its products that have
+    their own vectors.
+    """
+
+    _BY_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __init__(self, index):
+        self.index = index
+        popularity = getattr(index, "popularity", None)
+        self.borrowed = (np.asarray(popularity) < MIN_PRODUCT_COUNT if popularity is not None
+                         else np.zeros(len(index.vectors), dtype=bool))
+        self.aisle_baseline = self._aisle_baseline()
+
+    @classmethod
+    def of(cls, index) -> "VectorEvidence":
+        found = cls._BY_INDEX.get(index)
+        if found is None:
+            found = cls._BY_INDEX[index] = cls(index)
+        return found
+
+    def _aisle_baseline(self) -> dict[int, float]:
+        units = unit_rows(np.asarray(self.index.vectors, dtype=np.float64) - vector_center(self.index))
+        aisles = np.asarray(self.index.catalog.aisle_ids)
+        baseline = {}
+        for aisle in np.unique(aisles[self.borrowed]):
+            own = units[(aisles == aisle) & ~self.borrowed]
+            baseline[int(aisle)] = mean_pairwise_cosine(own) if len(own) >= 2 else 0.0
+        return baseline
+
+    def placement_similarity(self, product_ids: Sequence[int], vectors: np.ndarray) -> float | None:
+        rows = self.index.catalog.row_of[np.asarray(list(product_ids), dtype=np.int64)]
+        return evidence_pairwise_cosine(vectors, np.asarray(self.index.catalog.aisle_ids)[rows], self.borrowed[rows],
+                                        self.aisle_baseline)
+
+
 class TitleCentroids:
     """Title -> unit centroid of the metric vectors of its top TITLE_HITS BM25 hits (None: no hit); memoised."""
 
@@ -109,7 +175,8 @@ def cohesion_parts(page: Page, index, titles: TitleCentroids) -> dict[str, float
     vectors = metric_vectors(index, [p for chunk in ids for p in chunk])
     bounds = np.cumsum([0] + [len(chunk) for chunk in ids])
     groups = [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    ils = intra_list_similarity(groups)
+    evidence = VectorEvidence.of(index)
+    ils = mean_of_placements([evidence.placement_similarity(chunk, group) for chunk, group in zip(ids, groups)])
     fit = title_fit(groups, [titles(p.title) for p in placements])
     distinct = distinctness(unit_rows(np.stack([g.mean(axis=0) for g in groups])))
     duplicates = duplicate_share(page.product_ids())

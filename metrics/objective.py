@@ -63,6 +63,11 @@ class Objective:
         total = sum(present.values())
         return sum(w * scores[k] for k, w in present.items()) / total if total else 0.0
 
+    def advice(self) -> list[str]:
+        """What to change for each score the objective weighs, heaviest weight first."""
+        ranked = sorted(self.config.weights, key=lambda k: -self.config.weights[k])
+        return [ADVICE[k] for k in ranked if k in ADVICE]
+
     def feedback(self, scores: dict[str, float]) -> str:
         """The weakest weighted parts first, each with what to change."""
         parts = sorted((k for k in self.config.weights if k in scores), key=lambda k: scores[k])

@@ -7,6 +7,7 @@ optimizer changed. Never pickle.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -17,7 +18,9 @@ import numpy as np
 
 from metrics.objective import Objective
 from programs.registry import LLM_PROGRAMS
-from themepage.constants import PACKAGE_DIR, SEED
+from themepage.cases import Case, held_out_order_ids
+from themepage.constants import (COMPILE_TRAIN_EXAMPLES, COMPILE_VAL_EXAMPLES, GEPA_METRIC_CALLS, GEPA_MINIBATCH,
+                                 PACKAGE_DIR, SEED)
 from themepage.index import CatalogIndex
 from trainsets.loader import SPLITS, read_cases, to_example
 
@@ -63,6 +66,37 @@ def spread(examples: list[dspy.Example], n: int) -> list[dspy.Example]:
     if len(examples) <= n:
         return list(examples)
     return [examples[i] for i in np.linspace(0, len(examples) - 1, n).round().astype(int)]
+
+
+def recent_cuts(cases: list[Case], n: int) -> list[Case]:
+    """n cases, every shopper's latest first: each user's last cut, then each user's second-to-last, and so on.
+
+    Candidates mostly differ in how they treat particular shoppers, so validation weighs shoppers equally
+    and, like evaluation, looks at each one's most recent orders.
+    """
+    by_user: dict[int, list[Case]] = {}
+    for case in cases:
+        by_user.setdefault(case.user_id, []).append(case)
+    latest_first = [sorted(found, key=lambda c: -len(c.history.orders)) for found in by_user.values()]
+    rounds = (found[i] for i in range(max(map(len, latest_first), default=0)) for found in latest_first
+              if i < len(found))
+    return list(itertools.islice(rounds, n))
+
+
+def compile_sets(index: CatalogIndex, train_size: int = COMPILE_TRAIN_EXAMPLES,
+                 val_size: int = COMPILE_VAL_EXAMPLES) -> tuple[list[dspy.Example], list[dspy.Example]]:
+    """(trainset, valset) for compiling, a temporal hold-out: no set holds any user's evaluated basket.
+
+    The valset holds every shopper's most recent earlier orders (`recent_cuts`, train and dev users), the
+    trainset (demos, GEPA's reflection minibatches) train users' next most recent ones. Evaluation then scores
+    each user's next basket, which compiling never saw, and demos never come from dev users.
+    """
+    evaluated = held_out_order_ids(index.histories)
+    cases = {split: [c for c in read_cases(split) if c.target_order_id not in evaluated] for split in SPLITS}
+    valset = recent_cuts(cases["train"] + cases["dev"], val_size)
+    chosen = {(c.user_id, c.target_order_id) for c in valset}
+    train = [c for c in cases["train"] if (c.user_id, c.target_order_id) not in chosen]
+    return [to_example(c) for c in recent_cuts(train, train_size)], [to_example(c) for c in valset]
 
 
 def profile_embedder(index: CatalogIndex) -> dspy.Embedder:
@@ -143,7 +177,7 @@ def mipro_run_settings(valset: list[dspy.Example]) -> dict:
 
 
 def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainset: list[dspy.Example],
-                   offline: bool, reflection_lm: dspy.LM | None = None, budget: int = 160,
+                   offline: bool, reflection_lm: dspy.LM | None = None, budget: int = GEPA_METRIC_CALLS,
                    task_lm: dspy.LM | None = None):
     """The named DSPy optimizer, set up for this objective's metric."""
     metric = objective.metric
@@ -158,12 +192,13 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
     if name == "gepa":
         from themepage.offline.proposer import GuidanceProposer
 
-        proposer = GuidanceProposer(objective.config.guidance) if offline else None
+        proposer = GuidanceProposer(objective.config.guidance, objective.advice()) if offline else None
         if not offline and reflection_lm is None:
             raise CompileError("gepa with a real LM needs a reflection LM (--reflection-lm)")
-        return dspy.GEPA(metric=metric, max_metric_calls=budget, reflection_minibatch_size=4,
-                         instruction_proposer=proposer, reflection_lm=reflection_lm, num_threads=1,
-                         use_merge=False, seed=SEED, track_stats=False)
+        # hill-climb from the best candidate: per-shopper Pareto fronts of near-equal candidates only scatter the search
+        return dspy.GEPA(metric=metric, max_metric_calls=budget, reflection_minibatch_size=GEPA_MINIBATCH,
+                         candidate_selection_strategy="pareto", instruction_proposer=proposer,
+                         reflection_lm=reflection_lm, num_threads=1, use_merge=False, seed=SEED, track_stats=False)
     if name == "mipro":
         try:
             __import__("optuna")

@@ -92,19 +92,23 @@ def test_empty_page_scores_zero_relevance(index):
     assert objective.metric(example, empty) == pytest.approx(0.0)
 
 
-def test_proposer_appends_the_most_frequent_advice():
+def test_proposer_appends_the_most_frequent_advice_first():
     proposer = GuidanceProposer("Discovery: try new things. Stay tasty.")
     feedback = ("discovery score 0.20. novelty = 0.10: too few new products: help them discover new products "
                 "cohesion = 0.30: rows do not hang together: keep every placement cohesive")
     other = "discovery score 0.30. cohesion = 0.20: rows do not hang together: keep every placement cohesive"
     records = [{"Feedback": feedback}, {"Feedback": other}, {"Feedback": other}]
     proposed = proposer({"planner.plan": "Plan the page."}, {"planner.plan": records}, ["planner.plan"])
-    assert proposed["planner.plan"] == ("Plan the page. Keep every placement cohesive. "
-                                        "Help them discover new products.")
+    assert proposed["planner.plan"] == "Plan the page. Keep every placement cohesive."
+    again = proposer({"planner.plan": "Plan the page."}, {"planner.plan": records}, ["planner.plan"])
+    assert again["planner.plan"] == "Plan the page. Help them discover new products.", "the next option, not a repeat"
 
 
-def test_proposer_falls_back_to_guidance_and_never_repeats():
-    proposer = GuidanceProposer("Discovery: try new things. Stay tasty.")
-    first = proposer.propose("Plan the page.", [])
-    assert first == "Plan the page. Discovery: try new things."
-    assert proposer.propose(first, []) == first + " Stay tasty."
+def test_proposer_walks_guidance_then_objective_advice_and_never_repeats():
+    proposer = GuidanceProposer("Discovery: try new things. Stay tasty.", advice=["novelty: add new products"])
+    proposals = [proposer.propose("Plan the page.", [], "planner") for _ in range(4)]
+    assert proposals == ["Plan the page. Discovery: try new things.", "Plan the page. Stay tasty.",
+                         "Plan the page. Add new products.", "Plan the page. Discovery: try new things."]
+    assert proposer.propose("Plan the page.", [], "filler") == proposals[0], "each predictor walks its own list"
+    full = "Plan the page. Discovery: try new things. Stay tasty. Add new products."
+    assert proposer.propose(full, [], "planner") == full

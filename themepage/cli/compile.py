@@ -20,7 +20,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                     = "gepa",
                     out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
                     train_size: Annotated[int, typer.Option(help="Training examples used (spread over users).")] = COMPILE_TRAIN_EXAMPLES,
-                    val_size: Annotated[int, typer.Option(help="Validation examples from the dev split.")] = COMPILE_VAL_EXAMPLES,
+                    val_size: Annotated[int, typer.Option(help="Validation examples: every user's latest orders before the evaluated one.")] = COMPILE_VAL_EXAMPLES,
                     data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                     lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
                     lm_retries: RetriesOpt = None,
@@ -28,12 +28,11 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                         help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to --lm).")] = None) -> None:
     """Compile a program for an objective against trainsets/, and save state-only JSON."""
     from metrics.objective import Objective
-    from programs.compiling import (CompileError, compile_program, compiled_path, evaluate_module, save_compiled,
-                                    spread)
+    from programs.compiling import (CompileError, compile_program, compile_sets, compiled_path, evaluate_module,
+                                    save_compiled)
     from programs.registry import LLM_PROGRAMS
     from themepage.adapter import default_adapter
     from themepage.lm import OFFLINE_NAMES
-    from trainsets.loader import load_examples
 
     _check_objective(objective)
     if program not in LLM_PROGRAMS:
@@ -43,8 +42,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
     reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
     target = Objective.load(objective, index)
-    trainset = spread(load_examples("train"), train_size)
-    valset = spread(load_examples("dev"), val_size)
+    trainset, valset = compile_sets(index, train_size, val_size)
     adapter = default_adapter()
     with console.status(f"compiling {program} for {objective} with {optimizer} "
                         f"({len(trainset)} train, {len(valset)} val examples)"):
@@ -58,5 +56,5 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     path = out or compiled_path(objective, program)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_compiled(module, path)
-    console.print(f"{objective} score on {len(valset)} dev examples: uncompiled {before:.3f} -> compiled "
+    console.print(f"{objective} score on {len(valset)} validation examples: uncompiled {before:.3f} -> compiled "
                   f"{after:.3f}; saved {path}")

@@ -60,6 +60,33 @@ def _top(candidates: list[Candidate], scores: np.ndarray, n: int) -> list[int]:
     return [candidates[i].product_id for i in order]
 
 
+TOGETHER_WEIGHT = 2.0
+"""How much, at full strictness, a pick's co-purchase closeness to the picks before it counts against its score."""
+
+
+def _together(candidates: list[Candidate], scores: np.ndarray, n: int, index: CatalogIndex, strength: float
+              ) -> list[int]:
+    """Greedy picks that also weigh how often each candidate is bought with the picks so far.
+
+    Asked for cohesive rows, a merchandiser picks products that go together, not the n best taken one by
+    one: after the first pick, each next one adds `strength` x its mean co-purchase cosine to the picks.
+    """
+    if strength <= 0 or len(candidates) <= 1:
+        return _top(candidates, scores, n)
+    vectors = index.vectors[index.rows([c.product_id for c in candidates])]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    chosen = [int(np.argmax(scores))]
+    closeness = vectors @ vectors[chosen[0]]
+    while len(chosen) < min(n, len(candidates)):
+        gain = scores + strength * closeness / len(chosen)
+        gain[chosen] = -np.inf
+        best = int(np.argmax(gain))
+        chosen.append(best)
+        closeness = closeness + vectors @ vectors[best]
+    return [candidates[i].product_id for i in chosen]
+
+
 def _steering(prompt: Prompt) -> Steering:
     return steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
 
@@ -76,7 +103,7 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     if theme.from_history:  # a theme of the shopper's own products: belonging is about the aisle, not the words
         fit = np.minimum(fit, 1.0)
     scores = (1 + 3 * steering.strictness) * fit + weight * affinity(candidates, prompt, index, steering)
-    picks = _top(candidates, scores, n)
+    picks = _together(candidates, scores, n, index, TOGETHER_WEIGHT * steering.strictness)
     if theme.from_history and theme.aisles and regulars > 0:
         # a row of the shopper's regulars shows what they buy; pad with new products only to half a row
         own = {c.product_id for c in candidates if c.bought_share > 0}
