@@ -56,8 +56,8 @@ def evidence_pairwise_cosine(vectors: np.ndarray, aisles: np.ndarray, borrowed: 
     """Mean pairwise cosine like `mean_pairwise_cosine`, but a pair of two products of one aisle that both
     borrow that aisle's vector (too few baskets for their own) counts as the aisle's typical pair.
 
-    Two borrowed vectors of one aisle are identical, so their cosine of 1 says nothing about the products;
-    without this, pages of rarely bought products would look perfectly cohesive.
+    Two borrowed vectors of one aisle are (nearly) identical, so their cosine near 1 says nothing about the
+    products; without this, pages of rarely bought products look perfectly cohesive.
     """
     n = len(vectors)
     if n < 2:
@@ -107,9 +107,10 @@ def cohesion_score(ils: float, fit: float, distinct: float, duplicates: float) -
 class VectorEvidence:
     """Which products borrow their aisle's vector, and each aisle's typical pairwise cosine (one per index).
 
-    The index gives products seen in fewer than MIN_PRODUCT_COUNT baskets their aisle's vector (see
-    `themepage.index`); the typical cosine of an aisle is the mean over pairs of its products that have
-    their own vectors.
+    The index blends a product's own co-purchase vector with its aisle's by how many baskets it is in
+    (see `themepage.index.copurchase`); below MIN_PRODUCT_COUNT baskets the aisle's part dominates, and two
+    such products of one aisle look alike whatever they are. An aisle's typical cosine is the mean over
+    pairs of its products that have enough baskets for their own vectors.
     """
 
     _BY_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

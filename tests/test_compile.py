@@ -86,3 +86,36 @@ def test_stale_state_is_refused(index, tmp_path):
     state["old.step"] = state.pop("filter.check")
     with pytest.raises(StaleCompiledProgram, match="no longer exist"):
         check_current(state, module, path)
+
+
+# ----- the compile sets: a temporal hold-out ------------------------------------------------------------------
+
+def test_compile_sets_never_hold_an_evaluated_basket_and_keep_dev_users_out_of_demos(index):
+    from programs.compiling import compile_sets
+    from themepage.cases import evaluation_cases, split_of
+
+    trainset, valset = compile_sets(index, train_size=40, val_size=50)
+    evaluated = {(c.user_id, c.target) for c in evaluation_cases(index.histories)}
+    pairs = lambda examples: {(e.user_id, tuple(e.target), len(e.history.orders)) for e in examples}  # noqa: E731
+    assert len(trainset) == 40 and len(valset) == 50
+    assert not pairs(trainset) & pairs(valset), "training and validation examples must differ"
+    assert not {(e.user_id, tuple(e.target)) for e in trainset + valset} & evaluated
+    assert {split_of(e.user_id) for e in trainset} == {"train"}
+    assert {split_of(e.user_id) for e in valset} == {"train", "dev"}
+
+
+def test_recent_cuts_take_every_users_latest_first():
+    from programs.compiling import recent_cuts
+    from themepage.cases import Case
+    from themepage.dataset.history import Order, UserHistory
+
+    def case(user, k):
+        orders = tuple(Order(order_id=user * 100 + i, order_number=i + 1, dow=0, hour=9, products=(1,))
+                       for i in range(k))
+        return Case(user_id=user, history=UserHistory(user_id=user, orders=orders), target=(2,),
+                    target_order_id=user * 100 + k)
+
+    cases = [case(1, 2), case(1, 3), case(1, 4), case(2, 2), case(3, 2), case(3, 3)]
+    picked = [(c.user_id, len(c.history.orders)) for c in recent_cuts(cases, 5)]
+    assert picked == [(1, 4), (2, 2), (3, 3), (1, 3), (3, 2)]
+    assert len(recent_cuts(cases, 50)) == len(cases)

@@ -135,3 +135,34 @@ def test_real_title_fit_rewards_products_that_match_their_title(index):
     same = Page(user_id=1, program="t", placements=[_placement(index, "Taco Tuesday", tacos[:4]),
                                                      _placement(index, "More Tacos", tacos[4:])])
     assert cohesion_parts(two, index, titles)["distinctness"] > cohesion_parts(same, index, titles)["distinctness"]
+
+
+# ----- pairs of borrowed vectors ---------------------------------------------------------------------------------
+
+def test_evidence_pairwise_cosine_counts_borrowed_pairs_as_the_aisles_typical_pair():
+    from metrics.cohesion import evidence_pairwise_cosine
+
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    aisles = np.array([5, 5, 6])
+    # products 0 and 1 borrow aisle 5's vector: their pair is aisle 5's typical 0.2, not 1; the others are 0
+    assert evidence_pairwise_cosine(vectors, aisles, np.array([True, True, False]), {5: 0.2}) == pytest.approx(0.2 / 3)
+    assert evidence_pairwise_cosine(vectors, aisles, np.array([True, False, False]), {5: 0.2}) == pytest.approx(1 / 3)
+    assert evidence_pairwise_cosine(vectors, np.array([5, 7, 6]), np.array([True, True, True]),
+                                    {5: 0.2, 7: 0.9, 6: 0.4}) == pytest.approx(1 / 3), "other aisles: keep the cosine"
+    assert evidence_pairwise_cosine(vectors[:1], aisles[:1], np.array([True]), {5: 0.2}) is None
+
+
+def test_a_row_of_rarely_bought_products_is_not_perfectly_cohesive(index):
+    from metrics.cohesion import VectorEvidence
+    from themepage.constants import MIN_PRODUCT_COUNT
+
+    rare = np.flatnonzero(index.popularity < MIN_PRODUCT_COUNT)
+    aisles = index.catalog.aisle_ids[rare]
+    aisle = np.bincount(aisles).argmax()
+    ids = index.catalog.product_ids[rare[aisles == aisle][:6]].tolist()
+    vectors = metric_vectors(index, ids)
+    evidence = VectorEvidence.of(index)
+    assert intra_list_similarity([vectors]) > 0.9  # mostly their aisle's vector: they look alike
+    assert evidence.placement_similarity(ids, vectors) == pytest.approx(evidence.aisle_baseline[int(aisle)])
+    assert evidence.placement_similarity(ids, vectors) < 0.9
+    assert VectorEvidence.of(index) is evidence

@@ -112,3 +112,10 @@ def test_proposer_walks_guidance_then_objective_advice_and_never_repeats():
     assert proposer.propose("Plan the page.", [], "filler") == proposals[0], "each predictor walks its own list"
     full = "Plan the page. Discovery: try new things. Stay tasty. Add new products."
     assert proposer.propose(full, [], "planner") == full
+
+
+def test_advice_follows_the_objective_weights(index):
+    advice = Objective.load("healthy", index).advice()
+    assert advice[0].startswith("too few healthy choices")  # healthy_share weighs most
+    assert len(advice) == len(load_objective("healthy").weights)
+    assert not any("discover" in a for a in advice), "only advice for scores the objective weighs"
