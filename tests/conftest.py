@@ -163,3 +163,23 @@ def index(isolated_cache_dir):
     from themepage.index import CatalogIndex
 
     return CatalogIndex.open(BUNDLED_DATA_DIR, isolated_cache_dir)
+
+
+ADAPTER_NAMES = ("chat", "json")
+
+
+@pytest.fixture(scope="module")
+def lm(index):
+    """The offline LM over the bundled index, without DSPy's cache (every call reaches the engine)."""
+    from themepage.lm import make_lm
+
+    return make_lm("offline", index, cache=False)
+
+
+@pytest.fixture(params=ADAPTER_NAMES)
+def adapter(request, lm):
+    """Both adapters in turn, with the offline LM configured; the adapter's name."""
+    import dspy
+
+    dspy.configure(lm=lm, adapter={"chat": dspy.ChatAdapter, "json": dspy.JSONAdapter}[request.param]())
+    return request.param

@@ -28,14 +28,12 @@ from programs.compiling import compile_program, load_compiled, make_optimizer, s
 from programs.top_down import TopDownProgram
 from signatures.top_down import FilterTheme, PlanThemes
 from themepage.adapter import MemoChatAdapter
-from themepage.lm import make_lm
 from themepage.objective import load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.offline.proposing import TIP_ORDER
 from themepage.offline.steering import steer
 from trainsets.loader import load_examples
 
-ADAPTERS = {"chat": dspy.ChatAdapter, "json": dspy.JSONAdapter}
 PLAN_MODULE = "Predict(user_context, objective_guidance, num_themes) -> themes"
 
 
@@ -43,15 +41,6 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture(scope="module")
-def lm(index):
-    return make_lm("offline", index, cache=False)
-
-
-@pytest.fixture(params=sorted(ADAPTERS))
-def adapter(request, lm):
-    dspy.configure(lm=lm, adapter=ADAPTERS[request.param]())
-    return request.param
 
 
 @pytest.fixture(scope="module")

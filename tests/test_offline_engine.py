@@ -23,22 +23,11 @@ from themepage.offline.theme_bank import load_theme_bank
 from themepage.page import DroppedProduct, Theme
 from themepage.user_context import NEW_SHOPPER, describe_user
 
-ADAPTERS = {"chat": dspy.ChatAdapter, "json": dspy.JSONAdapter}
 GUIDANCE = load_objective("relevance").guidance
 DISCOVER = "Help the shopper discover new products they have never tried."
 _WORD = re.compile(r"[a-z]+")
 
 
-@pytest.fixture(scope="module")
-def lm(index):
-    return make_lm("offline", index, cache=False)
-
-
-@pytest.fixture(params=sorted(ADAPTERS))
-def adapter(request, lm):
-    """Both adapters, with the offline LM configured."""
-    dspy.configure(lm=lm, adapter=ADAPTERS[request.param]())
-    return request.param
 
 
 @pytest.fixture
