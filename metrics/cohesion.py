@@ -13,8 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from metrics.ranking import first_occurrences
-from metrics.relevance import fits, metric_result, metric_vectors, page_of, unit_rows, vector_center
-from themepage.constants import MIN_PRODUCT_COUNT
+from metrics.relevance import fits, metric_result, metric_vectors, page_of, unit_rows
 from themepage.page import Page
 
 TITLE_HITS = 20
@@ -108,7 +107,7 @@ class VectorEvidence:
     """Which products borrow their aisle's vector, and each aisle's typical pairwise cosine (one per index).
 
     The index blends a product's own co-purchase vector with its aisle's by how many baskets it is in
-    (see `themepage.index.copurchase`); below MIN_PRODUCT_COUNT baskets the aisle's part dominates, and two
+    (see `themepage.index.copurchase`); for products not `well_seen` the aisle's part dominates, and two
     such products of one aisle look alike whatever they are. An aisle's typical cosine is the mean over
     pairs of its products that have enough baskets for their own vectors.
     """
@@ -117,9 +116,7 @@ class VectorEvidence:
 
     def __init__(self, index):
         self.index = index
-        popularity = getattr(index, "popularity", None)
-        self.borrowed = (np.asarray(popularity) < MIN_PRODUCT_COUNT if popularity is not None
-                         else np.zeros(len(index.vectors), dtype=bool))
+        self.borrowed = ~np.asarray(index.well_seen)
         self.aisle_baseline = self._aisle_baseline()
 
     @classmethod
@@ -130,7 +127,7 @@ class VectorEvidence:
         return found
 
     def _aisle_baseline(self) -> dict[int, float]:
-        units = unit_rows(np.asarray(self.index.vectors, dtype=np.float64) - vector_center(self.index))
+        units = metric_vectors(self.index, self.index.catalog.product_ids)
         aisles = np.asarray(self.index.catalog.aisle_ids)
         baseline = {}
         for aisle in np.unique(aisles[self.borrowed]):

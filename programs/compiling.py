@@ -164,10 +164,9 @@ def save_compiled(module: dspy.Module, path: Path) -> None:
 MIPRO_CANDIDATES = 6
 MIPRO_TRIALS = 30
 MIPRO_MINIBATCH_ABOVE = 50
-"""MIPROv2's budget for the sets compile_program gets (24 train, 16 val): 6 instruction and 6 demo-set candidates
-per predictor and 30 Bayesian trials (about MIPRO's own rule for 3 predictors; ~1 s a trial offline). Like MIPRO's
-auto modes, trials score minibatches only for valsets above 50: scores of small random minibatches of
-different shoppers are too noisy to compare."""
+"""MIPROv2's budget: 6 instruction and 6 demo-set candidates per predictor and 30 Bayesian trials (about MIPRO's
+own rule for 3 predictors). Like MIPRO's auto modes, trials score minibatches only for valsets above 50 (the
+default valset of 64 is): scores of small random minibatches of different shoppers are too noisy to compare."""
 
 
 def mipro_run_settings(valset: list[dspy.Example]) -> dict:
@@ -195,7 +194,7 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
         proposer = GuidanceProposer(objective.config.guidance, objective.advice()) if offline else None
         if not offline and reflection_lm is None:
             raise CompileError("gepa with a real LM needs a reflection LM (--reflection-lm)")
-        # hill-climb from the best candidate: per-shopper Pareto fronts of near-equal candidates only scatter the search
+        # Pareto parents: greedy hill-climbing kept the first accepted edit and never returned to try better ones
         return dspy.GEPA(metric=metric, max_metric_calls=budget, reflection_minibatch_size=GEPA_MINIBATCH,
                          candidate_selection_strategy="pareto", instruction_proposer=proposer,
                          reflection_lm=reflection_lm, num_threads=1, use_merge=False, seed=SEED, track_stats=False)

@@ -154,9 +154,8 @@ def test_evidence_pairwise_cosine_counts_borrowed_pairs_as_the_aisles_typical_pa
 
 def test_a_row_of_rarely_bought_products_is_not_perfectly_cohesive(index):
     from metrics.cohesion import VectorEvidence
-    from themepage.constants import MIN_PRODUCT_COUNT
 
-    rare = np.flatnonzero(index.popularity < MIN_PRODUCT_COUNT)
+    rare = np.flatnonzero(~index.well_seen)
     aisles = index.catalog.aisle_ids[rare]
     aisle = np.bincount(aisles).argmax()
     ids = index.catalog.product_ids[rare[aisles == aisle][:6]].tolist()

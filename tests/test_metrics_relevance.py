@@ -43,6 +43,7 @@ class FakeIndex:
                                      np.array([FAKE_PRODUCTS[i][1] for i in ids]),
                                      np.array([FAKE_PRODUCTS[i][2] for i in ids]), FAKE_AISLES, FAKE_DEPARTMENTS)
         self.vectors = np.array([FAKE_PRODUCTS[i][0] for i in ids], dtype=np.float32)
+        self.well_seen = np.ones(len(ids), dtype=bool)  # every fake product has a vector of its own
 
     def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[int]:
         return FAKE_SEARCH.get(query.lower(), [])[:k]

@@ -23,12 +23,12 @@ SEED = 7
 
 COMPILE_TRAIN_EXAMPLES = 24
 COMPILE_VAL_EXAMPLES = 64
-"""Examples a compile uses by default, both spread over the train users and disjoint: training cuts for demos and
-reflection, validation cuts to choose between candidates. Dev users stay out of compiling, for evaluation.
+"""Examples a compile uses by default (see `programs.compiling.compile_sets`): validation, every user's latest
+orders before the evaluated basket; training (demos, reflection), train users' next most recent ones.
 Candidates differ by a few products a page, so validation needs many shoppers to tell them apart."""
 GEPA_METRIC_CALLS = 1200
 GEPA_MINIBATCH = 16
-"""GEPA's budget: about 2 minutes offline on the default sets (a metric call is one page, ~70 ms)."""
+"""GEPA's budget: about a minute offline for top-down on the default sets."""
 
 DEFAULT_LM = "offline"
 DEFAULT_PROGRAM = "top-down"

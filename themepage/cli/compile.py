@@ -19,7 +19,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                     optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa or mipro.")]
                     = "gepa",
                     out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
-                    train_size: Annotated[int, typer.Option(help="Training examples used (spread over users).")] = COMPILE_TRAIN_EXAMPLES,
+                    train_size: Annotated[int, typer.Option(help="Training examples: train users' recent orders.")] = COMPILE_TRAIN_EXAMPLES,
                     val_size: Annotated[int, typer.Option(help="Validation examples: every user's latest orders before the evaluated one.")] = COMPILE_VAL_EXAMPLES,
                     data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                     lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,

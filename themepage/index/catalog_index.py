@@ -47,7 +47,8 @@ class CatalogIndex:
         self.build_seconds = build_seconds
         self._aisle_by_name = {name.lower(): aid for aid, name in self.catalog.aisles.items()}
         self._dept_by_name = {name.lower(): did for did, name in self.catalog.departments.items()}
-        self._well_seen = self.popularity >= MIN_PRODUCT_COUNT
+        self.well_seen = self.popularity >= MIN_PRODUCT_COUNT
+        """Per catalog row: in enough baskets for a co-purchase vector of its own (else mostly its aisle's)."""
         self._popular_order: np.ndarray | None = None
 
     def __deepcopy__(self, memo: dict) -> "CatalogIndex":
@@ -123,7 +124,7 @@ class CatalogIndex:
         scores = self.vectors @ query
         if prior:
             scores = scores + prior * np.log1p(self.popularity) / np.log1p(max(self.popularity.max(), 1))
-        scores = np.where(self._well_seen, scores, -np.inf)
+        scores = np.where(self.well_seen, scores, -np.inf)
         if exclude:
             scores[self.rows(exclude)] = -np.inf
         k = min(k, int(np.isfinite(scores).sum()))

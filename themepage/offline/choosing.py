@@ -73,9 +73,7 @@ def _together(candidates: list[Candidate], scores: np.ndarray, n: int, index: Ca
     """
     if strength <= 0 or len(candidates) <= 1:
         return _top(candidates, scores, n)
-    vectors = index.vectors[index.rows([c.product_id for c in candidates])]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    vectors = index.vectors[index.rows([c.product_id for c in candidates])]  # unit rows: dot products are cosines
     chosen = [int(np.argmax(scores))]
     closeness = vectors @ vectors[chosen[0]]
     while len(chosen) < min(n, len(candidates)):

@@ -20,21 +20,34 @@ from typing import Any
 _ADVICE = re.compile(r"[\w@]+ = [\d.]+: ([^.]+?)(?= [\w@]+ = [\d.]+:|$)")
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s.strip()]
+_LABEL = re.compile(r"^[A-Z][\w ]{0,30}:\s+")
 
 
-def _as_sentence(advice: str) -> str:
-    advice = advice.strip().rstrip(".")
-    return advice[0].upper() + advice[1:] + "."
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", flat(text)) if s.strip()]
+
+
+def as_sentence(text: str) -> str:
+    """One capitalised sentence ending in a full stop, without a leading "Label: "."""
+    text = _LABEL.sub("", flat(text)).rstrip(".")
+    return text[:1].upper() + text[1:] + "."
+
+
+def advice_sentence(advice: str) -> str:
+    """The part of a metric advice ("diagnosis: what to change") that says what to change, as a sentence."""
+    return as_sentence(advice.split(": ", 1)[-1])
 
 
 class GuidanceProposer:
     """GEPA `instruction_proposer`: one sentence of feedback advice, guidance or objective advice per proposal."""
 
     def __init__(self, guidance: str, advice: Sequence[str] = ()):
-        self.guidance = _sentences(guidance)
-        self.objective_advice = [_as_sentence(a.split(": ", 1)[-1]) for a in advice]
+        self.guidance = sentences(guidance)
+        self.objective_advice = [advice_sentence(a) for a in advice]
         self._proposed: Counter[tuple[str, str]] = Counter()
 
     def feedback_advice(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -42,7 +55,7 @@ class GuidanceProposer:
         counts: Counter[str] = Counter()
         for record in records:
             for found in _ADVICE.findall(str(record.get("Feedback", ""))):
-                counts[_as_sentence(found.split(": ", 1)[-1])] += 1
+                counts[advice_sentence(found)] += 1
         return [text for text, _ in counts.most_common()]
 
     def options(self, instruction: str, records: Sequence[Mapping[str, Any]]) -> list[str]:

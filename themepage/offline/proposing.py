@@ -26,6 +26,7 @@ from metrics.objective import ADVICE
 from themepage.index import CatalogIndex
 from themepage.objective import load_objective, objective_names
 from themepage.offline.prompt import Prompt
+from themepage.offline.proposer import advice_sentence, as_sentence, flat, sentences
 from themepage.offline.reading import words
 from themepage.offline.steering import COHESION_CUES, CUES
 
@@ -36,29 +37,15 @@ _MODULE = re.compile(r"(\w+)\(([^)]*)\)\s*->\s*(.+)")
 _EXAMPLE = re.compile(r"\bExample\(\{")
 _KEY = re.compile(r"'(\w+)': ")
 _INPUT_KEYS = re.compile(r"input_keys=\{([^}]*)\}")
-_LABEL = re.compile(r"^[A-Z][\w ]{0,30}:\s+")
 _STRIPPABLE = re.compile(r"^[\*\s]*(([\w'\-]+\s+){0,4}[\w'\-]+):")
 """DSPy strips a leading "a few words:" from proposals (`dspy.propose.utils.strip_prefix`)."""
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-TIP_ORDER = tuple(_flat(tip) for tip in TIPS.values())
+TIP_ORDER = tuple(flat(tip) for tip in TIPS.values())
 """MIPRO's prompting tips in order ("" for none): each tip starts at its own sentence of the pool."""
 PERSONA = "You are an experienced grocery merchandiser."
 STAKES = "This page is the first thing the shopper sees when they open the shop, so every choice counts."
 STEERING_WORDS = set().union(*CUES.values(), COHESION_CUES)
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", _flat(text)) if s.strip()]
-
-
-def _as_sentence(text: str) -> str:
-    text = _LABEL.sub("", _flat(text)).rstrip(".")
-    return text[:1].upper() + text[1:] + "."
 
 
 def _join(names: list[str]) -> str:
@@ -152,14 +139,14 @@ def _objectives() -> tuple[tuple[str, tuple[str, ...]], ...]:
     for name in objective_names():
         config = load_objective(name)
         scores = sorted(config.weights, key=config.weights.get, reverse=True)
-        found.append((_flat(config.guidance),
-                      tuple(_as_sentence(s) for s in sentences(config.guidance)) + _advice(scores)))
+        found.append((flat(config.guidance),
+                      tuple(as_sentence(s) for s in sentences(config.guidance)) + _advice(scores)))
     return tuple(found)
 
 
 def _advice(scores) -> tuple[str, ...]:
     """The metric's advice for these scores as sentences: what to change, without the diagnosis before ':'."""
-    return tuple(_as_sentence(ADVICE[k].split(": ", 1)[-1]) for k in scores if k in ADVICE)
+    return tuple(advice_sentence(ADVICE[k]) for k in scores if k in ADVICE)
 
 
 def _steers(sentence: str) -> frozenset[str]:
@@ -170,9 +157,9 @@ def pool(prompt: Prompt) -> list[str]:
     """Sentences a proposal may add: the guidance and metric advice of the objective the prompt shows (its
     guidance appears in the task demos), else all the metric's advice; only sentences with cue words, one per
     set of cue words, none the basic instruction already says."""
-    shown = _flat(" ".join(prompt.inputs.values()))
+    shown = flat(" ".join(prompt.inputs.values()))
     found = [s for guidance, said in _objectives() if guidance in shown for s in said]
-    basic = _flat(prompt.inputs.get("basic_instruction", ""))
+    basic = flat(prompt.inputs.get("basic_instruction", ""))
     chosen: dict[frozenset[str], str] = {}
     for sentence in found or _advice(ADVICE):
         cues = _steers(sentence)
@@ -193,16 +180,16 @@ def propose_instruction(prompt: Prompt, index: CatalogIndex) -> dict[str, object
     The tip picks the sentence (each tip its own), the module and its demos shift where counting starts,
     a persona tip adds a persona and a high-stakes tip the stakes, as a model following the tip would.
     """
-    basic = _flat(prompt.inputs.get("basic_instruction", ""))
-    tip = _flat(prompt.inputs.get("tip", ""))
+    basic = flat(prompt.inputs.get("basic_instruction", ""))
+    tip = flat(prompt.inputs.get("tip", ""))
     choices = pool(prompt)
     shift = zlib.crc32((prompt.inputs.get("module", "") + prompt.inputs.get("task_demos", "")).encode())
     start = _tip_rank(tip) + shift
-    wanted = 2 if tip == _flat(TIPS["description"]) else 1
+    wanted = 2 if tip == flat(TIPS["description"]) else 1
     added = [choices[(start + i) % len(choices)] for i in range(min(wanted, len(choices)))]
-    if tip == _flat(TIPS["high_stakes"]):
+    if tip == flat(TIPS["high_stakes"]):
         added.append(STAKES)
-    lead = [PERSONA] if tip == _flat(TIPS["persona"]) else []
+    lead = [PERSONA] if tip == flat(TIPS["persona"]) else []
     body = [basic, *added]
     if _STRIPPABLE.match(basic) and not lead:
         body = [*added, basic]  # DSPy would cut a leading "Check a filled placement:" as if it were a label
