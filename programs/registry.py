@@ -44,10 +44,12 @@ class LMPageMaker:
 
 
 def make_program(name: str, index: CatalogIndex, lm: dspy.LM | None = None,
-                 module: dspy.Module | None = None) -> Callable[..., Page]:
+                 module: dspy.Module | None = None, *, page_deadline: float | None = None) -> Callable[..., Page]:
     """A callable (user_id, history, objective=...) -> Page for the named program.
 
     LLM programs need `lm`; `module` replaces the fresh (uncompiled) module, e.g. a compiled one.
+    `page_deadline` (seconds) bounds each page's wall time; the call raises ProviderUnreachable
+    when the provider cannot be reached at all.
     """
     if name in BASELINES:
         return BASELINES[name](index)

@@ -64,6 +64,13 @@ def page_time_bound(program: str, timeout: float, retries: int, items: int = 6) 
     return steps * ATTEMPTS * (ADAPTER_CALLS * call_time_bound(timeout, retries) + DEADLINE_GRACE)
 
 
+class ProviderUnreachable(RuntimeError):
+    """The LM provider cannot be reached at all (connection refused, name not resolved, 401/403).
+
+    Raised out of a page (and so out of a batch) instead of falling back step after step.
+    """
+
+
 class DeadlineExceeded(TimeoutError):
     """A call outlived its worst case (P + grace) and was abandoned to its thread."""
 
