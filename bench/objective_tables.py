@@ -7,12 +7,13 @@ Not a test: a script (a few minutes on the offline engine).
 
 Every LLM program runs for every shipped objective twice, uncompiled (the fresh module
 under that objective's guidance) and compiled (`compiled/<objective>/<program>.json`),
-one page per evaluation case. Each page is scored once (`metrics.scores.page_scores`) and that
+one page per evaluation case, through the one evaluation path (`optimize.evaluation.score_pages`, on
+`dspy.Evaluate`). Each page is scored once (`metrics.scores.page_scores`) and that
 row is then weighted by every objective, so the retargeting table costs no extra pages.
 
 Cases (`--users`): the evaluation rule (each user's last basket, as `themepage evaluate`)
 for the dev users (10, the default), all users (33), or both. Compiling is a temporal
-hold-out (`programs.compiling.compile_sets`): it validates on every user's earlier orders and
+hold-out (`optimize.compile_sets.compile_sets`): it validates on every user's earlier orders and
 never sees an evaluated basket, and its demos come from train users only, so dev users are
 held out twice.
 
@@ -33,17 +34,18 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: small matrix products, no BLAS threads
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from metrics.objective import Objective  # noqa: E402
-from programs.compiling import COMPILED_DIR, load_compiled  # noqa: E402
+from metrics.objective_metric import Objective  # noqa: E402
+from optimize.compiled_files import COMPILED_DIR, load_compiled  # noqa: E402
+from optimize.evaluation import score_pages  # noqa: E402
 from programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
 from themepage.cases import Case, evaluation_cases  # noqa: E402
-from themepage.cli.evaluation import case_scores  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
 from themepage.lm import make_lm  # noqa: E402
@@ -67,11 +69,7 @@ def score_rows(index: CatalogIndex, cases: list[Case], objectives: list[Objectiv
             module = (load_compiled(program, objective.name, index, compiled_root) if variant == "compiled"
                       else LLM_PROGRAMS[program](index, objective=objective.name))
             make = make_program(program, index, lm=lm, module=module)
-            found = []
-            for case in cases:
-                found.append(case_scores(make(case.user_id, case.history, objective=objective.name), case, objective))
-                bar.update()
-            rows[program, objective.name, variant] = found
+            rows[program, objective.name, variant] = score_pages(make, cases, objective, on_page=bar.update)
     return rows
 
 

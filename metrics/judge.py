@@ -1,21 +1,16 @@
-"""LLM-as-judge: a model grades the page against the JudgePage rubric; the grades become a score in [0, 1].
+"""LLM-as-judge scoring: the page as the JudgePage rubric reads it, and the rubric's grades as a score in [0, 1].
 
-The judge is whichever LM is configured (`dspy.settings.lm`, or the `lm` given to JudgeMetric);
-offline it is the catalog-grounded engine (themepage.offline.judge). A judge call that fails to
-parse raises, as any failing metric does, so `dspy.Evaluate` counts it as an error, not a 0.
+The page text format is shared with the offline engine's judge (themepage.offline.judge), which parses
+it back; a test round-trips them. No product path runs a judge metric today (the `JudgeMetric` wrapper
+was removed as unused); these pure functions are what a judge-based metric would build on.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
-import dspy
-
-from metrics.relevance import metric_result, page_of
-from signatures.judge import JudgePage, PlacementVerdict
+from signatures.judge import PlacementVerdict
 from themepage.page import Page
-from themepage.user_context import describe_user
 
 # The page text format; themepage.offline.judge parses it back (keep both in step, a test round-trips them).
 PLACEMENT_HEADER = "Placement {number}: {title}"
@@ -66,31 +61,3 @@ def judge_score(placements: Sequence[Sequence[str]], verdicts: Sequence[Placemen
         return 0.0
     scores = [placement_score(names, verdicts[i]) if i < len(verdicts) else 0.0 for i, names in enumerate(placements)]
     return sum(scores) / len(placements)
-
-
-class JudgeMetric:
-    """Metric: the LLM judge's rubric score of the predicted page for `example.history`, in [0, 1]."""
-
-    def __init__(self, index, lm: dspy.LM | None = None, threshold: float = 0.6):
-        self.index, self.lm, self.threshold = index, lm, threshold
-        self.judge = dspy.Predict(JudgePage)
-
-    def verdicts(self, page: Page, history) -> dspy.Prediction:
-        """Run the judge on the rendered page (with this metric's LM, else the configured one)."""
-        context = dspy.context(lm=self.lm) if self.lm is not None else contextlib.nullcontext()
-        with context:
-            return self.judge(user_context=describe_user(history, self.index),
-                              page=render_page_for_judge(page, self.index))
-
-    def __call__(self, example, pred, trace=None) -> float | bool:
-        page = page_of(pred)
-        placements = [p for p in page.placements if p.products]
-        if not placements:
-            return metric_result(0.0, trace, self.threshold)
-        page = page.model_copy(update={"placements": placements})
-        result = self.verdicts(page, example.history)
-        names = [[self._name(p) for p in placement.products] for placement in placements]
-        return metric_result(judge_score(names, result.verdicts), trace, self.threshold)
-
-    def _name(self, product) -> str:
-        return self.index.catalog.name(product.product_id) if product.product_id in self.index.catalog else product.name

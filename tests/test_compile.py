@@ -6,10 +6,11 @@ import sys
 import dspy
 import pytest
 
-from metrics.objective import Objective
-from programs.compiling import (CompileError, StaleCompiledProgram, check_current, compile_program, load_compiled,
-                                make_optimizer, spread)
-from programs.top_down import TopDownProgram
+from metrics.objective_metric import Objective
+from optimize.compile_sets import spread
+from optimize.compiled_files import load_compiled, save_compiled
+from optimize.errors import CompileError
+from optimize.optimizers import compile_program, make_optimizer
 from themepage.adapter import MemoChatAdapter
 from themepage.lm import make_lm
 from trainsets.loader import load_examples
@@ -27,7 +28,7 @@ def lm(index):
 
 @pytest.mark.parametrize("optimizer", ["bootstrap", "random-search", "knn", "gepa"])
 def test_every_optimizer_compiles_and_saves_json(index, lm, small_sets, optimizer, tmp_path, monkeypatch):
-    import programs.compiling as compiling
+    import optimize.optimizers as compiling
 
     if optimizer == "gepa":  # a small budget keeps the test short
         original = compiling.make_optimizer
@@ -46,9 +47,11 @@ def test_every_optimizer_compiles_and_saves_json(index, lm, small_sets, optimize
     assert len(page.product_ids()) == 48 and page.objective == "discovery"
     path = tmp_path / "discovery" / "top-down.json"
     path.parent.mkdir()
-    module.save(str(path))
+    save_compiled(module, path, program="top-down", objective="discovery", lm="offline", optimizer=optimizer,
+                  index=index)
     state = json.loads(path.read_text())
     assert {"planner.plan", "filler.fill", "filter.check"} <= set(state)
+    assert state["metadata"]["themepage"]["optimizer"] == optimizer
     loaded = load_compiled("top-down", "discovery", index, tmp_path)
     assert [p.signature.instructions for _, p in loaded.named_predictors()] == [
         p.signature.instructions for _, p in module.named_predictors()]
@@ -72,26 +75,10 @@ def test_unknown_and_unavailable_optimizers(index, small_sets, monkeypatch):
         make_optimizer("gepa", objective, index, small_sets[0], offline=False)
 
 
-def test_stale_state_is_refused(index, tmp_path):
-    module = TopDownProgram(index)
-    path = tmp_path / "relevance" / "top-down.json"
-    path.parent.mkdir()
-    module.save(str(path))
-    state = json.loads(path.read_text())
-    check_current(state, module, path)
-    state["filler.fill"]["signature"]["fields"] = state["filler.fill"]["signature"]["fields"][1:]
-    with pytest.raises(StaleCompiledProgram, match="filler.fill was compiled for fields"):
-        check_current(state, module, path)
-    state = json.loads(path.read_text())
-    state["old.step"] = state.pop("filter.check")
-    with pytest.raises(StaleCompiledProgram, match="no longer exist"):
-        check_current(state, module, path)
-
-
 # ----- the compile sets: a temporal hold-out ------------------------------------------------------------------
 
 def test_compile_sets_never_hold_an_evaluated_basket_and_keep_dev_users_out_of_demos(index):
-    from programs.compiling import compile_sets
+    from optimize.compile_sets import compile_sets
     from themepage.cases import evaluation_cases, split_of
 
     trainset, valset = compile_sets(index, train_size=40, val_size=50)
@@ -105,7 +92,7 @@ def test_compile_sets_never_hold_an_evaluated_basket_and_keep_dev_users_out_of_d
 
 
 def test_recent_cuts_take_every_users_latest_first():
-    from programs.compiling import recent_cuts
+    from optimize.compile_sets import recent_cuts
     from themepage.cases import Case
     from themepage.dataset.history import Order, UserHistory
 

@@ -7,9 +7,9 @@ import json
 import dspy
 import numpy as np
 import pytest
-from test_metrics_relevance import FakeIndex, history_of, page_of_ids
+from test_metrics_relevance import FakeIndex, page_of_ids
 
-from metrics.judge import JudgeMetric, judge_score, placement_score, render_page_for_judge, rubric_unit
+from metrics.judge import judge_score, placement_score, render_page_for_judge, rubric_unit
 from signatures.judge import JudgePage, PlacementVerdict
 from themepage.offline.judge import JUDGE_OUTPUTS, answer_judge, context_products, parse_page
 from themepage.offline.prompt import parse_prompt
@@ -125,28 +125,3 @@ def test_offline_judge_flags_products_not_in_the_catalog(index):
     (v,) = answer_judge(prompt, index)["verdicts"]
     assert v["off_topic_products"] == ["Moon Cheese From Mars"]
     assert v["user_fit"] == 3  # a new shopper: nothing to judge fit against, neutral
-
-
-def test_judge_metric_end_to_end_with_a_scripted_lm(index, judged):
-    page, history, _, answer = judged
-    lm = dspy.utils.DummyLM([answer])
-    metric = JudgeMetric(index, lm=lm, threshold=0.99)
-    example = dspy.Example(history=history)
-    names = [[p.name for p in pl.products] for pl in page.placements]
-    expected = judge_score(names, [PlacementVerdict(**v) for v in answer["verdicts"]])
-    assert metric(example, dspy.Prediction(page=page)) == pytest.approx(expected)
-    assert expected == pytest.approx(answer["overall"], abs=1e-3)  # the offline overall is the same rubric
-    assert 0.0 < expected < 1.0
-    request = lm.history[-1]["messages"][-1]["content"]
-    assert "Placement 3: Pasta Dinner" in request and "Frequent products: " in request
-
-
-def test_judge_metric_uses_the_configured_lm_and_returns_bools_when_tracing(index, judged):
-    page, history, _, answer = judged
-    dspy.configure(lm=dspy.utils.DummyLM([answer]))
-    assert JudgeMetric(index, threshold=0.0)(dspy.Example(history=history), page, trace=[]) is True
-
-
-def test_judge_metric_scores_an_empty_page_zero_without_calling_the_lm():
-    metric = JudgeMetric(FakeIndex(), lm=dspy.utils.DummyLM([]))
-    assert metric(dspy.Example(history=history_of([1])), page_of_ids(("Empty", []))) == 0.0

@@ -5,15 +5,27 @@ import json
 import dspy
 import pytest
 
-from metrics.objective import Objective
-from programs.compiling import (KNN_KEY, StaleCompiledProgram, check_current, compile_program, compiled_path,
-                                load_compiled, save_compiled, spread)
+from metrics.objective_metric import Objective
+from optimize.compile_sets import spread
+from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
+from optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
+from optimize.fingerprint import compiled_path as _compiled_path
+from optimize.knn import KNN_KEY
+from optimize.optimizers import compile_program
 from programs.top_down import TopDownProgram
 from themepage.adapter import MemoChatAdapter
 from themepage.lm import make_lm
 from trainsets.loader import load_examples
 
 OBJECTIVE = "discovery"
+
+
+def compiled_path(objective, program, root=COMPILED_DIR):
+    return _compiled_path(objective, program, root)
+
+
+def save(module, path, index, optimizer="knn"):
+    save_compiled(module, path, program="top-down", objective=OBJECTIVE, lm="offline", optimizer=optimizer, index=index)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +38,7 @@ def knn_compiled(index, tmp_path_factory):
     root = tmp_path_factory.mktemp("compiled")
     path = compiled_path(OBJECTIVE, "top-down", root)
     path.parent.mkdir()
-    save_compiled(module, path)
+    save(module, path, index)
     return module, root, train
 
 
@@ -83,7 +95,7 @@ def test_json_without_knn_loads_as_before(index, user, tmp_path):
     plain = TopDownProgram(index, objective=OBJECTIVE)
     path = compiled_path(OBJECTIVE, "top-down", tmp_path)
     path.parent.mkdir()
-    save_compiled(plain, path)
+    save(plain, path, index, optimizer="bootstrap")
     state = json.loads(path.read_text())
     assert KNN_KEY not in state
     loaded = load_compiled("top-down", OBJECTIVE, index, tmp_path)
@@ -92,11 +104,27 @@ def test_json_without_knn_loads_as_before(index, user, tmp_path):
     assert set(prompts) == {2} and page.product_ids() == run(plain, user, index)[0].product_ids()
 
 
-def test_check_current_allows_only_the_knn_key(knn_compiled, tmp_path):
-    module, root, _ = knn_compiled
-    path = compiled_path(OBJECTIVE, "top-down", root)
-    state = json.loads(path.read_text())
-    check_current(state, module, path)
+def test_only_the_knn_key_is_allowed_beside_the_predictors(index, knn_compiled, tmp_path):
+    _, root, _ = knn_compiled
+    state = json.loads(compiled_path(OBJECTIVE, "top-down", root).read_text())
     state["extra"] = state.pop(KNN_KEY)
-    with pytest.raises(StaleCompiledProgram, match=r"\['extra'\] no longer exist"):
-        check_current(state, module, path)
+    path = compiled_path(OBJECTIVE, "top-down", tmp_path)
+    path.parent.mkdir()
+    path.write_text(json.dumps(state))
+    with pytest.raises(UnsafeCompiledFile, match=r"refused key 'extra'"):
+        load_compiled("top-down", OBJECTIVE, index, tmp_path)
+
+
+@pytest.mark.parametrize("bootstrap", [{"max_bootstrapped_demos": 2, "max_labeled_demos": 0, "max_rounds": 50},
+                                       {"max_bootstrapped_demos": 2, "max_labeled_demos": 0,
+                                        "teacher_settings": {"lm": {"model": "openai/gpt-4o-mini"}}}])
+def test_knn_bootstrap_settings_other_than_ours_are_refused(index, knn_compiled, tmp_path, bootstrap):
+    """The knn entry's bootstrap settings become KNNFewShot keyword arguments: only the ones compiling writes."""
+    _, root, _ = knn_compiled
+    state = json.loads(compiled_path(OBJECTIVE, "top-down", root).read_text())
+    state[KNN_KEY]["bootstrap"] = bootstrap
+    path = compiled_path(OBJECTIVE, "top-down", tmp_path)
+    path.parent.mkdir()
+    path.write_text(json.dumps(state))
+    with pytest.raises(UnsafeCompiledFile, match=r"refused key 'knn.bootstrap'"):
+        load_compiled("top-down", OBJECTIVE, index, tmp_path)

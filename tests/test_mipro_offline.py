@@ -17,14 +17,20 @@ import re
 import dspy
 import pytest
 from dspy.propose import GroundedProposer
-from dspy.propose.dataset_summary_generator import (DatasetDescriptor, DatasetDescriptorWithPriorObservations,
-                                                    ObservationSummarizer, order_input_keys_in_string)
+from dspy.propose.dataset_summary_generator import (
+    DatasetDescriptor,
+    DatasetDescriptorWithPriorObservations,
+    ObservationSummarizer,
+    order_input_keys_in_string,
+)
 from dspy.propose.grounded_proposer import TIPS, DescribeModule, DescribeProgram, generate_instruction_class
 from dspy.propose.utils import get_dspy_source_code, strip_prefix
 
-import programs.compiling as compiling
-from metrics.objective import Objective
-from programs.compiling import compile_program, load_compiled, make_optimizer, spread
+import optimize.optimizers as compiling
+from metrics.objective_metric import Objective
+from optimize.compile_sets import spread
+from optimize.compiled_files import load_compiled, save_compiled
+from optimize.optimizers import compile_program, make_optimizer
 from programs.top_down import TopDownProgram
 from signatures.top_down import FilterTheme, PlanThemes
 from themepage.adapter import MemoChatAdapter
@@ -183,7 +189,7 @@ def test_mipro_compiles_saves_and_loads(index, lm, tmp_path, monkeypatch):
 
     path = tmp_path / "healthy" / "top-down.json"
     path.parent.mkdir()
-    module.save(str(path))
+    save_compiled(module, path, program="top-down", objective="healthy", lm="offline", optimizer="mipro", index=index)
     assert {"planner.plan", "filler.fill", "filter.check"} <= set(json.loads(path.read_text()))
     loaded = load_compiled("top-down", "healthy", index, tmp_path)
     for (_, saved), (_, restored) in zip(predictors, loaded.named_predictors()):

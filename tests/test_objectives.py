@@ -3,7 +3,7 @@
 import dspy
 import pytest
 
-from metrics.objective import Objective, UnknownScore
+from metrics.objective_metric import Objective, UnknownScore
 from themepage.dataset import UserHistory
 from themepage.objective import ObjectiveConfig, ObjectiveError, load_objective, load_objective_file, objective_names
 from themepage.offline.proposer import GuidanceProposer

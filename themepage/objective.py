@@ -14,6 +14,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from themepage.constants import OBJECTIVES_DIR, PLACEMENTS_PER_PAGE, PRODUCTS_PER_PLACEMENT
 
+ADVICE = {
+    "recall@48": "the page missed products the shopper bought next: keep their regular staples on the page",
+    "ndcg@48": "the products the shopper bought next sat low on the page: put their regulars first",
+    "soft_relevance": "products sit far from the shopper's tastes: stay close to the aisles they love",
+    "cohesion": "placements do not hang together: keep every placement cohesive, focused and distinct",
+    "intra_list_similarity": "products within a placement are rarely bought together: keep placements focused",
+    "title_fit": "products do not match their titles: keep every placement on-theme and consistent",
+    "distinctness": "placements repeat each other: make every placement distinct",
+    "novelty": "too few products are new to the shopper: help them discover new products to try",
+    "discovery": "new products miss the shopper's tastes: explore new products close to their favourites",
+    "diversity": "the page covers few aisles: add variety across the shop",
+    "healthy_share": "too few healthy choices: feature fresh fruit, vegetables and wholesome produce",
+}
+"""What to change when a page score is low, in words an instruction proposer can act on, per score name.
+
+Part of the objectives' config: the metric's feedback (metrics/objective_metric.py), GEPA's offline proposer
+and the offline MIPRO proposer (themepage/offline/proposing.py) all read it."""
+
 
 class Constraints(BaseModel):
     """The page's shape: `placements` rows of usually `products_per_placement` products.

@@ -34,16 +34,18 @@ CompiledOpt = Annotated[Path | None, typer.Option(
     "--compiled", help="Folder of compiled programs: <folder>/<objective>/<program>.json.")]
 
 
-def _load_compiled(compiled: Path | None, program: str, objective: str, index):
-    """The compiled module for an LLM program, or None (uncompiled) when no folder is given."""
-    from programs.compiling import StaleCompiledProgram, load_compiled
+def _load_compiled(compiled: Path | None, program: str, objective: str, index, lm: str | None = None):
+    """The compiled module for an LLM program and the LM (--lm, else its settings), or None when no folder is given."""
+    from optimize.compiled_files import load_compiled
+    from optimize.errors import CompiledFileError
     from programs.registry import LLM_PROGRAMS
+    from themepage.settings import SettingsError, resolve_lm_settings
 
     if compiled is None or program not in LLM_PROGRAMS:
         return None
     try:
-        return load_compiled(program, objective, index, compiled)
-    except (FileNotFoundError, StaleCompiledProgram) as exc:
+        return load_compiled(program, objective, index, compiled, lm=resolve_lm_settings(model=lm).model)
+    except (FileNotFoundError, CompiledFileError, SettingsError) as exc:
         raise CliError(str(exc)) from None
 
 
@@ -159,7 +161,7 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
     _check_objective(objective)
     index = _index(data, cache_dir)
     make = _program(program, index, lm, api_base, lm_timeout, lm_retries,
-                    module=_load_compiled(compiled, program, objective, index))
+                    module=_load_compiled(compiled, program, objective, index, lm))
     users = index.histories.user_ids
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w") as handle, _progress() as progress, ThreadPoolExecutor(concurrency) as pool:
@@ -189,7 +191,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket) under an objective."""
-    from metrics.objective import Objective
+    from metrics.objective_metric import Objective
     from programs.registry import LLM_PROGRAMS
     from themepage.cases import evaluation_cases
     from themepage.cli.evaluation import evaluate_program
@@ -204,7 +206,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     target = Objective.load(objective, index)
     names = [n.strip() for n in programs.split(",") if n.strip()]
     made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries,
-                           module=_load_compiled(compiled, name, objective, index)) for name in names}
+                           module=_load_compiled(compiled, name, objective, index, lm)) for name in names}
     cases = evaluation_cases(index.histories, users)
     results = {}
     with _progress() as progress:

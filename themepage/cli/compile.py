@@ -7,29 +7,57 @@ from typing import Annotated
 
 import typer
 
-from themepage.cli.app import (ApiBaseOpt, CacheOpt, CliError, DataOpt, LMOpt, ProgramOpt, RetriesOpt, TimeoutOpt,
-                               _check_objective, _index, _lm, app, console)
-from themepage.constants import (BUNDLED_DATA_DIR, COMPILE_TRAIN_EXAMPLES, COMPILE_VAL_EXAMPLES, DEFAULT_OBJECTIVE,
-                                 DEFAULT_PROGRAM)
+from optimize.names import DEFAULT_OPTIMIZER
+from themepage.cli.app import (
+    ApiBaseOpt,
+    CacheOpt,
+    CliError,
+    DataOpt,
+    LMOpt,
+    ProgramOpt,
+    RetriesOpt,
+    TimeoutOpt,
+    _check_objective,
+    _index,
+    _lm,
+    app,
+    console,
+)
+from themepage.constants import (
+    BUNDLED_DATA_DIR,
+    COMPILE_TRAIN_EXAMPLES,
+    COMPILE_VAL_EXAMPLES,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_PROGRAM,
+)
 
 
 @app.command("compile")
-def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")] = DEFAULT_OBJECTIVE,
+def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")]
+                    = DEFAULT_OBJECTIVE,
                     program: ProgramOpt = DEFAULT_PROGRAM,
                     optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa or mipro.")]
-                    = "gepa",
+                    = DEFAULT_OPTIMIZER,
                     out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
-                    train_size: Annotated[int, typer.Option(help="Training examples: train users' recent orders.")] = COMPILE_TRAIN_EXAMPLES,
-                    val_size: Annotated[int, typer.Option(help="Validation examples: every user's latest orders before the evaluated one.")] = COMPILE_VAL_EXAMPLES,
+                    train_size: Annotated[int, typer.Option(help="Training examples: train users' recent orders.")]
+                    = COMPILE_TRAIN_EXAMPLES,
+                    val_size: Annotated[int, typer.Option(
+                        help="Validation examples: every user's latest orders before the evaluated one.")]
+                    = COMPILE_VAL_EXAMPLES,
                     data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                     lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
                     lm_retries: RetriesOpt = None,
                     reflection_lm: Annotated[str | None, typer.Option(
-                        help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to --lm).")] = None) -> None:
+                        help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to "
+                             "--lm).")] = None) -> None:
     """Compile a program for an objective against trainsets/, and save state-only JSON."""
-    from metrics.objective import Objective
-    from programs.compiling import (CompileError, compile_program, compile_sets, compiled_path, evaluate_module,
-                                    save_compiled)
+    from metrics.objective_metric import Objective
+    from optimize.compile_sets import compile_sets
+    from optimize.compiled_files import COMPILED_DIR, save_compiled
+    from optimize.errors import CompileError
+    from optimize.evaluation import evaluate_module
+    from optimize.fingerprint import compiled_path, lm_id
+    from optimize.optimizers import compile_program
     from programs.registry import LLM_PROGRAMS
     from themepage.adapter import default_adapter
     from themepage.lm import OFFLINE_NAMES
@@ -40,6 +68,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     index = _index(data, cache_dir)
     model = _lm(index, lm, api_base, lm_timeout, lm_retries)
     offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
+    model_name = lm_id(model.model)
     reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
     target = Objective.load(objective, index)
     trainset, valset = compile_sets(index, train_size, val_size)
@@ -53,8 +82,8 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
             raise CliError(str(exc)) from None
     before = evaluate_module(LLM_PROGRAMS[program](index, objective=objective), valset, target.metric, model, adapter)
     after = evaluate_module(module, valset, target.metric, model, adapter)
-    path = out or compiled_path(objective, program)
+    path = out or compiled_path(objective, program, COMPILED_DIR, model_name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_compiled(module, path)
+    save_compiled(module, path, program=program, objective=objective, lm=model_name, optimizer=optimizer, index=index)
     console.print(f"{objective} score on {len(valset)} validation examples: uncompiled {before:.3f} -> compiled "
                   f"{after:.3f}; saved {path}")

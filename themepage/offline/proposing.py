@@ -22,9 +22,8 @@ from functools import lru_cache
 
 from dspy.propose.grounded_proposer import TIPS
 
-from metrics.objective import ADVICE
 from themepage.index import CatalogIndex
-from themepage.objective import load_objective, objective_names
+from themepage.objective import ADVICE, load_objective, objective_names
 from themepage.offline.prompt import Prompt
 from themepage.offline.proposer import advice_sentence, as_sentence, flat, sentences
 from themepage.offline.reading import words

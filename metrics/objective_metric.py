@@ -14,21 +14,7 @@ import dspy
 
 from metrics.relevance import page_of
 from metrics.scores import SCORE_KEYS, page_scores
-from themepage.objective import ObjectiveConfig, load_objective
-
-ADVICE = {
-    "recall@48": "the page missed products the shopper bought next: keep their regular staples on the page",
-    "ndcg@48": "the products the shopper bought next sat low on the page: put their regulars first",
-    "soft_relevance": "products sit far from the shopper's tastes: stay close to the aisles they love",
-    "cohesion": "placements do not hang together: keep every placement cohesive, focused and distinct",
-    "intra_list_similarity": "products within a placement are rarely bought together: keep placements focused",
-    "title_fit": "products do not match their titles: keep every placement on-theme and consistent",
-    "distinctness": "placements repeat each other: make every placement distinct",
-    "novelty": "too few products are new to the shopper: help them discover new products to try",
-    "discovery": "new products miss the shopper's tastes: explore new products close to their favourites",
-    "diversity": "the page covers few aisles: add variety across the shop",
-    "healthy_share": "too few healthy choices: feature fresh fruit, vegetables and wholesome produce",
-}
+from themepage.objective import ADVICE, ObjectiveConfig, load_objective
 
 
 class UnknownScore(ValueError):

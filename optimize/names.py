@@ -1,0 +1,4 @@
+"""The optimizer names `themepage compile` accepts, importable without loading DSPy (the CLI reads them)."""
+
+OPTIMIZERS = ("bootstrap", "random-search", "knn", "gepa", "mipro")
+DEFAULT_OPTIMIZER = "gepa"
