@@ -4,7 +4,7 @@ Not a test: a script.
 
     cd /work/main && LITELLM_LOCAL_MODEL_COST_MAP=True .venv/bin/python bench/page_speed.py
     cd /work/main && LITELLM_LOCAL_MODEL_COST_MAP=True .venv/bin/python bench/page_speed.py --profile
-    cd /work/main && OPENBLAS_NUM_THREADS=1 LITELLM_LOCAL_MODEL_COST_MAP=True .venv/bin/python bench/page_speed.py
+    cd /work/main && OPENBLAS_NUM_THREADS=2 LITELLM_LOCAL_MODEL_COST_MAP=True .venv/bin/python bench/page_speed.py
 
 Part 1, offline: the offline LM (`make_lm("offline", index, cache=False)`, adapter
 `MemoChatAdapter`), one warm-up page per program, then one page for each of the 33
@@ -26,8 +26,8 @@ thread pool can cost more than it saves, and this row shows by how much.
 
 The header says how many threads OpenBLAS may use: numpy's default is one per core, and
 each small matrix-vector product (co-purchase neighbours, taste vectors) then wakes them
-all, which on a shared or busy machine costs more than the product itself; compare a run
-with OPENBLAS_NUM_THREADS=1.
+all, which on a shared or busy machine costs more than the product itself. The script sets
+OPENBLAS_NUM_THREADS=1 unless it is exported; compare a run with OPENBLAS_NUM_THREADS=2.
 
 `--profile` adds a cProfile of the offline top-down pages (top functions by cumulative
 and by own time).
@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads; a value the user exported wins
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -204,9 +205,10 @@ def main() -> None:
     index = CatalogIndex.open(BUNDLED_DATA_DIR)
     histories = [index.histories.get(u) for u in index.histories.user_ids]
     print(f"bundled data: {len(histories)} users, index opened in {time.perf_counter() - start:.1f} s; "
-          f"{os.cpu_count()} CPUs; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (one per CPU)')}\n")
+          f"{os.cpu_count()} CPUs; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset (one per CPU)')}\n")
 
-    print(f"Offline LM (make_lm('offline'), MemoChatAdapter), one page per user after a warm-up page")
+    print("Offline LM (make_lm('offline'), MemoChatAdapter), one page per user after a warm-up page")
     rows, medians = offline_table(index, histories)
     print("\n".join(rows))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-
 _INTEGER = re.compile(r"-?[0-9]+")
 
 

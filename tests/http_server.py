@@ -5,7 +5,6 @@ Test modules import the fixtures by name (`from http_server import lm_server, ht
 
 from __future__ import annotations
 
-
 import dspy
 import pytest
 

@@ -91,7 +91,7 @@ def test_clean_ids_keeps_every_valid_plain_int_in_order(raw, allowed, used, limi
 
 
 def test_clean_ids_limit_zero_means_none():
-    """"up to limit" with limit 0 is nothing (fails today: the limit is checked only after an append)."""
+    """"up to limit" with limit 0 is nothing (a regression test: the limit was once checked only after an append)."""
     assert clean_ids([1, 2], [1, 2], limit=0) == []
 
 
@@ -464,7 +464,7 @@ def test_engine_sleeping_past_the_deadline_is_abandoned(index, offline_engine, p
 @pytest.mark.parametrize("failing", [{"themes"}, {"themes", "product_ids"}], ids=["plan", "plan+fill"])
 def test_planner_failure_still_gives_a_full_page(index, offline_engine, failing):
     """When the planner fails, retrieval themes stand in, and the page must still have 6 rows and 48 products,
-    no row below the minimum. (Fails today: for some users one fallback theme's aisle cannot fill a row.)"""
+    no row below the minimum. (A regression test: for some users one fallback theme's aisle could not fill a row.)"""
     engine = PartlyFailingEngine(offline_engine, failing)
     short = []
     for user_id in index.histories.user_ids[:8]:
@@ -480,7 +480,7 @@ def test_planner_failure_still_gives_a_full_page(index, offline_engine, failing)
 
 def test_planned_titles_differing_only_in_case_or_spaces_are_one_theme(index, offline_engine):
     """"Snacks", "snacks " and " SNACKS" are one theme: the page must not show it three times.
-    (Fails today: `TopDownProgram._plan` de-duplicates on `title.lower()` without stripping.)"""
+    (A regression test: `TopDownProgram._plan` once de-duplicated on `title.lower()` without stripping.)"""
     themes = [{"title": title, "aisles": ["chips pretzels"], "queries": ["chips", "pretzels"]}
               for title in ("Snacks", "snacks ", " SNACKS", "Snacks\t")]
     history = index.histories.get(index.histories.user_ids[1])
@@ -519,7 +519,7 @@ def test_dummy_lm_with_unusable_answers(index):
 
 def test_bottoms_up_titles_stay_distinct_when_the_namer_repeats_itself(index):
     """A namer that calls every cluster the same must not give the page repeated titles.
-    (Fails today: the third duplicate becomes a second "More <title>".)"""
+    (A regression test: the third duplicate once became a second "More <title>".)"""
     from dspy.utils import DummyLM
 
     lm = DummyLM({"## candidates ##": {"product_ids": "[]"},

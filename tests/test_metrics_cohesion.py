@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 from test_metrics_relevance import FakeIndex, history_of, page_of_ids
 
-from metrics.cohesion import (NEUTRAL_TITLE_FIT, Cohesion, TitleCentroids, cohesion_parts, cohesion_score,
-                              distinctness, duplicate_share, intra_list_similarity, mean_pairwise_cosine, title_fit)
+from metrics.cohesion import (
+    NEUTRAL_TITLE_FIT,
+    Cohesion,
+    TitleCentroids,
+    cohesion_parts,
+    cohesion_score,
+    distinctness,
+    duplicate_share,
+    intra_list_similarity,
+    mean_pairwise_cosine,
+    title_fit,
+)
 from metrics.relevance import metric_vectors
 from themepage.page import Page, Placement, ProductRef
 

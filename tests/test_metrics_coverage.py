@@ -8,8 +8,18 @@ import dspy
 import pytest
 from test_metrics_relevance import FakeIndex, history_of, page_of_ids
 
-from metrics.coverage import (HEALTHY_AISLES, Discovery, Diversity, HealthyShare, Novelty, coverage_parts, discovery,
-                              healthy_share, label_diversity, novelty)
+from metrics.coverage import (
+    HEALTHY_AISLES,
+    Discovery,
+    Diversity,
+    HealthyShare,
+    Novelty,
+    coverage_parts,
+    discovery,
+    healthy_share,
+    label_diversity,
+    novelty,
+)
 
 S = 1 / math.sqrt(2)
 

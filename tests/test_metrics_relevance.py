@@ -8,8 +8,16 @@ import dspy
 import numpy as np
 import pytest
 
-from metrics.relevance import (BasketNDCG, BasketRecall, SoftRelevance, metric_vectors, page_of, soft_relevance,
-                               taste_profile, vector_center)
+from metrics.relevance import (
+    BasketNDCG,
+    BasketRecall,
+    SoftRelevance,
+    metric_vectors,
+    page_of,
+    soft_relevance,
+    taste_profile,
+    vector_center,
+)
 from themepage.dataset.history import Order, UserHistory
 from themepage.dataset.model import Catalog
 from themepage.index.catalog_index import RECENCY_DECAY

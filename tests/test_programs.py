@@ -152,9 +152,9 @@ def test_new_shopper_gets_a_full_page(index, offline, program):
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
 def test_placement_titles_are_distinct(index, offline, program):
-    """No two rows of a page share a title. (Fails today for bottoms-up: the offline namer often names several
-    clusters alike, and `BottomsUpProgram._placements` turns the second and every later duplicate into the
-    same "More <title>".)"""
+    """No two rows of a page share a title. (A regression test for bottoms-up: the offline namer often names
+    several clusters alike, and `BottomsUpProgram._placements` once turned the second and every later
+    duplicate into the same "More <title>".)"""
     repeated = {}
     for history in _users(index) + [UserHistory(user_id=0)]:
         titles = [p.title.strip().lower() for p in _make_page(program, index, history).placements]

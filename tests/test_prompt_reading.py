@@ -194,7 +194,7 @@ def test_read_shopper_ignores_text_that_is_not_a_summary(index):
 
 def test_read_shopper_finds_products_whose_names_contain_a_semicolon(index):
     """Names such as 'Reg; Organic Apple Cider Vinegar 16 Fl Oz' are in the catalog; the summary must still
-    be readable for them. (Fails today: the reader splits the product list on '; '.)"""
+    be readable for them. (A regression test: the reader once split the product list on '; '.)"""
     named = [pid for pid, name in zip(index.catalog.product_ids.tolist(), index.catalog.names) if "; " in name][:2]
     plain = index.popular(2)
     assert named, "the bundled catalog has names with '; '"

@@ -17,8 +17,8 @@ import dspy
 
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
 from themepage.index import CatalogIndex
-from themepage.settings import LMSettings
 from themepage.settings import OFFLINE_NAMES as _OFFLINE
+from themepage.settings import LMSettings
 
 OFFLINE_NAMES = set(_OFFLINE)
 
