@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,6 +89,48 @@ def test_missing_file(tiny_data_dir):
 
 def test_missing_data_directory(tmp_path):
     assert "not found" in error_of(tmp_path / "nowhere")
+
+
+def test_missing_data_directory_names_the_whole_path(tmp_path):
+    missing = tmp_path / "foo" / "bar"
+    assert error_of(missing) == f"{missing}: data directory not found"
+
+
+def test_data_directory_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert error_of(tmp_path / "file") == f"{tmp_path / 'file'}: is not a regular file, not a data directory"
+
+
+def _make_directory(path: Path) -> None:
+    path.mkdir()
+
+
+def _make_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _link_to_dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _broken_link(path: Path) -> None:
+    path.symlink_to(path.parent / "no-such-file.csv")
+
+
+@pytest.mark.parametrize("make, kind", [(_make_directory, "a directory"), (_make_fifo, "a FIFO"),
+                                        (_link_to_dev_zero, "a character device"), (_broken_link, "a broken link")])
+@pytest.mark.parametrize("name", ["baskets.csv", "orders.csv"])
+def test_a_data_file_that_is_not_a_regular_file_is_an_error(tiny_data_dir, make, kind, name):
+    (tiny_data_dir / name).unlink()
+    make(tiny_data_dir / name)
+    message = error_of(tiny_data_dir)
+    assert message.startswith(f"{name}: is {kind}"), message
+
+
+def test_absent_optional_files_are_listed(tiny_data_dir):
+    assert read_dataset(tiny_data_dir).absent == ()
+    (tiny_data_dir / "baskets.csv").unlink()
+    assert read_dataset(tiny_data_dir).absent == ("baskets.csv",)
 
 
 @pytest.mark.parametrize("file, header, column", [

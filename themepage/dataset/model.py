@@ -83,7 +83,8 @@ class ItemTable:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Everything read from one data directory, plus the messages for rows skipped on purpose."""
+    """Everything read from one data directory, plus the messages for rows skipped on purpose
+    and the names of the optional files that were absent (e.g. `("baskets.csv",)`)."""
 
     catalog: Catalog
     orders: OrderTable
@@ -91,6 +92,7 @@ class Dataset:
     train: ItemTable
     baskets: ItemTable
     skipped: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
 
     @property
     def user_ids(self) -> np.ndarray:

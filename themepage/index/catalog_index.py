@@ -13,11 +13,12 @@ import numpy as np
 
 from themepage.cases import held_out_order_ids
 from themepage.constants import BUNDLED_DATA_DIR, MIN_PRODUCT_COUNT
-from themepage.dataset.cache import atomic_write, cache_entry, load_dataset
+from themepage.dataset.cache import cache_entry, load_dataset
 from themepage.dataset.history import Histories, UserHistory
 from themepage.dataset.model import Dataset
 from themepage.index.copurchase import CopurchaseVectors, learn_vectors
 from themepage.index.lexical import LexicalIndex
+from themepage.index.store import load_index_files, save_index_files
 
 RECENCY_DECAY = 0.85
 """A purchase n orders ago weighs RECENCY_DECAY**n in the user's profile."""
@@ -67,10 +68,7 @@ class CatalogIndex:
         return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start)
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.lexical.save(folder / "lexical")
-        vectors = CopurchaseVectors(self.vectors, self.popularity)
-        atomic_write(folder / "copurchase.npz", lambda p: vectors.save(p.open("wb")))
+        save_index_files(folder, self.lexical, CopurchaseVectors(self.vectors, self.popularity))
 
     @classmethod
     def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> "CatalogIndex":
@@ -78,13 +76,12 @@ class CatalogIndex:
         data_dir = Path(data_dir)
         dataset = load_dataset(data_dir, Path(cache_dir) if cache_dir else None)
         folder = cache_entry(data_dir, Path(cache_dir) if cache_dir else None) / "index"
-        try:
-            return cls(dataset, LexicalIndex.load(folder / "lexical", dataset.catalog),
-                       CopurchaseVectors.load(folder / "copurchase.npz"))
-        except (OSError, ValueError, KeyError):
-            index = cls.build(dataset)
-            index.save(folder)
-            return index
+        parts = load_index_files(folder, dataset.catalog)
+        if parts is not None:
+            return cls(dataset, *parts)
+        index = cls.build(dataset)
+        index.save(folder)
+        return index
 
     # ----- catalog lookups ----------------------------------------------------------------------
     def aisle_ids(self, names) -> list[int]:

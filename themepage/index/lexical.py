@@ -58,6 +58,23 @@ class LexicalIndex:
     def load(cls, folder: Path, catalog: Catalog) -> "LexicalIndex":
         return cls(bm25s.BM25.load(str(folder), show_progress=False), catalog)
 
+    def check(self, n_docs: int) -> None:
+        """Raise ValueError unless the loaded matrix is well formed for `n_docs` documents (a damaged cache)."""
+        scores = self._retriever.scores
+        data, indices, indptr = (np.asarray(scores[key]) for key in ("data", "indices", "indptr"))
+        if scores.get("num_docs") != n_docs:
+            raise ValueError(f"index has {scores.get('num_docs')} documents, the catalog {n_docs}")
+        # one pointer per token plus the end; bm25s keeps its empty-string token last, without a column
+        if data.ndim != 1 or indices.shape != data.shape or indptr.ndim != 1 or not (
+                len(self._vocab) <= len(indptr) <= len(self._vocab) + 1):
+            raise ValueError("index arrays have inconsistent shapes")
+        if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+            raise ValueError("index arrays have the wrong dtypes")
+        if indptr[0] != 0 or indptr[-1] != len(data) or (np.diff(indptr) < 0).any():
+            raise ValueError("index pointers are not a valid sparse layout")
+        if len(indices) and (indices.min() < 0 or indices.max() >= n_docs) or not np.isfinite(data).all():
+            raise ValueError("index entries are out of range")
+
     def _scores(self, query: str) -> np.ndarray:
         """BM25 score of every catalog row for `query` (zeros where no token is known); read-only."""
         tokens = [t for t in query_tokens(query) if t in self._vocab]
