@@ -38,10 +38,10 @@ class CatalogIndex:
     """Search, similarity, neighbours and personalized candidates over one dataset."""
 
     def __init__(self, dataset: Dataset, lexical: LexicalIndex, copurchase: CopurchaseVectors,
-                 build_seconds: float | None = None):
+                 build_seconds: float | None = None, histories: Histories | None = None):
         self.dataset = dataset
         self.catalog = dataset.catalog
-        self.histories = Histories(dataset)
+        self.histories = histories if histories is not None else Histories(dataset)
         self.lexical = lexical
         self.vectors = copurchase.vectors
         self.popularity = copurchase.counts
@@ -61,11 +61,12 @@ class CatalogIndex:
     @classmethod
     def build(cls, dataset: Dataset) -> "CatalogIndex":
         start = time.perf_counter()
-        held_out = held_out_order_ids(Histories(dataset))
-        order_ids, product_ids = _training_baskets(dataset, held_out)
+        histories = Histories(dataset)
+        order_ids, product_ids = _training_baskets(dataset, held_out_order_ids(histories))
         vectors = learn_vectors(dataset.catalog, order_ids, product_ids)
+        del order_ids, product_ids
         lexical = LexicalIndex.build(dataset.catalog)
-        return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start)
+        return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start, histories=histories)
 
     def save(self, folder: Path) -> None:
         save_index_files(folder, self.lexical, CopurchaseVectors(self.vectors, self.popularity))
