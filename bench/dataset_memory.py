@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic_kaggle import ROOT, generate  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- measuring
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from themepage.constants import BUNDLED_DATA_DIR
-from themepage.dataset import DataError, Histories, Order, UserHistory, read_dataset
-from themepage.dataset import csvio
+from themepage.dataset import DataError, Histories, Order, UserHistory, csvio, read_dataset
 from themepage.dataset.errors import SkipLog
 
 PRIOR = "order_products__prior.csv"

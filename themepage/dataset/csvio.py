@@ -164,17 +164,17 @@ def read_columns(
                         continue
                     data, carry = data[:cut], data[cut:]
                 chunk = Chunk(data, len(header))
-                values = [chunk.column(p, c) for p, c in zip(positions, columns)] if chunk.ok else [None]
+                values = [chunk.column(p, c) for p, c in zip(positions, columns, strict=True)] if chunk.ok else [None]
                 if any(v is None for v in values):
                     buffers, _ = _slow(path, handle, offset, line, columns, positions, skips)
                     break
-                for part, value in zip(parts, values):
+                for part, value in zip(parts, values, strict=True):
                     part.append(value)
                 offset, line = offset + cut, line + chunk.n_rows
                 if not block:
                     break
     result = {}
-    for column, part, buffer in zip(columns, parts, buffers or [None] * len(columns)):
+    for column, part, buffer in zip(columns, parts, buffers or [None] * len(columns), strict=True):
         if column.text:
             result[column.name] = buffer
             continue

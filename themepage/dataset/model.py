@@ -23,7 +23,7 @@ class Catalog:
     row_of: np.ndarray = field(repr=False)
 
     @classmethod
-    def build(cls, product_ids, names, aisle_ids, department_ids, aisles, departments) -> "Catalog":
+    def build(cls, product_ids, names, aisle_ids, department_ids, aisles, departments) -> Catalog:
         row_of = np.full(int(product_ids.max(initial=0)) + 1, -1, dtype=np.int32)
         row_of[product_ids] = np.arange(len(product_ids), dtype=np.int32)
         return cls(product_ids, tuple(names), aisle_ids, department_ids, aisles, departments, row_of)
@@ -32,7 +32,8 @@ class Catalog:
         return len(self.product_ids)
 
     def __contains__(self, product_id: object) -> bool:
-        return isinstance(product_id, (int, np.integer)) and 0 <= product_id < len(self.row_of) and self.row_of[product_id] >= 0
+        return (isinstance(product_id, (int, np.integer)) and 0 <= product_id < len(self.row_of)
+                and self.row_of[product_id] >= 0)
 
     def row(self, product_id: int) -> int:
         if product_id not in self:

@@ -83,7 +83,7 @@ def _first_duplicate(path: Path, ids: np.ndarray, column: str, what: str) -> Non
 def _names(path: Path, id_column: str, name_column: str, skips: SkipLog) -> dict[int, str]:
     cols = read_columns(path, [Column(id_column, low=0, high=SMALL_MAX_ID), Column(name_column, text=True)], skips)
     _first_duplicate(path, cols[id_column], id_column, id_column)
-    return dict(zip(cols[id_column].tolist(), cols[name_column]))
+    return dict(zip(cols[id_column].tolist(), cols[name_column], strict=True))
 
 
 def read_catalog(data_dir: Path, skips: SkipLog) -> Catalog:

@@ -52,14 +52,14 @@ class CatalogIndex:
         """Per catalog row: in enough baskets for a co-purchase vector of its own (else mostly its aisle's)."""
         self._popular_order: np.ndarray | None = None
 
-    def __deepcopy__(self, memo: dict) -> "CatalogIndex":
+    def __deepcopy__(self, memo: dict) -> CatalogIndex:
         """The index itself: it is read-only after construction, and optimizers deep-copy programs that hold it
         once per candidate (an 18 MB copy each, otherwise)."""
         return self
 
     # ----- construction -------------------------------------------------------------------------
     @classmethod
-    def build(cls, dataset: Dataset) -> "CatalogIndex":
+    def build(cls, dataset: Dataset) -> CatalogIndex:
         start = time.perf_counter()
         histories = Histories(dataset)
         order_ids, product_ids = _training_baskets(dataset, held_out_order_ids(histories))
@@ -72,7 +72,7 @@ class CatalogIndex:
         save_index_files(folder, self.lexical, CopurchaseVectors(self.vectors, self.popularity))
 
     @classmethod
-    def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> "CatalogIndex":
+    def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> CatalogIndex:
         """Load the index of `data_dir` from the cache, building and caching it when missing or stale."""
         data_dir = Path(data_dir)
         dataset = load_dataset(data_dir, Path(cache_dir) if cache_dir else None)

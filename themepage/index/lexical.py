@@ -32,7 +32,7 @@ def query_tokens(query: str) -> tuple[str, ...]:
 def product_texts(catalog: Catalog) -> list[str]:
     """What each product is indexed by: its name (twice, so it outweighs the shelf), aisle and department."""
     return [f"{name} {name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
-            for name, a, d in zip(catalog.names, catalog.aisle_ids, catalog.department_ids)]
+            for name, a, d in zip(catalog.names, catalog.aisle_ids, catalog.department_ids, strict=True)]
 
 
 class LexicalIndex:
@@ -46,7 +46,7 @@ class LexicalIndex:
         self.scores = lru_cache(maxsize=128)(self._scores)
 
     @classmethod
-    def build(cls, catalog: Catalog) -> "LexicalIndex":
+    def build(cls, catalog: Catalog) -> LexicalIndex:
         retriever = bm25s.BM25()
         retriever.index(tokenize(product_texts(catalog)), show_progress=False)
         return cls(retriever, catalog)
@@ -55,7 +55,7 @@ class LexicalIndex:
         self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, catalog: Catalog) -> "LexicalIndex":
+    def load(cls, folder: Path, catalog: Catalog) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), show_progress=False), catalog)
 
     def check(self, n_docs: int) -> None:
@@ -95,4 +95,4 @@ class LexicalIndex:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]
         ids = self._catalog.product_ids[rows]
-        return list(zip(ids.tolist(), scores[rows].astype(float).tolist()))
+        return list(zip(ids.tolist(), scores[rows].astype(float).tolist(), strict=True))
