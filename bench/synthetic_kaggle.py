@@ -146,7 +146,8 @@ def generate(folder: Path, scale: float, seed: int) -> dict[str, int]:
         product = product_ids[(offset + position * 7) % n_products]
         reordered = rng.integers(0, 2, rows)
         write_csv(folder / f"order_products__{name}.csv", "order_id,product_id,add_to_cart_order,reordered",
-                  rows, lambda lo, hi: [IntField(item_order[lo:hi]), IntField(product[lo:hi]),
+                  rows, lambda lo, hi, item_order=item_order, product=product, position=position,
+                  reordered=reordered: [IntField(item_order[lo:hi]), IntField(product[lo:hi]),
                                         IntField(position[lo:hi] + 1), IntField(reordered[lo:hi])])
         counts[name] = rows
         del item_order, position, offset, product, reordered

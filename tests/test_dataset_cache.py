@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import fields
 from pathlib import Path
@@ -105,6 +106,9 @@ def test_adding_or_removing_the_optional_file_rebuilds(tiny_data_dir, tmp_path, 
     without = load_dataset(tiny_data_dir, cache_dir=tmp_path)
     assert len(reads) == 2
     assert len(with_baskets.baskets) == 5 and len(without.baskets) == 0
+    assert with_baskets.absent == () and without.absent == ("baskets.csv",)
+    assert load_dataset(tiny_data_dir, cache_dir=tmp_path).absent == ("baskets.csv",), "kept by the cache"
+    assert len(reads) == 2
 
 
 def test_fingerprint_keeps_file_boundaries(tiny_data_dir):
@@ -117,6 +121,16 @@ def test_fingerprint_keeps_file_boundaries(tiny_data_dir):
     assert cache.fingerprint(tiny_data_dir) != key
 
 
+def npz_with(data: bytes, key: str, change) -> bytes:
+    """The saved arrays with one of them changed."""
+    with np.load(io.BytesIO(data)) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays[key] = change(arrays[key])
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("damage", [
     ("dataset.npz", lambda data: b"not a zip file at all"),
     ("dataset.npz", lambda data: data[: len(data) // 2]),                         # truncated
@@ -125,6 +139,10 @@ def test_fingerprint_keeps_file_boundaries(tiny_data_dir):
     ("dataset.json", lambda data: b"{not json"),
     ("dataset.json", lambda data: b"[]"),
     ("dataset.json", lambda data: data.replace(b'"names"', b'"nomes"')),
+    ("dataset.json", lambda data: data.replace(b'"absent"', b'"absnt"')),
+    ("dataset.npz", lambda data: npz_with(data, "prior.order_ids", lambda a: a.astype(np.int64))),   # wrong dtype
+    ("dataset.npz", lambda data: npz_with(data, "orders.user_ids", lambda a: a.reshape(-1, 1))),      # wrong shape
+    ("dataset.npz", lambda data: npz_with(data, "train.reordered", lambda a: a[:-1])),               # short column
 ])
 def test_corrupt_cache_file_is_rebuilt(tiny_data_dir, tmp_path, reads, damage):
     name, spoil = damage
@@ -132,7 +150,9 @@ def test_corrupt_cache_file_is_rebuilt(tiny_data_dir, tmp_path, reads, damage):
     good = load_dataset(tiny_data_dir, cache_dir=cache_dir)
     target = cache_dir / cache.fingerprint(tiny_data_dir) / name
     target.write_bytes(spoil(target.read_bytes()))
-    rebuilt = load_dataset(tiny_data_dir, cache_dir=cache_dir)
+    with pytest.warns(cache.CacheRebuildWarning, match=rf"cache file .*{name} is damaged") as caught:
+        rebuilt = load_dataset(tiny_data_dir, cache_dir=cache_dir)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
     assert len(reads) == 2, "a damaged entry is a cache miss"
     assert_same(good, rebuilt)
     again = load_dataset(tiny_data_dir, cache_dir=cache_dir)

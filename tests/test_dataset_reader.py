@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -86,6 +87,48 @@ def test_missing_file(tiny_data_dir):
 
 def test_missing_data_directory(tmp_path):
     assert "not found" in error_of(tmp_path / "nowhere")
+
+
+def test_missing_data_directory_names_the_whole_path(tmp_path):
+    missing = tmp_path / "foo" / "bar"
+    assert error_of(missing) == f"{missing}: data directory not found"
+
+
+def test_data_directory_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert error_of(tmp_path / "file") == f"{tmp_path / 'file'}: is not a regular file, not a data directory"
+
+
+def _make_directory(path: Path) -> None:
+    path.mkdir()
+
+
+def _make_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _link_to_dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _broken_link(path: Path) -> None:
+    path.symlink_to(path.parent / "no-such-file.csv")
+
+
+@pytest.mark.parametrize("make, kind", [(_make_directory, "a directory"), (_make_fifo, "a FIFO"),
+                                        (_link_to_dev_zero, "a character device"), (_broken_link, "a broken link")])
+@pytest.mark.parametrize("name", ["baskets.csv", "orders.csv"])
+def test_a_data_file_that_is_not_a_regular_file_is_an_error(tiny_data_dir, make, kind, name):
+    (tiny_data_dir / name).unlink()
+    make(tiny_data_dir / name)
+    message = error_of(tiny_data_dir)
+    assert message.startswith(f"{name}: is {kind}"), message
+
+
+def test_absent_optional_files_are_listed(tiny_data_dir):
+    assert read_dataset(tiny_data_dir).absent == ()
+    (tiny_data_dir / "baskets.csv").unlink()
+    assert read_dataset(tiny_data_dir).absent == ("baskets.csv",)
 
 
 @pytest.mark.parametrize("file, header, column", [
@@ -227,7 +270,73 @@ def test_invalid_utf8_names_its_line(tiny_data_dir):
 def test_unterminated_quote_is_a_data_error(tiny_data_dir):
     path = tiny_data_dir / "products.csv"
     path.write_text(path.read_text().replace('"Bread, white"', '"Bread, white' + "x" * 200_000))
-    assert error_of(tiny_data_dir).startswith("products.csv line ")
+    message = error_of(tiny_data_dir)
+    assert_names(message, "products.csv", 3)
+    assert "never closes" in message
+
+
+@pytest.mark.parametrize("file, line, old, new", [
+    ("products.csv", 3, '"Bread, white"', '"Bread, white'),          # swallows the rest of the file
+    ("products.csv", 7, "6,Cheese,1,1", '6,"Cheese,1,1'),           # on the last line
+    (PRIOR, 5, "11,3,2,0", '"11,3,2,0'),                             # in a numeric file
+    ("orders.csv", 2, "10,1,prior,1,1,9,", '10,1,"prior,1,1,9,'),
+])
+def test_unterminated_quote_is_named_where_it_opened(tiny_data_dir, path_mode, file, line, old, new):
+    path = tiny_data_dir / file
+    path.write_text(path.read_text().replace(old, new, 1))
+    message = error_of(tiny_data_dir)
+    assert_names(message, file, line)
+    assert "unterminated quote" in message
+
+
+def test_text_after_a_closing_quote_is_an_error(tiny_data_dir):
+    path = tiny_data_dir / "products.csv"
+    path.write_text(path.read_text().replace('"Bread, white"', '"Bread," white'))
+    message = error_of(tiny_data_dir)
+    assert_names(message, "products.csv", 3)
+    assert "malformed CSV" in message
+
+
+NON_CANONICAL = ["+12", "\uff11\uff12", "\u0661\u0662", "1_000", "12\u00a0", "\u200912", "\u0e51\u0e52", "0x1f",
+                 "\u00b2"]
+
+
+@pytest.mark.parametrize("raw", NON_CANONICAL)
+def test_non_canonical_integers_are_refused(tiny_data_dir, path_mode, raw):
+    set_line(tiny_data_dir / PRIOR, 6, f"12,{raw},1,1")
+    message = error_of(tiny_data_dir)
+    assert_names(message, PRIOR, 6, "product_id")
+    assert f"{raw!r} is not an integer" in message
+
+
+@pytest.mark.parametrize("raw", ["+7.0", "7_0.0", "\u0667.0", "\uff17", "7.0\u00a0", "1e1_0", "0x1p3"])
+def test_non_canonical_decimals_are_refused(tiny_data_dir, path_mode, raw):
+    set_line(tiny_data_dir / "orders.csv", 3, f"11,1,prior,2,2,10,{raw}")
+    message = error_of(tiny_data_dir)
+    assert_names(message, "orders.csv", 3, "days_since_prior_order")
+    assert f"{raw!r} is not a number" in message
+
+
+@pytest.mark.parametrize("raw", ["+12", "1_000", " 12", "12 ", "\uff11\uff12", "\u0661\u0662", "-3", "1.0"])
+def test_fast_path_leaves_non_plain_numbers_to_the_exact_path(raw):
+    from themepage.dataset.fastchunk import Chunk
+
+    chunk = Chunk(f"1,{raw}\n".encode(), 2)
+    assert not chunk.ok or chunk.column(1, csvio.Column("b")) is None
+
+
+@pytest.mark.parametrize("raw, value", [(" 12", 12), ("12\t", 12), ("007", 7), ("-0", 0)])
+def test_plain_integers_with_padding_are_read(tmp_path, path_mode, raw, value):
+    path = tmp_path / "t.csv"
+    path.write_text(f"a,b\n1,{raw}\n", encoding="utf-8")
+    assert csvio.read_columns(path, [csvio.Column("b")], SkipLog())["b"].tolist() == [value]
+
+
+@pytest.mark.parametrize("raw, value", [("7.0", 7.0), (".5", 0.5), ("7.", 7.0), ("1e1", 10.0), ("2.5E-1", 0.25)])
+def test_plain_decimals_are_read(tmp_path, path_mode, raw, value):
+    path = tmp_path / "t.csv"
+    path.write_text(f"a,b\n1,{raw}\n", encoding="utf-8")
+    assert csvio.read_columns(path, [csvio.Column("b", np.float32)], SkipLog())["b"].tolist() == [value]
 
 
 def test_error_deep_in_a_large_file_names_its_line(tiny_data_dir, monkeypatch):

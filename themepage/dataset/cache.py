@@ -2,7 +2,10 @@
 
 A cache entry is a folder named by a digest of every input file's bytes (and of
 the cache format), so editing any file yields a new key and a rebuild; nothing
-needs invalidating by hand. Arrays are stored as .npz (no pickle).
+needs invalidating by hand. Arrays are stored as .npz (no pickle). Files are
+written atomically (temp file, fsync, rename); an entry that does not load or
+does not check out (truncated, garbage, wrong keys, shapes or dtypes) is rebuilt
+with a one-line warning naming the file.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from themepage.constants import default_cache_dir
 from themepage.dataset.model import Catalog, Dataset, ItemTable, OrderTable
 from themepage.dataset.reader import data_files, read_dataset
 
-CACHE_FORMAT = "themepage-cache-v2"
+CACHE_FORMAT = "themepage-cache-v3"
 
 
 def fingerprint(data_dir: Path) -> str:
@@ -43,11 +46,13 @@ def cache_entry(data_dir: Path, cache_dir: Path | None = None) -> Path:
 
 
 def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file and rename, so a crash never leaves half a cache file."""
+    """Write through a temporary file, fsync and rename, so a crash never leaves half (or zero bytes of) a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -69,7 +74,7 @@ def save_dataset(dataset: Dataset, folder: Path) -> None:
     for name in ("orders", "prior", "train", "baskets"):
         arrays.update(_table_arrays(name, getattr(dataset, name)))
     meta = {"names": list(c.names), "aisles": c.aisles, "departments": c.departments,
-            "skipped": list(dataset.skipped)}
+            "skipped": list(dataset.skipped), "absent": list(dataset.absent)}
     def write_npz(p: Path) -> None:
         with p.open("wb") as handle:
             np.savez(handle, **arrays)
@@ -78,23 +83,62 @@ def save_dataset(dataset: Dataset, folder: Path) -> None:
     atomic_write(folder / "dataset.json", lambda p: p.write_text(json.dumps(meta)))
 
 
+def warn_rebuild(path: Path, error: BaseException) -> None:
+    """One line saying which cache file did not load and why; the caller rebuilds it."""
+    reason = str(error).splitlines()[0] if str(error) else ""
+    warnings.warn(f"cache file {path} is damaged ({type(error).__name__}{': ' + reason if reason else ''}); "
+                  "rebuilding it", CacheRebuildWarning, stacklevel=3)
+
+
+class CacheRebuildWarning(UserWarning):
+    """A cache file that did not load and is being rebuilt."""
+
+
+TABLE_DTYPES = {
+    "catalog": {"product_ids": np.int32, "aisle_ids": np.int16, "department_ids": np.int16},
+    "orders": {"order_ids": np.int32, "user_ids": np.int32, "eval_sets": np.int8, "order_numbers": np.int16,
+               "dows": np.int8, "hours": np.int8, "days_since_prior": np.float32},
+    **{name: {"order_ids": np.int32, "product_ids": np.int32, "add_to_cart": np.int16, "reordered": np.int8}
+       for name in ("prior", "train", "baskets")},
+}
+"""The dtype of every saved column, as the reader makes them."""
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The saved columns, each checked to be one-dimensional with the reader's dtype."""
+    with path.open("rb") as handle, np.load(handle, allow_pickle=False) as npz:  # np.load(path) leaks a bad zip
+        arrays = {key: npz[key] for key in npz.files}
+    for table, columns in TABLE_DTYPES.items():
+        for column, dtype in columns.items():
+            array = arrays[f"{table}.{column}"]
+            if array.ndim != 1 or array.dtype != dtype:
+                raise ValueError(f"{table}.{column} is {array.dtype}{list(array.shape)}, expected 1-D {dtype.__name__}")
+    return arrays
+
+
 def load_saved_dataset(folder: Path) -> Dataset | None:
-    """The dataset saved in `folder`, or None where there is none (or it is unreadable)."""
-    if not (folder / "dataset.json").is_file() or not (folder / "dataset.npz").is_file():
+    """The dataset saved in `folder`; None where there is none, or (with a warning) where it does not load."""
+    meta_path, arrays_path = folder / "dataset.json", folder / "dataset.npz"
+    if not meta_path.is_file() or not arrays_path.is_file():
         return None
     try:
-        meta = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
-        with np.load(folder / "dataset.npz", allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        catalog = Catalog.build(arrays["catalog.product_ids"], meta["names"], arrays["catalog.aisle_ids"],
-                                arrays["catalog.department_ids"],
-                                {int(k): v for k, v in meta["aisles"].items()},
-                                {int(k): v for k, v in meta["departments"].items()})
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        names, skipped, absent = tuple(meta["names"]), tuple(meta["skipped"]), tuple(meta["absent"])
+        aisles = {int(k): v for k, v in meta["aisles"].items()}
+        departments = {int(k): v for k, v in meta["departments"].items()}
+    except Exception as error:  # noqa: BLE001 - bad JSON, wrong type or keys: a cache miss
+        warn_rebuild(meta_path, error)
+        return None
+    try:
+        arrays = _load_arrays(arrays_path)
+        catalog = Catalog.build(arrays["catalog.product_ids"], names, arrays["catalog.aisle_ids"],
+                                arrays["catalog.department_ids"], aisles, departments)
         tables = {name: _table(ItemTable, name, arrays) for name in ("prior", "train", "baskets")}
         dataset = Dataset(catalog, _table(OrderTable, "orders", arrays), tables["prior"], tables["train"],
-                          tables["baskets"], tuple(meta["skipped"]))
+                          tables["baskets"], skipped, absent)
         _check_shapes(dataset)
-    except Exception:  # noqa: BLE001 - any unreadable entry (truncated zip, bad JSON, wrong keys) is a cache miss
+    except Exception as error:  # noqa: BLE001 - truncated zip (EOFError, BadZipFile), garbage, wrong keys or shapes
+        warn_rebuild(arrays_path, error)
         return None
     return dataset
 

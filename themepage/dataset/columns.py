@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,16 +44,34 @@ class Column:
         return (low if self.low is None else self.low), (high if self.high is None else self.high)
 
 
+_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+"""A plainly written decimal: ASCII digits, at most a leading minus, a dot and an exponent."""
+
+
+def is_plain_integer(raw: str) -> bool:
+    """ASCII digits with at most a leading minus: what int() reads *and* what a CSV writer writes.
+
+    int() also takes '+12', '1_000' and full-width or Arabic-Indic digits; those are refused.
+    """
+    digits = raw[1:] if raw.startswith("-") else raw
+    return digits.isascii() and digits.isdigit()
+
+
 def parse_value(raw: str, column: Column) -> int | float:
+    """The number in a field (already stripped of surrounding spaces and tabs); ValueError if not plain."""
     if column.dtype is np.float32:
         if raw == "":
             if column.optional:
                 return math.nan
             raise ValueError
+        if not _DECIMAL.fullmatch(raw):
+            raise ValueError
         value = float(raw)
         if not math.isfinite(value):
             raise ValueError
         return value
+    if not is_plain_integer(raw):
+        raise ValueError
     return int(raw)
 
 
@@ -68,7 +87,8 @@ def check_value(raw: str, column: Column, bounds: tuple, path: Path, line: int) 
         value = parse_value(raw, column)
     except (ValueError, OverflowError):
         kind = "a number" if column.dtype is np.float32 else "an integer"
-        raise DataError(path, f"{raw!r} is not {kind}", line=line, column=column.name) from None
+        raise DataError(path, f"{raw!r} is not {kind} (plain ASCII digits expected)", line=line,
+                        column=column.name) from None
     low, high = bounds
     if not (low <= value <= high) and not (column.optional and value != value):
         raise DataError(path, f"{column.name} {raw} is out of range (expected {low:g} to {high:g})"

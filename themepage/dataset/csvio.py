@@ -31,6 +31,8 @@ __all__ = ["CHUNK_BYTES", "Column", "line_of_row", "read_columns"]
 
 CHUNK_BYTES = 1 << 24
 """Bytes of text parsed per fast-path step (the temporaries are a few times this)."""
+PADDING = " \t"
+"""Spaces and tabs around a number are allowed (hand-edited files); anything else in it is an error."""
 
 
 # ----------------------------------------------------------------------------- header
@@ -79,8 +81,10 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
     """
     raw_handle.seek(offset)
     handle = io.TextIOWrapper(raw_handle, encoding="utf-8", newline="")
-    reader = csv.reader(handle)
+    reader = csv.reader(handle, strict=True)  # strict: a stray quote is an error, not a silently mangled field
     buffers = [new_buffer(c) for c in columns]
+    done = 0
+    """Physical lines (after `base_line`) read up to the end of the last complete row."""
     try:
         try:
             if positions is None:
@@ -89,28 +93,42 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
                     raise DataError(path, "file is empty (expected a header line)", line=1)
                 header = [name.strip().lstrip("\ufeff").strip() for name in header]
                 positions = _positions(path, header, columns)
+                done = reader.line_num
             width = max(positions) + 1
             bounds = [c.bounds() for c in columns]
             for row in reader:
+                done = reader.line_num
                 if not row or (len(row) == 1 and not row[0].strip()):
                     skips.add(path, "blank line")
                     continue
-                line = base_line + reader.line_num
+                line = base_line + done
                 if len(row) < width:
-                    missing = next(c.name for c, p in zip(columns, positions) if p >= len(row))
+                    missing = next(c.name for c, p in zip(columns, positions, strict=True) if p >= len(row))
                     raise DataError(path, f"row has {len(row)} field(s), expected at least {width}",
                                     line=line, column=missing)
-                for column, position, buffer, bound in zip(columns, positions, buffers, bounds):
-                    raw = row[position].strip()
-                    buffer.append(raw if column.text else check_value(raw, column, bound, path, line))
+                for column, position, buffer, bound in zip(columns, positions, buffers, bounds, strict=True):
+                    raw = row[position]
+                    buffer.append(raw.strip() if column.text else check_value(raw.strip(PADDING), column, bound,
+                                                                                   path, line))
         except UnicodeDecodeError:
             line, byte = _decode_error_line(path, offset, base_line)
             raise DataError(path, f"not valid UTF-8 text (byte 0x{byte:02x})", line=line) from None
         except csv.Error as error:
-            raise DataError(path, f"malformed CSV ({error})", line=base_line + max(reader.line_num, 1)) from None
+            raise _csv_error(path, error, base_line + done + 1, base_line + max(reader.line_num, 1)) from None
     finally:
         handle.detach()
     return buffers, positions
+
+
+def _csv_error(path: Path, error: csv.Error, row_start: int, line: int) -> DataError:
+    """A csv module error as a DataError; a quote that never closes is named on the line where it opened."""
+    text = str(error)
+    if "unexpected end of data" in text:
+        return DataError(path, "unterminated quote: a quoted field opened on this line never closes", line=row_start)
+    if "field larger than field limit" in text:
+        return DataError(path, f"a quoted field opened on this line runs on for more than {csv.field_size_limit():,} "
+                               "characters (a quote that never closes?)", line=row_start)
+    return DataError(path, f"malformed CSV ({text})", line=line)
 
 
 def read_columns(
@@ -146,17 +164,17 @@ def read_columns(
                         continue
                     data, carry = data[:cut], data[cut:]
                 chunk = Chunk(data, len(header))
-                values = [chunk.column(p, c) for p, c in zip(positions, columns)] if chunk.ok else [None]
+                values = [chunk.column(p, c) for p, c in zip(positions, columns, strict=True)] if chunk.ok else [None]
                 if any(v is None for v in values):
                     buffers, _ = _slow(path, handle, offset, line, columns, positions, skips)
                     break
-                for part, value in zip(parts, values):
+                for part, value in zip(parts, values, strict=True):
                     part.append(value)
                 offset, line = offset + cut, line + chunk.n_rows
                 if not block:
                     break
     result = {}
-    for column, part, buffer in zip(columns, parts, buffers or [None] * len(columns)):
+    for column, part, buffer in zip(columns, parts, buffers or [None] * len(columns), strict=True):
         if column.text:
             result[column.name] = buffer
             continue

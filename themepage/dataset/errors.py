@@ -10,14 +10,17 @@ class DataError(ValueError):
     """Input that cannot be read without losing or inventing data.
 
     The message is one line: `file line N, column C: what is wrong`, so the CLI
-    can print it as is, without a traceback.
+    can print it as is, without a traceback. A file inside the data directory is named
+    by its name; `whole_path=True` names the whole path (a missing directory, where the
+    last component alone says nothing about where it was looked for).
     """
 
-    def __init__(self, path: Path | str, message: str, *, line: int | None = None, column: str | None = None):
+    def __init__(self, path: Path | str, message: str, *, line: int | None = None, column: str | None = None,
+                 whole_path: bool = False):
         self.path = Path(path)
         self.line = line
         self.column = column
-        where = self.path.name
+        where = str(self.path) if whole_path else self.path.name
         if line is not None:
             where += f" line {line}"
         if column is not None:

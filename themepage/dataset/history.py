@@ -83,6 +83,15 @@ class Histories:
         i = np.searchsorted(self._users, user_id)
         return i < len(self._users) and self._users[i] == user_id
 
+    def order_counts(self) -> np.ndarray:
+        """Per user (aligned with `user_ids`), how many orders with items they have."""
+        return np.diff(np.append(self._starts, len(self._rows)))
+
+    def last_order_ids(self) -> np.ndarray:
+        """Per user (aligned with `user_ids`), the id of their latest order with items."""
+        ends = np.append(self._starts[1:], len(self._rows)) - 1
+        return self._orders.order_ids[self._rows[ends]]
+
     def get(self, user_id: int) -> UserHistory:
         """The user's orders with items, oldest first; KeyError for a user with none."""
         if user_id not in self:

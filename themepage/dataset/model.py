@@ -23,7 +23,7 @@ class Catalog:
     row_of: np.ndarray = field(repr=False)
 
     @classmethod
-    def build(cls, product_ids, names, aisle_ids, department_ids, aisles, departments) -> "Catalog":
+    def build(cls, product_ids, names, aisle_ids, department_ids, aisles, departments) -> Catalog:
         row_of = np.full(int(product_ids.max(initial=0)) + 1, -1, dtype=np.int32)
         row_of[product_ids] = np.arange(len(product_ids), dtype=np.int32)
         return cls(product_ids, tuple(names), aisle_ids, department_ids, aisles, departments, row_of)
@@ -84,7 +84,8 @@ class ItemTable:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Everything read from one data directory, plus the messages for rows skipped on purpose."""
+    """Everything read from one data directory, plus the messages for rows skipped on purpose
+    and the names of the optional files that were absent (e.g. `("baskets.csv",)`)."""
 
     catalog: Catalog
     orders: OrderTable
@@ -92,6 +93,7 @@ class Dataset:
     train: ItemTable
     baskets: ItemTable
     skipped: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
 
     @property
     def user_ids(self) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -21,16 +23,43 @@ SMALL_MAX_ID = int(np.iinfo(np.int16).max)
 """aisle and department ids are stored as int16."""
 
 
+def _kind(path: Path) -> str:
+    """What a non-regular directory entry is, in words, for an error message."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "a broken link" if path.is_symlink() else "unreadable"
+    for test, word in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def _present(path: Path) -> bool:
+    """True for a regular file (or a link to one), False where nothing is there; anything else is an error.
+
+    Never opens the file: a FIFO or a device would block or read forever.
+    """
+    if not os.path.lexists(path):
+        return False
+    if path.is_file():
+        return True
+    raise DataError(path, f"is {_kind(path)}, expected a regular CSV file")
+
+
 def data_files(data_dir: Path) -> list[Path]:
     """The files a dataset is read from (the optional ones only where present)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise DataError(data_dir, "data directory not found")
+        what = "data directory not found" if not data_dir.exists() else f"is {_kind(data_dir)}, not a data directory"
+        raise DataError(data_dir, what, whole_path=True)
     files = [data_dir / name for name in REQUIRED_FILES]
     for path in files:
-        if not path.is_file():
+        if not _present(path):
             raise DataError(path, f"file not found in {data_dir}")
-    return files + [data_dir / name for name in OPTIONAL_FILES if (data_dir / name).is_file()]
+    return files + [data_dir / name for name in OPTIONAL_FILES if _present(data_dir / name)]
 
 
 def _membership(ids: np.ndarray) -> bytes:
@@ -54,7 +83,7 @@ def _first_duplicate(path: Path, ids: np.ndarray, column: str, what: str) -> Non
 def _names(path: Path, id_column: str, name_column: str, skips: SkipLog) -> dict[int, str]:
     cols = read_columns(path, [Column(id_column, low=0, high=SMALL_MAX_ID), Column(name_column, text=True)], skips)
     _first_duplicate(path, cols[id_column], id_column, id_column)
-    return dict(zip(cols[id_column].tolist(), cols[name_column]))
+    return dict(zip(cols[id_column].tolist(), cols[name_column], strict=True))
 
 
 def read_catalog(data_dir: Path, skips: SkipLog) -> Catalog:
@@ -131,7 +160,7 @@ def _match_eval_set(items: ItemTable, orders: OrderTable, eval_set: int, path: P
 def read_dataset(data_dir: Path) -> Dataset:
     """Read and validate a data directory; raises DataError with file, line and column on bad input."""
     data_dir = Path(data_dir)
-    data_files(data_dir)
+    present = data_files(data_dir)
     skips = SkipLog()
     catalog = read_catalog(data_dir, skips)
     orders = read_orders(data_dir, skips)
@@ -143,7 +172,7 @@ def read_dataset(data_dir: Path) -> Dataset:
         items = _match_eval_set(items, orders, eval_set, path, skips)
         tables[eval_set] = _drop_duplicates(items, path, skips)
     baskets_path = data_dir / "baskets.csv"
-    if baskets_path.is_file():
+    if baskets_path in present:
         baskets = _items(baskets_path, catalog, skips, None)
         collides = np.zeros(len(baskets), dtype=bool)
         in_range = baskets.order_ids < len(known_orders)
@@ -153,4 +182,5 @@ def read_dataset(data_dir: Path) -> Dataset:
     else:
         empty = np.zeros(0, dtype=np.int32)
         baskets = ItemTable(empty, empty, empty.astype(np.int16), empty.astype(np.int8))
-    return Dataset(catalog, orders, tables[PRIOR], tables[TRAIN], baskets, tuple(skips.messages()))
+    absent = tuple(name for name in OPTIONAL_FILES if data_dir / name not in present)
+    return Dataset(catalog, orders, tables[PRIOR], tables[TRAIN], baskets, tuple(skips.messages()), absent)

@@ -13,11 +13,12 @@ import numpy as np
 
 from themepage.cases import held_out_order_ids
 from themepage.constants import BUNDLED_DATA_DIR, MIN_PRODUCT_COUNT
-from themepage.dataset.cache import atomic_write, cache_entry, load_dataset
+from themepage.dataset.cache import cache_entry, load_dataset
 from themepage.dataset.history import Histories, UserHistory
 from themepage.dataset.model import Dataset
 from themepage.index.copurchase import CopurchaseVectors, learn_vectors
 from themepage.index.lexical import LexicalIndex
+from themepage.index.store import load_index_files, save_index_files
 
 RECENCY_DECAY = 0.85
 """A purchase n orders ago weighs RECENCY_DECAY**n in the user's profile."""
@@ -37,10 +38,10 @@ class CatalogIndex:
     """Search, similarity, neighbours and personalized candidates over one dataset."""
 
     def __init__(self, dataset: Dataset, lexical: LexicalIndex, copurchase: CopurchaseVectors,
-                 build_seconds: float | None = None):
+                 build_seconds: float | None = None, histories: Histories | None = None):
         self.dataset = dataset
         self.catalog = dataset.catalog
-        self.histories = Histories(dataset)
+        self.histories = histories if histories is not None else Histories(dataset)
         self.lexical = lexical
         self.vectors = copurchase.vectors
         self.popularity = copurchase.counts
@@ -51,40 +52,37 @@ class CatalogIndex:
         """Per catalog row: in enough baskets for a co-purchase vector of its own (else mostly its aisle's)."""
         self._popular_order: np.ndarray | None = None
 
-    def __deepcopy__(self, memo: dict) -> "CatalogIndex":
+    def __deepcopy__(self, memo: dict) -> CatalogIndex:
         """The index itself: it is read-only after construction, and optimizers deep-copy programs that hold it
         once per candidate (an 18 MB copy each, otherwise)."""
         return self
 
     # ----- construction -------------------------------------------------------------------------
     @classmethod
-    def build(cls, dataset: Dataset) -> "CatalogIndex":
+    def build(cls, dataset: Dataset) -> CatalogIndex:
         start = time.perf_counter()
-        held_out = held_out_order_ids(Histories(dataset))
-        order_ids, product_ids = _training_baskets(dataset, held_out)
+        histories = Histories(dataset)
+        order_ids, product_ids = _training_baskets(dataset, held_out_order_ids(histories))
         vectors = learn_vectors(dataset.catalog, order_ids, product_ids)
+        del order_ids, product_ids
         lexical = LexicalIndex.build(dataset.catalog)
-        return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start)
+        return cls(dataset, lexical, vectors, build_seconds=time.perf_counter() - start, histories=histories)
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.lexical.save(folder / "lexical")
-        vectors = CopurchaseVectors(self.vectors, self.popularity)
-        atomic_write(folder / "copurchase.npz", lambda p: vectors.save(p.open("wb")))
+        save_index_files(folder, self.lexical, CopurchaseVectors(self.vectors, self.popularity))
 
     @classmethod
-    def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> "CatalogIndex":
+    def open(cls, data_dir: Path | str = BUNDLED_DATA_DIR, cache_dir: Path | str | None = None) -> CatalogIndex:
         """Load the index of `data_dir` from the cache, building and caching it when missing or stale."""
         data_dir = Path(data_dir)
         dataset = load_dataset(data_dir, Path(cache_dir) if cache_dir else None)
         folder = cache_entry(data_dir, Path(cache_dir) if cache_dir else None) / "index"
-        try:
-            return cls(dataset, LexicalIndex.load(folder / "lexical", dataset.catalog),
-                       CopurchaseVectors.load(folder / "copurchase.npz"))
-        except (OSError, ValueError, KeyError):
-            index = cls.build(dataset)
-            index.save(folder)
-            return index
+        parts = load_index_files(folder, dataset.catalog)
+        if parts is not None:
+            return cls(dataset, *parts)
+        index = cls.build(dataset)
+        index.save(folder)
+        return index
 
     # ----- catalog lookups ----------------------------------------------------------------------
     def aisle_ids(self, names) -> list[int]:

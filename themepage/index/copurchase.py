@@ -33,8 +33,8 @@ class CopurchaseVectors:
         np.savez(path, vectors=self.vectors, counts=self.counts)
 
     @classmethod
-    def load(cls, path) -> "CopurchaseVectors":
-        with np.load(path, allow_pickle=False) as npz:
+    def load(cls, path) -> CopurchaseVectors:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as npz:  # np.load(path) leaks a bad zip
             return cls(npz["vectors"], npz["counts"])
 
 

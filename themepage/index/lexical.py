@@ -32,7 +32,7 @@ def query_tokens(query: str) -> tuple[str, ...]:
 def product_texts(catalog: Catalog) -> list[str]:
     """What each product is indexed by: its name (twice, so it outweighs the shelf), aisle and department."""
     return [f"{name} {name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
-            for name, a, d in zip(catalog.names, catalog.aisle_ids, catalog.department_ids)]
+            for name, a, d in zip(catalog.names, catalog.aisle_ids, catalog.department_ids, strict=True)]
 
 
 class LexicalIndex:
@@ -46,7 +46,7 @@ class LexicalIndex:
         self.scores = lru_cache(maxsize=128)(self._scores)
 
     @classmethod
-    def build(cls, catalog: Catalog) -> "LexicalIndex":
+    def build(cls, catalog: Catalog) -> LexicalIndex:
         retriever = bm25s.BM25()
         retriever.index(tokenize(product_texts(catalog)), show_progress=False)
         return cls(retriever, catalog)
@@ -55,8 +55,25 @@ class LexicalIndex:
         self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, catalog: Catalog) -> "LexicalIndex":
+    def load(cls, folder: Path, catalog: Catalog) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), show_progress=False), catalog)
+
+    def check(self, n_docs: int) -> None:
+        """Raise ValueError unless the loaded matrix is well formed for `n_docs` documents (a damaged cache)."""
+        scores = self._retriever.scores
+        data, indices, indptr = (np.asarray(scores[key]) for key in ("data", "indices", "indptr"))
+        if scores.get("num_docs") != n_docs:
+            raise ValueError(f"index has {scores.get('num_docs')} documents, the catalog {n_docs}")
+        # one pointer per token plus the end; bm25s keeps its empty-string token last, without a column
+        if data.ndim != 1 or indices.shape != data.shape or indptr.ndim != 1 or not (
+                len(self._vocab) <= len(indptr) <= len(self._vocab) + 1):
+            raise ValueError("index arrays have inconsistent shapes")
+        if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+            raise ValueError("index arrays have the wrong dtypes")
+        if indptr[0] != 0 or indptr[-1] != len(data) or (np.diff(indptr) < 0).any():
+            raise ValueError("index pointers are not a valid sparse layout")
+        if len(indices) and (indices.min() < 0 or indices.max() >= n_docs) or not np.isfinite(data).all():
+            raise ValueError("index entries are out of range")
 
     def _scores(self, query: str) -> np.ndarray:
         """BM25 score of every catalog row for `query` (zeros where no token is known); read-only."""
@@ -78,4 +95,4 @@ class LexicalIndex:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]
         ids = self._catalog.product_ids[rows]
-        return list(zip(ids.tolist(), scores[rows].astype(float).tolist()))
+        return list(zip(ids.tolist(), scores[rows].astype(float).tolist(), strict=True))

@@ -2,5 +2,6 @@
 
 from themepage.server.faults import KINDS, Fault, FaultSchedule
 from themepage.server.httpd import OfflineLMServer
+from themepage.server.limits import Limits
 
-__all__ = ["KINDS", "Fault", "FaultSchedule", "OfflineLMServer"]
+__all__ = ["KINDS", "Fault", "FaultSchedule", "Limits", "OfflineLMServer"]

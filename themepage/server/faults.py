@@ -45,13 +45,13 @@ class FaultSchedule:
         self._always: Fault | None = None
         self.counts: Counter[str] = Counter()
 
-    def add(self, kind: str, times: int = 1, seconds: float = 1.0) -> "FaultSchedule":
+    def add(self, kind: str, times: int = 1, seconds: float = 1.0) -> FaultSchedule:
         fault = Fault(kind, seconds)
         with self._lock:
             self._queue.extend([fault] * times)
         return self
 
-    def always(self, kind: str | None, seconds: float = 1.0) -> "FaultSchedule":
+    def always(self, kind: str | None, seconds: float = 1.0) -> FaultSchedule:
         """Make every request (after the queued ones) fail this way; None clears it."""
         with self._lock:
             self._always = Fault(kind, seconds) if kind else None

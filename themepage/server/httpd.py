@@ -2,7 +2,8 @@
 
 It lets the real-provider path (dspy.LM("openai/...", api_base=...), HTTP, retries,
 timeouts, usage and cost accounting) run end to end on this machine, with faults
-injected on demand (see `faults.py`). Stdlib only: one thread per connection.
+injected on demand (see `faults.py`). Stdlib only: one thread per connection, with
+bounds on body size, idle sockets and connections at once (see `limits.py`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import NamedTuple
 
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.server import wire
 from themepage.server.faults import Fault, FaultSchedule
+from themepage.server.limits import BodyRejected, BoundedThreadingHTTPServer, Limits, body_length
 
 DEFAULT_MODELS = ("gpt-4o-mini", "offline")
 GARBAGE = b"<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
@@ -46,7 +48,11 @@ def is_loopback(host: str) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
+
+    def setup(self):
+        self.timeout = self.server.limits.idle_timeout  # StreamRequestHandler applies it to the socket
+        super().setup()
 
     def log_message(self, format, *args):  # noqa: A002 (stdlib signature)
         if self.server.owner.verbose:
@@ -70,8 +76,24 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, wire.error(f"no route {self.path}", "invalid_request_error", "not_found"))
 
+    def _read_body(self) -> bytes | None:
+        """The request body, or None once the request has been refused (400/411/413) or the client went away."""
+        try:
+            length = body_length(self.headers, self.server.limits.max_body_bytes)
+        except BodyRejected as exc:
+            self.close_connection = True  # the unread body would be taken for the next request
+            self._json(exc.status, wire.error(str(exc), "invalid_request_error"), headers={"Connection": "close"})
+            return None
+        raw = self.rfile.read(length)  # at most the declared length; the idle timeout bounds a stalled sender
+        if len(raw) < length:
+            self.close_connection = True
+            return None
+        return raw
+
     def do_POST(self):
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        raw = self._read_body()
+        if raw is None:
+            return
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             return self._json(404, wire.error(f"no route {self.path}", "invalid_request_error", "not_found"))
         owner = self.server.owner
@@ -119,13 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address, owner: "OfflineLMServer"):
+class _Server(BoundedThreadingHTTPServer):
+    def __init__(self, address, owner: OfflineLMServer):
         self.owner = owner
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, owner.limits, owner.stopping)
 
 
 class OfflineLMServer:
@@ -133,14 +152,16 @@ class OfflineLMServer:
 
     `port=0` picks a free port. Use as a context manager, or `start()`/`stop()`;
     `serve_forever()` blocks (the CLI). Non-loopback hosts need `allow_remote=True`.
+    `limits` bounds the body size, idle sockets and connections at once (defaults: `Limits()`).
     """
 
     def __init__(self, engine: OfflineEngine, host: str = "127.0.0.1", port: int = 0, *,
                  models: tuple[str, ...] = DEFAULT_MODELS, api_key: str | None = None,
-                 allow_remote: bool = False, verbose: bool = False):
+                 allow_remote: bool = False, verbose: bool = False, limits: Limits | None = None):
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to serve on non-loopback host {host!r} without allow_remote")
         self.engine, self.models, self.api_key, self.verbose = engine, models, api_key, verbose
+        self.limits = limits or Limits()
         self.faults = FaultSchedule()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -166,7 +187,7 @@ class OfflineLMServer:
             if len(self.log) < LOG_SIZE:
                 self.log.append(Received(user_agent or "", fault.kind if fault else None, json_mode))
 
-    def start(self) -> "OfflineLMServer":
+    def start(self) -> OfflineLMServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(POLL_SECONDS,),
                                         name="offline-lm-server", daemon=True)
         self._thread.start()
@@ -186,7 +207,7 @@ class OfflineLMServer:
             self._thread.join(timeout=5)
         self._httpd.server_close()
 
-    def __enter__(self) -> "OfflineLMServer":
+    def __enter__(self) -> OfflineLMServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
