@@ -1,0 +1,56 @@
+"""Usage errors through the real entry point: one line, exit 2, no traceback; --version; no import cycle."""
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+
+import pytest
+from cli_runner import run_cli
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["generate", "--usr", "1"], "No such option: --usr (Possible options: --user)"),
+    (["generate"], "Missing option '--user'"),
+    (["generate", "--user", "abc"], "Invalid value for '--user'"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["genrate", "--user", "1"], "No such command 'genrate'"),
+    ([], "missing command; choose one of: generate, batch"),
+    (["data"], "missing command; choose one of: check"),
+])
+def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys, args, expected):
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2, err
+    assert err.startswith("error: ") and expected in err
+    assert err.strip().count("\n") == 0 and "Traceback" not in err and out == ""
+
+
+def test_usage_error_through_the_installed_script():
+    """The console script as a user runs it, in a fresh interpreter."""
+    result = subprocess.run([sys.executable, "-c", "from themepage.cli.app import main; main()", "generate", "--usr",
+                             "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "No such option: --usr" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_version(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "--version")
+    assert code == 0 and out.strip() == f"themepage {version('themepage')}"
+
+
+def test_command_modules_do_not_import_the_app():
+    """app.py registers the commands; a command module imported alone must not pull it in (no cycle)."""
+    probe = ("import sys, themepage.cli.compile, themepage.cli.serve, themepage.cli.batch, themepage.cli.generate; "
+             "print('themepage.cli.app' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_library_leaves_blas_threads_alone_and_the_cli_sets_them():
+    probe = ("import os, sys; import themepage, themepage.page; a = os.environ.get('OPENBLAS_NUM_THREADS'); "
+             "import themepage.cli.app; print(a, os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "1"]
