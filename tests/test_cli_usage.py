@@ -54,3 +54,11 @@ def test_library_leaves_blas_threads_alone_and_the_cli_sets_them():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["None", "1"]
+
+
+def test_users_lists_order_counts(monkeypatch, capsys, tiny_data_dir):
+    """The tiny data: user 1 has four prior orders and a train order, user 2 three prior orders (and a test one)."""
+    code, out, _ = run_cli(monkeypatch, capsys, "users", "--data", str(tiny_data_dir))
+    rows = [line.split() for line in out.strip().splitlines()]
+    assert code == 0 and rows[:3] == [["user", "orders"], ["1", "5"], ["2", "3"]]
+    assert rows[-1] == "2 users with a history, 8 orders with items".split()

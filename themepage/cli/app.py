@@ -29,6 +29,7 @@ from themepage.cli.examples import trainsets  # noqa: E402
 from themepage.cli.generate import generate  # noqa: E402
 from themepage.cli.serve import serve_offline_lm  # noqa: E402
 from themepage.cli.usage import click_module, exception_types, missing_command_line, show_usage_error  # noqa: E402
+from themepage.cli.users import users  # noqa: E402
 from themepage.dataset.errors import DataError  # noqa: E402
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
@@ -75,6 +76,7 @@ app.command()(batch)
 app.command()(evaluate)
 app.command("compile")(compile_module.compile_command)
 app.command()(trainsets)
+app.command()(users)
 app.command("serve-offline-lm")(serve_offline_lm)
 
 

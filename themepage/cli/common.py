@@ -109,9 +109,9 @@ def _load_compiled(compiled: Path | None, program: str, objective: str, index):
         raise CliError(str(exc)) from None
 
 
-def _progress() -> Progress:
+def _progress(disable: bool = False) -> Progress:
     return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=False)
+                    TimeElapsedColumn(), console=err_console, transient=False, disable=disable)
 
 
 def _check_objective(name: str) -> None:
