@@ -74,7 +74,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
             except ProviderUnreachable as exc:
                 raise CliError(f"cannot reach the LM provider: {str(exc) or type(exc).__name__}") from None
     label = f"{len(cases)} users ({users}), objective {objective}" + (f", compiled from {compiled}" if compiled else "")
-    console.print(results_table(label, results))
+    console.print(results_table(label, results, gate=target.config.gate.min_score,
+                                pass_threshold=target.config.pass_threshold))
     if json_out:
         json_out.write_text(json.dumps({"users": len(cases), "objective": objective, "programs": results},
                                        indent=2) + "\n")
