@@ -10,12 +10,12 @@ from cli_runner import run_cli
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["generate", "--usr", "1"], "No such option: --usr (Possible options: --user)"),
+    (["generate", "--usr", "1"], "No such option: --usr"),
     (["generate"], "Missing option '--user'"),
     (["generate", "--user", "abc"], "Invalid value for '--user'"),
     (["nosuch"], "No such command 'nosuch'"),
     (["genrate", "--user", "1"], "No such command 'genrate'"),
-    ([], "missing command; choose one of: generate, batch"),
+    ([], "missing command; choose one of: "),
     (["data"], "missing command; choose one of: check"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys, args, expected):
@@ -23,6 +23,14 @@ def test_usage_errors_are_one_line_and_exit_2(monkeypatch, capsys, args, expecte
     assert code == 2, err
     assert err.startswith("error: ") and expected in err
     assert err.strip().count("\n") == 0 and "Traceback" not in err and out == ""
+
+
+def test_usage_errors_name_the_alternatives(monkeypatch, capsys):
+    """click's suggestion for a mistyped option (its wording differs by version) and the command list."""
+    _, _, err = run_cli(monkeypatch, capsys, "generate", "--usr", "1")
+    assert "--user" in err.split("(see:")[0]
+    _, _, err = run_cli(monkeypatch, capsys)
+    assert all(name in err for name in ("generate", "batch", "evaluate", "compile", "users", "data"))
 
 
 def test_usage_error_through_the_installed_script():
