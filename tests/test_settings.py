@@ -2,9 +2,17 @@
 
 import pytest
 
-from themepage.constants import LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
+from themepage.constants import LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY, PAGE_DEADLINE_SECONDS
 from themepage.lm import lm_from_settings, make_lm
-from themepage.settings import ENV, LMSettings, SettingsError, resolve_lm_settings
+from themepage.settings import (
+    ENV,
+    LMSettings,
+    SettingsError,
+    describe_lm,
+    is_loopback_url,
+    resolve_lm_settings,
+    resolve_lm_settings_sourced,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +31,7 @@ def write_config(path, text):
 def test_defaults_without_any_source():
     settings = resolve_lm_settings()
     assert settings == LMSettings(model="offline", api_base=None, timeout=LM_TIMEOUT_SECONDS,
-                                  retries=LM_NUM_RETRIES, engine="auto")
+                                  retries=LM_NUM_RETRIES, engine="auto", page_deadline=PAGE_DEADLINE_SECONDS)
     assert settings.timeout == 30 and settings.offline
 
 
@@ -71,12 +79,17 @@ def test_config_file_named_by_environment(monkeypatch, tmp_path):
     ("cli", None, {"api_base": "http://127.0.0.1:8000/v1"},
      "LM setting api_base (from --api-base): the offline LM makes no HTTP calls"),
     ("file", "timeout = -3\n", {},
-     "LM setting timeout (from themepage.toml [lm] timeout): Input should be greater than 0"),
+     "LM setting timeout (from {file} [lm] timeout): Input should be greater than 0"),
     ("file", "colour = 'red'\n", {},
-     "LM setting colour (from themepage.toml [lm] colour): Extra inputs are not permitted"),
+     "LM setting colour (from {file} [lm] colour): Extra inputs are not permitted"),
     ("file", "api_key = 'sk-123'\n", {},
-     "themepage.toml [lm]: API keys belong in the provider's environment variable"),
-    ("file", "timeout = \n", {}, "themepage.toml: not valid TOML"),
+     "{file} [lm]: API keys belong in the provider's environment variable"),
+    ("file", "timeout = \n", {}, "{file}: not valid TOML"),
+    ("file", "page_deadline = 0\n", {},
+     "LM setting page_deadline (from {file} [lm] page_deadline): Input should be greater than 0"),
+    ("file", "model = 'openai/x'\n[lmm]\ntimeout = 3\n", {}, "{file}: unknown table or key 'lmm'"),
+    ("env", ("THEMEPAGE_PAGE_DEADLINE", "soon"), {},
+     "LM setting page_deadline (from THEMEPAGE_PAGE_DEADLINE): Input should be a valid number"),
 ])
 def test_errors_name_the_setting_and_its_source(monkeypatch, tmp_path, source, value, given, message):
     if source == "env":
@@ -85,7 +98,7 @@ def test_errors_name_the_setting_and_its_source(monkeypatch, tmp_path, source, v
         write_config(tmp_path / "themepage.toml", value)
     with pytest.raises(SettingsError) as caught:
         resolve_lm_settings(**given)
-    assert message in str(caught.value)
+    assert message.format(file=tmp_path / "themepage.toml") in str(caught.value)
 
 
 def test_make_lm_carries_timeout_retries_base_and_engine(monkeypatch):
@@ -100,7 +113,9 @@ def test_make_lm_carries_timeout_retries_base_and_engine(monkeypatch):
 
 def test_make_lm_requires_the_provider_key_up_front():
     with pytest.raises(ValueError, match="no API key for openai: set OPENAI_API_KEY .*accepts any value"):
-        make_lm("openai/gpt-4o-mini", api_base="http://127.0.0.1:9/v1")
+        make_lm("openai/gpt-4o-mini", api_base="https://llm.example.com/v1")
+    with pytest.raises(ValueError, match="no API key for openai: set OPENAI_API_KEY$"):
+        make_lm("openai/gpt-4o-mini")
     with pytest.raises(ValueError, match="must be 'offline' or 'provider/model'"):
         make_lm("gpt-4o-mini")
 
@@ -113,5 +128,50 @@ def test_cli_reports_bad_settings_as_one_line(monkeypatch, capsys):
     assert code == 2 and "THEMEPAGE_LM_TIMEOUT" in err and "Traceback" not in err
     monkeypatch.delenv("THEMEPAGE_LM_TIMEOUT")
     code, _, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--lm", "openai/gpt-4o-mini",
-                           "--api-base", "http://127.0.0.1:9/v1")
+                           "--api-base", "https://llm.example.com/v1")
     assert code == 2 and "OPENAI_API_KEY" in err
+
+
+def test_top_level_key_outside_a_table_is_an_error(tmp_path):
+    (tmp_path / "themepage.toml").write_text('model = "openai/gpt-4o-mini"\n')
+    with pytest.raises(SettingsError, match="themepage.toml: unknown table or key 'model'"):
+        resolve_lm_settings()
+
+
+def test_page_deadline_from_file_environment_and_flag(monkeypatch, tmp_path):
+    assert resolve_lm_settings().page_deadline == PAGE_DEADLINE_SECONDS
+    write_config(tmp_path / "themepage.toml", "page_deadline = 20\n")
+    assert resolve_lm_settings().page_deadline == 20.0
+    monkeypatch.setenv("THEMEPAGE_PAGE_DEADLINE", "12.5")
+    assert resolve_lm_settings().page_deadline == 12.5
+    assert resolve_lm_settings(page_deadline=3).page_deadline == 3.0
+
+
+def test_describe_lm_names_each_source(monkeypatch, tmp_path):
+    write_config(tmp_path / "themepage.toml", 'api_base = "http://10.0.0.5:8000/v1"\n')
+    settings, sources = resolve_lm_settings_sourced(model="openai/gpt-4o-mini")
+    assert describe_lm(settings, sources) == (
+        f"LM openai/gpt-4o-mini (from --lm), base URL http://10.0.0.5:8000/v1 "
+        f"(from {tmp_path / 'themepage.toml'} [lm] api_base)")
+    monkeypatch.setenv("THEMEPAGE_LM", "anthropic/claude")
+    (tmp_path / "themepage.toml").unlink()
+    settings, sources = resolve_lm_settings_sourced()
+    assert describe_lm(settings, sources) == "LM anthropic/claude (from THEMEPAGE_LM), the provider's own base URL"
+    monkeypatch.delenv("THEMEPAGE_LM")
+    assert describe_lm(*resolve_lm_settings_sourced()) is None
+
+
+@pytest.mark.parametrize("url, loopback", [
+    ("http://127.0.0.1:8000/v1", True), ("http://127.8.9.10/v1", True), ("http://[::1]:8000/v1", True),
+    ("http://localhost:8000/v1", True), ("https://api.openai.com/v1", False), ("http://10.0.0.5/v1", False),
+    ("http://127.0.0.1.evil.example/v1", False), (None, False),
+])
+def test_is_loopback_url(url, loopback):
+    assert is_loopback_url(url) is loopback
+
+
+def test_loopback_server_without_a_key_gets_a_placeholder():
+    lm = make_lm("openai/gpt-4o-mini", api_base="http://127.0.0.1:9/v1")
+    assert lm.kwargs["api_key"] == LOCAL_PLACEHOLDER_KEY
+    with pytest.raises(ValueError, match="no API key for openai"):
+        make_lm("openai/gpt-4o-mini", api_base="http://192.168.1.20:9/v1")

@@ -35,6 +35,10 @@ DEFAULT_PROGRAM = "top-down"
 DEFAULT_OBJECTIVE = "relevance"
 LM_TIMEOUT_SECONDS = 30.0
 LM_NUM_RETRIES = 2
+PAGE_DEADLINE_SECONDS = 60.0
+"""Wall time one page may take; LM steps still running then fall back to retrieval."""
+LOCAL_PLACEHOLDER_KEY = "themepage-local-server"
+"""The API key sent to a server on a loopback address when the provider's key variable is unset."""
 
 
 def default_cache_dir() -> Path:

@@ -5,7 +5,8 @@ client when it can carry the settings (api_base, api_key, timeout do), else Lite
 'litellm' forces LiteLLM. On both, DSPy owns the retries (`num_retries`, exponential
 backoff 1 s, 2 s, 4 s... or the server's Retry-After) and `timeout` bounds every wait for
 the next byte (lm15 also keeps its own 10 s connect bound). Keys come from the provider's
-usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files.
+usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files; a server
+on a loopback address (127.0.0.0/8, ::1, localhost) that gets no key gets a placeholder instead.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import dspy
 
-from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
+from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY
 from themepage.index import CatalogIndex
 from themepage.settings import OFFLINE_NAMES as _OFFLINE
-from themepage.settings import LMSettings
+from themepage.settings import LMSettings, is_loopback_url
 
 OFFLINE_NAMES = set(_OFFLINE)
 
@@ -41,8 +42,11 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
         raise ValueError(f"model {model!r} must be 'offline' or 'provider/model' (e.g. openai/gpt-4o-mini)")
     variable = KEY_VARIABLES.get(provider)
     if variable and not kwargs.get("api_key") and not os.environ.get(variable):
-        local = " (a local OpenAI-compatible server accepts any value)" if api_base else ""
-        raise ValueError(f"no API key for {provider}: set {variable}{local}")
+        if is_loopback_url(api_base):
+            kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
+        else:
+            local = " (a local OpenAI-compatible server accepts any value)" if api_base else ""
+            raise ValueError(f"no API key for {provider}: set {variable}{local}")
     if engine == "litellm":
         from dspy.clients._litellm import get_litellm
 

@@ -1,28 +1,33 @@
 """LM settings from the command line, environment variables or a config file, in that order of precedence.
 
-Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE.
-Config file: `themepage.toml` in the working directory (or the file $THEMEPAGE_CONFIG names), table
-`[lm]` with keys model, api_base, timeout, retries, engine. Keys for providers stay in their usual
-environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
-setting and where its value came from.
+Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE,
+THEMEPAGE_PAGE_DEADLINE. Config file: `themepage.toml` in the working directory (or the file
+$THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, retries, engine,
+page_deadline; any other table or key is an error naming the file. Keys for providers stay in their
+usual environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
+setting and where its value came from, and `describe_lm` says where a non-default LM's came from.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
+from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, PAGE_DEADLINE_SECONDS
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
-       "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE"}
+       "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
+       "page_deadline": "THEMEPAGE_PAGE_DEADLINE"}
 FLAGS = {"model": "--lm", "api_base": "--api-base", "timeout": "--lm-timeout", "retries": "--lm-retries",
-         "engine": "engine="}
+         "engine": "engine=", "page_deadline": "--page-deadline"}
 CONFIG_FILE = "themepage.toml"
+CONFIG_TABLES = ("lm",)
 OFFLINE_NAMES = frozenset({"offline", "themepage/offline"})
 
 
@@ -36,6 +41,7 @@ class LMSettings(BaseModel):
     timeout: float = Field(LM_TIMEOUT_SECONDS, gt=0, le=3600)
     retries: int = Field(LM_NUM_RETRIES, ge=0, le=10)
     engine: Literal["auto", "lm15", "litellm"] = "auto"
+    page_deadline: float = Field(PAGE_DEADLINE_SECONDS, gt=0, le=86400)
 
     @property
     def offline(self) -> bool:
@@ -57,7 +63,7 @@ class LMSettings(BaseModel):
         return url
 
     @model_validator(mode="after")
-    def _base_needs_provider(self) -> "LMSettings":
+    def _base_needs_provider(self) -> LMSettings:
         if self.api_base and self.offline:
             raise ValueError("the offline LM makes no HTTP calls; give a provider model (e.g. openai/gpt-4o-mini)")
         return self
@@ -67,17 +73,34 @@ class SettingsError(ValueError):
     """Invalid LM settings; the message names the setting and where its value came from."""
 
 
+def is_loopback_url(url: str | None) -> bool:
+    """True when `url` points at this machine (127.0.0.0/8, ::1 or localhost): no key leaves it."""
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _config_file() -> tuple[dict, str]:
+    """The [lm] table of the config file and the file's absolute path; unknown tables are errors."""
     named = os.environ.get("THEMEPAGE_CONFIG")
-    path = Path(named or CONFIG_FILE)
+    path = Path(named or CONFIG_FILE).absolute()
     if not path.is_file():
         if named:
             raise SettingsError(f"THEMEPAGE_CONFIG names {path}, which is not a file")
         return {}, str(path)
     try:
-        table = tomllib.loads(path.read_text()).get("lm", {})
-    except tomllib.TOMLDecodeError as exc:
+        document = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    unknown = [name for name in document if name not in CONFIG_TABLES]
+    if unknown:
+        raise SettingsError(f"{path}: unknown table or key {', '.join(map(repr, unknown))}; "
+                            f"the file holds one table, [lm]")
+    table = document.get("lm", {})
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: [lm] must be a table")
     if any("key" in name.lower() for name in table):
@@ -88,6 +111,11 @@ def _config_file() -> tuple[dict, str]:
 
 def resolve_lm_settings(**given) -> LMSettings:
     """Command-line values (None = not given) over environment variables over the config file."""
+    return resolve_lm_settings_sourced(**given)[0]
+
+
+def resolve_lm_settings_sourced(**given) -> tuple[LMSettings, dict[str, str]]:
+    """The settings and, per setting given anywhere, where it came from (flag, variable or file and key)."""
     values, path = _config_file()
     sources = {key: f"{path} [lm] {key}" for key in values}
     for key, var in ENV.items():
@@ -97,7 +125,7 @@ def resolve_lm_settings(**given) -> LMSettings:
         if value is not None:
             values[key], sources[key] = value, FLAGS.get(key, key)
     try:
-        return LMSettings.model_validate(values)
+        return LMSettings.model_validate(values), sources
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(map(str, first["loc"]))
@@ -107,3 +135,13 @@ def resolve_lm_settings(**given) -> LMSettings:
             key = "api_base"
             where = f" (from {sources['api_base']})"
         raise SettingsError(f"LM setting {key}{where}: {message}") from None
+
+
+def describe_lm(settings: LMSettings, sources: dict[str, str]) -> str | None:
+    """One line naming a non-default LM, its base URL and where each came from; None for the offline default."""
+    if settings.offline:
+        return None
+    model = f"LM {settings.model} (from {sources.get('model', 'default')})"
+    if settings.api_base is None:
+        return f"{model}, the provider's own base URL"
+    return f"{model}, base URL {settings.api_base} (from {sources.get('api_base', 'default')})"

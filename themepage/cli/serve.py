@@ -2,7 +2,8 @@
 
 Lets anyone try the real-provider path by hand on one machine:
 `themepage serve-offline-lm --port 8000` in one shell, then
-`OPENAI_API_KEY=local themepage generate --user 1 --lm openai/gpt-4o-mini --api-base http://127.0.0.1:8000/v1`.
+`themepage generate --user 1 --lm openai/gpt-4o-mini --api-base http://127.0.0.1:8000/v1` (a loopback
+server needs no key).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from typing import Annotated
 
 import typer
 
-from themepage.cli.app import CacheOpt, CliError, DataOpt, app, err_console
+from themepage.cli.common import CacheOpt, CliError, DataOpt, err_console
 from themepage.constants import BUNDLED_DATA_DIR
 
 
-@app.command("serve-offline-lm")
 def serve_offline_lm(port: Annotated[int, typer.Option("--port", min=0, max=65535,
                                                        help="Port to listen on (0 picks a free one).")] = 8000,
                      host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
@@ -37,8 +37,7 @@ def serve_offline_lm(port: Annotated[int, typer.Option("--port", min=0, max=6553
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"serving the offline engine at {server.url} (models: {', '.join(server.models)})", flush=True)
-    err_console.print(f"use: --lm openai/gpt-4o-mini --api-base {server.url} with OPENAI_API_KEY set to any value",
-                      soft_wrap=True)
+    err_console.print(f"use: --lm openai/gpt-4o-mini --api-base {server.url}", markup=False, soft_wrap=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,0 +1,196 @@
+"""`themepage batch`: a page for every user with a history, without losing work.
+
+One failing user is recorded and the run goes on; an unreachable provider stops the run within
+seconds; pages are written in user order to a temporary file renamed at the end; `--resume` keeps
+the pages already in the output file and makes the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from themepage.cli.batch_file import AtomicLines, BatchFileError, existing_lines, read_finished
+from themepage.cli.common import (
+    ApiBaseOpt,
+    CacheOpt,
+    CliError,
+    CompiledOpt,
+    DataOpt,
+    DeadlineOpt,
+    LMOpt,
+    ObjectiveOpt,
+    ProgramOpt,
+    RetriesOpt,
+    TimeoutOpt,
+    _check_objective,
+    _index,
+    _load_compiled,
+    _program,
+    _progress,
+    err_console,
+    lm_settings,
+)
+from themepage.cli.output import fallback_causes, page_json, summarize_counts
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
+from themepage.page import Page
+from themepage.redact import redact
+
+INTERRUPTED = "interrupted"
+
+
+@dataclass
+class Outcome:
+    """What became of one user: a page, an error (the run goes on) or an unreachable provider (it stops)."""
+
+    user: int
+    page: Page | None = None
+    error: str | None = None
+    unreachable: str | None = None
+
+
+@dataclass
+class Tally:
+    """What the output file holds at the end, for the summary."""
+
+    written: int = 0
+    new: int = 0
+    with_fallbacks: int = 0
+    causes: Counter[str] | None = None
+
+    def add(self, page: Page, new: bool) -> None:
+        self.written += 1
+        self.new += new
+        if page.stats.fallbacks:
+            self.with_fallbacks += 1
+            self.causes = (self.causes or Counter()) + fallback_causes(page.stats.fallbacks)
+
+
+def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines file.")],
+          data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
+          objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
+          lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+          lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None, compiled: CompiledOpt = None,
+          concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
+                                                   help="Users made at once.")] = 4,
+          resume: Annotated[bool, typer.Option("--resume", help="Keep the pages already in --out; make the "
+                                               "rest.")] = False,
+          max_fallback_share: Annotated[float | None, typer.Option(
+              "--max-fallback-share", min=0.0, max=1.0,
+              help="Exit 1 when a larger share of pages than this took a fallback.")] = None) -> None:
+    """A page for every user with a history, one JSON Page per line (in user order), with a progress bar."""
+    settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
+    _check_objective(objective)
+    index = _index(data, cache_dir)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries,
+                    module=_load_compiled(compiled, program, objective, index, settings.model), page_deadline=settings.page_deadline)
+    users = list(index.histories.user_ids)
+    try:
+        finished = read_finished(out, users) if resume and out.exists() else {}
+    except BatchFileError as exc:
+        raise CliError(str(exc)) from None
+    todo = [user for user in users if user not in finished]
+
+    def make_page(user: int) -> Page:
+        return make(user, index.histories.get(user), objective=objective)
+
+    tally, failed = Tally(), []
+    sink = AtomicLines(out)
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"{program} pages", total=len(todo))
+            outcomes = _run(make_page, todo, concurrency, lambda: progress.advance(task))
+            try:
+                stopped = _write(sink, users, finished, out if finished else None, outcomes, tally, failed)
+            finally:
+                outcomes.close()  # cancels the users not started yet
+    except BaseException:
+        sink.discard()  # a defect, not a stop: the output file stays as it was
+        raise
+    sink.discard() if stopped and tally.new == 0 else sink.commit()
+    _summarize(out, tally, failed, stopped, max_fallback_share)
+
+
+def _run(make_page, users: list[int], concurrency: int, advance):
+    """Outcomes in user order; after the provider proves unreachable, the users not yet started are skipped."""
+    from programs.runtime import ProviderUnreachable
+
+    stop = threading.Event()
+
+    def one(user: int) -> Outcome | None:
+        if stop.is_set():
+            return None
+        try:
+            return Outcome(user, page=make_page(user))
+        except ProviderUnreachable as exc:
+            stop.set()
+            return Outcome(user, unreachable=redact(str(exc)) or type(exc).__name__)
+        except Exception as exc:  # one user's failure must not lose the others' pages
+            return Outcome(user, error=redact(f"{type(exc).__name__}: {exc}"))
+        finally:
+            advance()
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        yield from pool.map(one, users)
+
+
+def _write(sink: AtomicLines, users: list[int], finished: dict[int, Page], previous: Path | None, outcomes,
+           tally: Tally, failed: list[tuple[int, str]]) -> str | None:
+    """Kept and new pages in user order; returns why the run stopped early, or None."""
+    kept = existing_lines(previous) if previous else iter(())
+    stopped = None
+    for user in users:
+        if user in finished:
+            sink.write(next(kept))
+            tally.add(finished[user], new=False)
+            continue
+        if stopped:
+            continue
+        try:
+            outcome = next(outcomes)
+        except KeyboardInterrupt:
+            stopped = INTERRUPTED
+            continue
+        if outcome is None or outcome.unreachable:
+            stopped = (outcome.unreachable if outcome else None) or "provider unreachable"
+            continue
+        if outcome.page is None:
+            failed.append((user, outcome.error or "unknown error"))
+            continue
+        sink.write(page_json(outcome.page) + "\n")
+        tally.add(outcome.page, new=True)
+    return stopped
+
+
+def _summarize(out: Path, tally: Tally, failed: list[tuple[int, str]], stopped: str | None,
+               max_share: float | None) -> None:
+    """The closing lines on stderr, and the exit code they imply."""
+    if stopped and stopped != INTERRUPTED and tally.new == 0:
+        raise CliError(f"cannot reach the LM provider: {stopped}; no page made, {out} left as it was")
+    line = f"wrote {tally.written} pages to {out}"
+    if tally.written != tally.new:
+        line += f" ({tally.written - tally.new} kept, {tally.new} new)"
+    if tally.with_fallbacks:
+        line += f"; {tally.with_fallbacks} with fallbacks: {summarize_counts(tally.causes or Counter())}"
+    err_console.print(escape(line), highlight=False, soft_wrap=True)
+    if stopped == INTERRUPTED:
+        raise KeyboardInterrupt
+    if stopped:
+        raise CliError(f"cannot reach the LM provider: {stopped}; stopped after {tally.new} new pages "
+                       f"(rerun with --resume to continue)")
+    if failed:
+        listed = "; ".join(f"user {user}: {error}" for user, error in failed)
+        err_console.print(f"[red]{len(failed)} users failed:[/red] {escape(listed)}", highlight=False,
+                          soft_wrap=True)
+    share = tally.with_fallbacks / tally.written if tally.written else 0.0
+    if max_share is not None and share > max_share:
+        err_console.print(f"[red]fallback share {share:.2f} is above --max-fallback-share {max_share:.2f}[/red]")
+    if failed or (max_share is not None and share > max_share):
+        raise typer.Exit(1)

@@ -1,0 +1,124 @@
+"""What every command shares: option types, the one-line user error, consoles, and wiring helpers.
+
+Command modules import this, never `app.py`; `app.py` registers them. That keeps imports one way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from themepage.redact import redact
+
+console = Console()
+err_console = Console(stderr=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Instacart-layout data directory.")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where derived state is cached.")]
+ProgramOpt = Annotated[str, typer.Option("--program", help="top-down, bottoms-up, repurchase or popular.")]
+ObjectiveOpt = Annotated[str, typer.Option("--objective", help="Business objective.")]
+LMOpt = Annotated[str | None, typer.Option("--lm", help="'offline' (default) or any model string dspy.LM accepts.")]
+ApiBaseOpt = Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")]
+TimeoutOpt = Annotated[float | None, typer.Option("--lm-timeout", help="Seconds to wait for one LM answer (30).")]
+RetriesOpt = Annotated[int | None, typer.Option("--lm-retries", help="Retries of a failed LM call, with backoff (2).")]
+DeadlineOpt = Annotated[float | None, typer.Option(
+    "--page-deadline", help="Seconds one page may take; steps still running then fall back (60).")]
+CompiledOpt = Annotated[Path | None, typer.Option(
+    "--compiled", help="Folder of compiled programs: <folder>/<objective>/<program>.json.")]
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def print_error(message: object) -> None:
+    """One red `error:` line on stderr; the message is printed literally and with secrets redacted."""
+    err_console.print("[red]error:[/red] " + escape(redact(str(message))), highlight=False, soft_wrap=True)
+
+
+def _index(data: Path, cache_dir: Path | None):
+    from themepage.index import CatalogIndex
+
+    return CatalogIndex.open(data, cache_dir)
+
+
+def lm_settings(lm: str | None = None, api_base: str | None = None, timeout: float | None = None,
+                retries: int | None = None, page_deadline: float | None = None):
+    """Resolved LM settings (flags over environment over themepage.toml); a bad value is a CliError."""
+    from themepage.settings import SettingsError, resolve_lm_settings
+
+    try:
+        return resolve_lm_settings(model=lm, api_base=api_base, timeout=timeout, retries=retries,
+                                   page_deadline=page_deadline)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retries: int | None,
+        model: str | None = None):
+    """The LM from command-line values over environment variables over themepage.toml.
+
+    `model`, when given, replaces the model only (a reflection LM shares the other settings).
+    A model other than the offline default is announced on stderr with where each setting came from.
+    """
+    from themepage.lm import lm_from_settings
+    from themepage.settings import SettingsError, describe_lm, resolve_lm_settings_sourced
+
+    try:
+        settings, sources = resolve_lm_settings_sourced(model=lm, api_base=api_base, timeout=timeout,
+                                                        retries=retries)
+        if model:
+            settings = settings.model_copy(update={"model": model})
+            sources = {**sources, "model": "--reflection-lm"}
+        made = lm_from_settings(settings, index)
+    except (SettingsError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    announcement = describe_lm(settings, sources)
+    if announcement:
+        err_console.print(escape(announcement), highlight=False, soft_wrap=True)
+    return made
+
+
+def _program(name: str, index, lm: str | None = None, api_base: str | None = None, timeout: float | None = None,
+             retries: int | None = None, module=None, page_deadline: float | None = None):
+    """The page maker for a program name; LLM programs get the resolved LM and the page deadline."""
+    from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
+
+    try:
+        model = _lm(index, lm, api_base, timeout, retries) if name in LLM_PROGRAMS else None
+        return make_program(name, index, lm=model, module=module, page_deadline=page_deadline)
+    except UnknownProgram as exc:
+        raise CliError(str(exc)) from None
+
+
+def _load_compiled(compiled: Path | None, program: str, objective: str, index, lm: str):
+    """The compiled module for an LLM program and the LM model string it runs on, or None when no folder is given."""
+    from optimize.compiled_files import load_compiled
+    from optimize.errors import CompiledFileError
+    from programs.registry import LLM_PROGRAMS
+
+    if compiled is None or program not in LLM_PROGRAMS:
+        return None
+    try:
+        return load_compiled(program, objective, index, compiled, lm=lm)
+    except (FileNotFoundError, CompiledFileError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _progress(disable: bool = False) -> Progress:
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=False, disable=disable)
+
+
+def _check_objective(name: str) -> None:
+    from themepage.objective import ObjectiveError, load_objective
+
+    try:
+        load_objective(name)
+    except ObjectiveError as exc:
+        raise CliError(str(exc)) from None

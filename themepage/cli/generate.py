@@ -1,0 +1,60 @@
+"""`themepage generate`: one user's page, as text or JSON, with one stderr line summing up its fallbacks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from themepage.cli.common import (
+    ApiBaseOpt,
+    CacheOpt,
+    CliError,
+    DataOpt,
+    DeadlineOpt,
+    LMOpt,
+    ObjectiveOpt,
+    ProgramOpt,
+    RetriesOpt,
+    TimeoutOpt,
+    _check_objective,
+    _index,
+    _program,
+    console,
+    err_console,
+    lm_settings,
+)
+from themepage.cli.output import fallback_line, page_json
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
+
+
+def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
+             data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
+             objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
+             lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
+             lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
+             format: Annotated[str, typer.Option("--format", help="text or json.")] = "text") -> None:
+    """Generate one user's page from their whole history."""
+    from programs.runtime import ProviderUnreachable
+    from themepage.cli.render import render_page
+
+    if format not in ("text", "json"):
+        raise CliError(f"unknown format {format!r}; choose text or json")
+    settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
+    index = _index(data, cache_dir)
+    if user not in index.histories:
+        raise CliError(f"unknown user {user}: no orders with items in {data}")
+    _check_objective(objective)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries, page_deadline=settings.page_deadline)
+    try:
+        page = make(user, index.histories.get(user), objective=objective)
+    except ProviderUnreachable as exc:
+        raise CliError(f"cannot reach the LM provider: {str(exc) or type(exc).__name__}") from None
+    if format == "json":
+        print(page_json(page, indent=2))
+    else:
+        render_page(page, index, console)
+    summary = fallback_line(page)
+    if summary:
+        err_console.print(escape(summary), highlight=False, soft_wrap=True)
