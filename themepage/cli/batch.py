@@ -90,7 +90,8 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
     _check_objective(objective)
     index = _index(data, cache_dir)
     make = _program(program, index, lm, api_base, lm_timeout, lm_retries,
-                    module=_load_compiled(compiled, program, objective, index, settings.model), page_deadline=settings.page_deadline)
+                    module=_load_compiled(compiled, program, objective, index, settings.model),
+                    page_deadline=settings.page_deadline)
     users = list(index.histories.user_ids)
     try:
         finished = read_finished(out, users) if resume and out.exists() else {}

@@ -8,10 +8,27 @@ from typing import Annotated
 import typer
 
 from optimize.names import DEFAULT_OPTIMIZER
-from themepage.cli.common import (ApiBaseOpt, CacheOpt, CliError, DataOpt, LMOpt, ProgramOpt, RetriesOpt, TimeoutOpt,
-                                  _check_objective, _index, _lm, console)
-from themepage.constants import (BUNDLED_DATA_DIR, COMPILE_TRAIN_EXAMPLES, COMPILE_VAL_EXAMPLES, DEFAULT_OBJECTIVE,
-                                 DEFAULT_PROGRAM)
+from themepage.cli.common import (
+    ApiBaseOpt,
+    CacheOpt,
+    CliError,
+    DataOpt,
+    LMOpt,
+    ProgramOpt,
+    RetriesOpt,
+    TimeoutOpt,
+    _check_objective,
+    _index,
+    _lm,
+    console,
+)
+from themepage.constants import (
+    BUNDLED_DATA_DIR,
+    COMPILE_TRAIN_EXAMPLES,
+    COMPILE_VAL_EXAMPLES,
+    DEFAULT_OBJECTIVE,
+    DEFAULT_PROGRAM,
+)
 
 
 def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")]

@@ -46,10 +46,10 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket) under an objective."""
     from metrics.objective_metric import Objective
+    from optimize.evaluation import evaluate_program
     from programs.registry import LLM_PROGRAMS
     from programs.runtime import ProviderUnreachable
     from themepage.cases import evaluation_cases
-    from optimize.evaluation import evaluate_program
     from themepage.cli.render import results_table
 
     if users not in ("all", "train", "dev"):
