@@ -127,20 +127,29 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              objective: Annotated[str, typer.Option(help="Business objective.")] = DEFAULT_OBJECTIVE,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None,
-             format: Annotated[str, typer.Option("--format", help="text or json.")] = "text") -> None:
+             format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
+             out: Annotated[Path | None, typer.Option("--out", help="Write the page to this file.")] = None) -> None:
     """Generate one user's page from their whole history."""
     from themepage.cli.render import render_page
 
-    if format not in ("text", "json"):
-        raise CliError(f"unknown format {format!r}; choose text or json")
+    if format not in ("text", "json", "html"):
+        raise CliError(f"unknown format {format!r}; choose text, json or html")
+    if out and format == "text":
+        raise CliError("--out writes json or html: add --format json or --format html")
     index = _index(data, cache_dir)
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
     _check_objective(objective)
     make = _program(program, index, lm, api_base, lm_timeout, lm_retries)
     page = make(user, index.histories.get(user), objective=objective)
-    if format == "json":
-        print(page.model_dump_json(indent=2))
+    if format in ("json", "html"):
+        from themepage.report import page_html, write_document
+
+        text = page.model_dump_json(indent=2) + "\n" if format == "json" else page_html(page, index.catalog)
+        if out:
+            write_document(out, text)
+        else:
+            sys.stdout.write(text)
     else:
         render_page(page, index, console)
 
@@ -152,27 +161,21 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
           lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
           lm_retries: RetriesOpt = None, compiled: CompiledOpt = None,
           concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
-                                                   help="Users made at once.")] = 4) -> None:
+                                                   help="Users made at once (per worker with --engine ray).")] = 4,
+          html: Annotated[Path | None, typer.Option("--html", help="Also write one HTML page per user here.")] = None,
+          engine: Annotated[str, typer.Option("--engine", help="thread or ray.")] = "thread",
+          address: Annotated[str | None, typer.Option("--address", help="Ray cluster address (ray engine).")] = None,
+          users_file: Annotated[Path | None, typer.Option("--users", help="File of user ids, one a line.")] = None,
+          shard: Annotated[str | None, typer.Option("--shard", help="Only shard i/n of the users (0-based).")] = None
+          ) -> None:
     """A page for every user with a history, one JSON Page per line (in user order), with a progress bar."""
-    from concurrent.futures import ThreadPoolExecutor
+    from themepage.cli.batch_engines import run_batch
+    from themepage.cli.page_job import PageJob
 
     _check_objective(objective)
-    index = _index(data, cache_dir)
-    make = _program(program, index, lm, api_base, lm_timeout, lm_retries,
-                    module=_load_compiled(compiled, program, objective, index))
-    users = index.histories.user_ids
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w") as handle, _progress() as progress, ThreadPoolExecutor(concurrency) as pool:
-        task = progress.add_task(f"{program} pages", total=len(users))
-
-        def one(user):
-            page = make(user, index.histories.get(user), objective=objective)
-            progress.advance(task)
-            return page
-
-        for page in pool.map(one, users):
-            handle.write(page.model_dump_json() + "\n")
-    err_console.print(f"wrote {len(users)} pages to {out}")
+    job = PageJob(data, cache_dir, program, objective, lm, api_base, lm_timeout, lm_retries, compiled)
+    count = run_batch(job, out, html, engine, address, users_file, shard, concurrency, _progress)
+    err_console.print(f"wrote {count} pages to {out}" + (f" and {html}" if html else ""))
 
 
 @app.command()
@@ -186,7 +189,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                                                 "its objective's gate.")] = False,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None,
-             json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
+             json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None,
+             report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket) under an objective."""
     from metrics.objective import Objective
@@ -206,6 +210,12 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries,
                            module=_load_compiled(compiled, name, objective, index)) for name in names}
     cases = evaluation_cases(index.histories, users)
+    recorder = None
+    if report:
+        from themepage.cli.eval_report import PageRecorder
+
+        recorder = PageRecorder()
+        made = {name: recorder.wrap(name, make) for name, make in made.items()}
     results = {}
     with _progress() as progress:
         for name, make in made.items():
@@ -216,6 +226,11 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     if json_out:
         json_out.write_text(json.dumps({"users": len(cases), "objective": objective, "programs": results},
                                        indent=2) + "\n")
+    if report and recorder:
+        from themepage.report import report_html, write_document
+
+        write_document(report, report_html(recorder.records(cases, target), meta={"users": label}))
+        err_console.print(f"wrote the report to {report}")
     if gate:
         floor = target.config.gate.min_score
         failed = {n: r["objective_score"] for n, r in results.items() if n in LLM_PROGRAMS and
