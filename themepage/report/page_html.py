@@ -119,7 +119,7 @@ def _stats(page: Page, unattributed: list[str]) -> str:
     s = page.stats
     rows = [("LM calls", f"{s.lm_calls:,}"), ("prompt tokens", f"{s.prompt_tokens:,}"),
             ("completion tokens", f"{s.completion_tokens:,}"), ("latency", f"{s.total_ms:,.0f} ms")]
-    rows += [(f"  {phase}", f"{ms:,.0f} ms") for phase, ms in s.timings_ms.items() if phase != "total"]
+    rows += [(f"phase: {phase}", f"{ms:,.0f} ms") for phase, ms in s.timings_ms.items() if phase != "total"]
     if s.cost_usd:
         rows.append(("cost", f"${s.cost_usd:.4f}"))
     rows.append(("fallbacks", str(len(s.fallbacks))))
