@@ -7,6 +7,9 @@ back in the users' order (`ActorPool.map` is ordered), as JSON, identical to the
 Load per worker: an actor runs one chunk at a time (Ray's default max_concurrency = 1) on a pool of
 `concurrency` page threads; each page fans out on the process-wide pool of `programs.runtime.MAX_THREADS`
 threads, so one worker has at most `concurrency + MAX_THREADS` LM calls in flight, whatever the batch size.
+
+Workers take the driver's DSPy cache switches: with caching off (as in the tests) both engines make
+the same LM calls, so even the pages' usage stats agree; with it on, a worker's cache hits cost nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +35,11 @@ class RayMissing(RuntimeError):
 class PageWorker:
     """A Ray actor body: opens the page maker once, then makes chunks of pages on a bounded thread pool."""
 
-    def __init__(self, open_maker: Callable[[], PageMaker], concurrency: int):
+    def __init__(self, open_maker: Callable[[], PageMaker], concurrency: int, cache: tuple[bool, bool] = (True, True)):
+        if not all(cache):
+            import dspy
+
+            dspy.configure_cache(enable_disk_cache=cache[0], enable_memory_cache=cache[1])
         self.make = open_maker()
         self.pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="themepage-page")
 
@@ -46,6 +53,13 @@ def chunked(users: Sequence[int], workers: int) -> list[list[int]]:
         return []
     size = max(1, min(MAX_CHUNK, math.ceil(len(users) / (max(1, workers) * CHUNKS_PER_WORKER))))
     return [list(users[i:i + size]) for i in range(0, len(users), size)]
+
+
+def driver_cache() -> tuple[bool, bool]:
+    """This process's DSPy cache switches: (disk, memory)."""
+    import dspy
+
+    return bool(dspy.cache.enable_disk_cache), bool(dspy.cache.enable_memory_cache)
 
 
 def _ray():
@@ -85,7 +99,8 @@ def ray_pages(open_maker: Callable[[], PageMaker], users: Sequence[int], concurr
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         chunks = chunked(users, count)
         remote_worker = ray.remote(num_cpus=1)(PageWorker)
-        actors = [remote_worker.remote(open_maker, concurrency) for _ in range(min(count, len(chunks)))]
+        cache = driver_cache()
+        actors = [remote_worker.remote(open_maker, concurrency, cache) for _ in range(min(count, len(chunks)))]
         if not actors:
             return
         for pages in ActorPool(actors).map(lambda actor, chunk: actor.pages.remote(chunk), chunks):
