@@ -15,7 +15,8 @@ HOSTILE_NAME = '<img src=x onerror="alert(1)"> Milk </div>'
 def hostile_page(fallbacks: list[str] | None = None) -> Page:
     """Three rows whose titles, rationales and product names try to break out of the HTML."""
     rows = [Placement(title=SCRIPT_TITLE, rationale="</p><script>document.write(1)</script>",
-                      products=[ProductRef(product_id=24852, name=HOSTILE_NAME), ProductRef(product_id=13176, name="Ok")]),
+                      products=[ProductRef(product_id=24852, name=HOSTILE_NAME),
+                                ProductRef(product_id=13176, name="Ok")]),
             Placement(title=CLOSING_TITLE, rationale="Because \"you\" <b>love</b> it",
                       products=[ProductRef(product_id=21137, name="Lone \udc00 surrogate \x00 nul")]),
             Placement(title=SURROGATE_TITLE, rationale="",

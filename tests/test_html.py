@@ -7,6 +7,7 @@ from cli_runner import run_cli
 from hostile import CLOSING_TITLE, HOSTILE_NAME, SCRIPT_TITLE, SURROGATE_TITLE, hostile_page, texts_of
 
 from metrics.ranking import recall_at_k
+from themepage.page import PageStats
 from themepage.report import UserRecord, page_html, report_html
 from themepage.report.html_text import REPLACEMENT, clean, esc
 from themepage.report.page_html import row_fallbacks
@@ -79,7 +80,9 @@ def test_recall_curve_agrees_with_the_metric(ranked, target):
 def test_bootstrap_interval():
     assert bootstrap_interval([]) is None
     assert bootstrap_interval([0.4] * 5) == pytest.approx((0.4, 0.4, 0.4))
-    mean, low, high = bootstrap_interval([0.0] * 10 + [1.0] * 10)
+    interval = bootstrap_interval([0.0] * 10 + [1.0] * 10)
+    assert interval is not None
+    mean, low, high = interval
     # normal approximation: 0.5 +- 1.96 * sqrt(0.25 / 20) = 0.5 +- 0.219
     assert mean == 0.5 and low == pytest.approx(0.281, abs=0.04) and high == pytest.approx(0.719, abs=0.04)
 
@@ -87,7 +90,7 @@ def test_bootstrap_interval():
 def _records():
     stats = {"timings_ms": {"total": 100.0}, "lm_calls": 3, "prompt_tokens": 1000, "completion_tokens": 50}
     return {
-        "top-down": [UserRecord(user_id=1, ranked=[1, 2, 3], target=[1, 3], stats=stats,
+        "top-down": [UserRecord(user_id=1, ranked=[1, 2, 3], target=[1, 3], stats=PageStats(**stats),
                                 scores={"objective_score": 0.6, "cohesion": 0.5, "diversity": 0.2, "novelty": 0.1}),
                      {"user_id": 2, "ranked": [4], "target": [5], "stats": stats,
                       "scores": {"objective_score": 0.2, "cohesion": 0.3, "diversity": 0.4, "novelty": 0.3}}],

@@ -6,7 +6,7 @@ Labels are escaped like any other text; numbers are formatted here. No script, n
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from themepage.report.html_text import esc
 
@@ -30,7 +30,7 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def line_chart(series: dict[str, Sequence[float]], x_label: str, y_label: str, width: int = 720,
+def line_chart(series: Mapping[str, Sequence[float]], x_label: str, y_label: str, width: int = 720,
                height: int = 340) -> str:
     """One polyline per named series over x = 1..n; y from 0 to a round maximum."""
     left, right, top, bottom = 56, 170, 16, 44
@@ -73,7 +73,7 @@ def line_chart(series: dict[str, Sequence[float]], x_label: str, y_label: str, w
     return "".join(parts)
 
 
-def interval_chart(rows: dict[str, tuple[float, float, float] | None], label: str, x_max: float | None = None,
+def interval_chart(rows: Mapping[str, tuple[float, float, float] | None], label: str, x_max: float | None = None,
                    width: int = 360) -> str:
     """A forest plot: one row per name with its mean (dot) and interval (whisker), x from 0 to x_max."""
     left, right, top, row_h = 110, 24, 28, 26
