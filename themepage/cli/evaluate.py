@@ -42,7 +42,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                                                 "its objective's gate.")] = False,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
-             json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None
+             json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None,
+             report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket) under an objective."""
     from metrics.objective_metric import Objective
@@ -65,6 +66,12 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                            module=_load_compiled(compiled, name, objective, index, settings.model),
                            page_deadline=settings.page_deadline) for name in names}
     cases = evaluation_cases(index.histories, users)
+    recorder = None
+    if report:
+        from themepage.cli.eval_report import PageRecorder
+
+        recorder = PageRecorder()
+        made = {name: recorder.wrap(name, make) for name, make in made.items()}
     results = {}
     with _progress() as progress:
         for name, make in made.items():
@@ -79,6 +86,11 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     if json_out:
         json_out.write_text(json.dumps({"users": len(cases), "objective": objective, "programs": results},
                                        indent=2) + "\n")
+    if report and recorder:
+        from themepage.report import report_html, write_document
+
+        write_document(report, report_html(recorder.records(cases, target), meta={"users": label}))
+        err_console.print(escape(f"wrote the report to {report}"), highlight=False, soft_wrap=True)
     if gate:
         _check_gate(results, target.config.gate.min_score, objective, LLM_PROGRAMS)
 

@@ -1,7 +1,9 @@
-"""`themepage generate`: one user's page, as text or JSON, with one stderr line summing up its fallbacks."""
+"""`themepage generate`: one user's page, as text, JSON or HTML, with one stderr line summing up its fallbacks."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,13 +36,16 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
-             format: Annotated[str, typer.Option("--format", help="text or json.")] = "text") -> None:
+             format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
+             out: Annotated[Path | None, typer.Option("--out", help="Write the page to this file.")] = None) -> None:
     """Generate one user's page from their whole history."""
     from programs.runtime import ProviderUnreachable
     from themepage.cli.render import render_page
 
-    if format not in ("text", "json"):
-        raise CliError(f"unknown format {format!r}; choose text or json")
+    if format not in ("text", "json", "html"):
+        raise CliError(f"unknown format {format!r}; choose text, json or html")
+    if out and format == "text":
+        raise CliError("--out writes json or html: add --format json or --format html")
     settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
     index = _index(data, cache_dir)
     if user not in index.histories:
@@ -51,8 +56,14 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
         page = make(user, index.histories.get(user), objective=objective)
     except ProviderUnreachable as exc:
         raise CliError(f"cannot reach the LM provider: {str(exc) or type(exc).__name__}") from None
-    if format == "json":
-        print(page_json(page, indent=2))
+    if format in ("json", "html"):
+        from themepage.report import page_html, write_document
+
+        text = page_json(page, indent=2) + "\n" if format == "json" else page_html(page, index.catalog)
+        if out:
+            write_document(out, text)
+        else:
+            sys.stdout.write(text)
     else:
         render_page(page, index, console)
     summary = fallback_line(page)
