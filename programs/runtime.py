@@ -137,15 +137,17 @@ def _call_deadline() -> tuple[float | None, str]:
     return seconds, ""
 
 
-def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: None,
-            attempts: int = ATTEMPTS) -> tuple[T | None, str | None]:
+def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: None, attempts: int = ATTEMPTS,
+            complete: Callable[[T], bool] = lambda _: True) -> tuple[T | None, str | None]:
     """Call up to `attempts` times until the result is valid; returns (result, None) or (None, last cause).
 
-    `valid` returns None for a usable result, else why it is not. Only LM, transport, adapter and
-    parse failures are caught (`is_lm_failure`); anything else is a bug and propagates. A transient
-    failure DSPy already retried, or the page's deadline, ends the attempts at once; an unreachable
-    provider opens the LM's circuit breaker and raises ProviderUnreachable. Each try is a distinct
-    request (`attempt_lm`), and the cached answers of a failed try are evicted (`CallLog`).
+    `valid` returns None for a usable result, else why it is not; a usable result that is not
+    `complete` (short of what was asked, e.g. a truncated answer) is used but not left in the cache.
+    Only LM, transport, adapter and parse failures are caught (`is_lm_failure`); anything else is a
+    bug and propagates. A transient failure DSPy already retried, or the page's deadline, ends the
+    attempts at once; an unreachable provider opens the LM's circuit breaker and raises
+    ProviderUnreachable. Each try is a distinct request (`attempt_lm`), and the cached answers of
+    a failed try are evicted (`CallLog`).
     """
     lm = dspy.settings.lm
     breaker = breaker_for(lm) if lm is not None else None
@@ -170,7 +172,7 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
             continue
         cause = valid(result)
         if cause is None:
-            log.forget_unparsed()
+            log.forget_unparsed() if complete(result) else log.forget_all()
             if breaker is not None:
                 breaker.close()
             return result, None

@@ -112,7 +112,8 @@ class TopDownProgram(dspy.Module):
         wanted = config.constraints.placements
         result, cause = attempt(
             lambda: self.planner(user_context=context, objective_guidance=config.guidance, num_themes=wanted),
-            lambda r: None if usable_themes(r.themes, wanted) else "the planner returned no usable themes")
+            lambda r: None if usable_themes(r.themes, wanted) else "the planner returned no usable themes",
+            complete=lambda r: len(usable_themes(r.themes, wanted)) == wanted)
         themes = usable_themes(result.themes, wanted) if result else []
         if cause:
             record.fallback("plan", cause)
