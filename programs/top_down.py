@@ -110,15 +110,16 @@ class TopDownProgram(dspy.Module):
 
     def _plan(self, context: str, config: ObjectiveConfig, history: UserHistory, record: RunRecord) -> list[Theme]:
         wanted = config.constraints.placements
-        result, cause = attempt(
-            lambda: self.planner(user_context=context, objective_guidance=config.guidance, num_themes=wanted),
-            lambda r: None if usable_themes(r.themes, wanted) else "the planner returned no usable themes",
-            complete=lambda r: len(usable_themes(r.themes, wanted)) == wanted)
-        themes = usable_themes(result.themes, wanted) if result else []
+        planned, cause = attempt(
+            lambda: usable_themes(self.planner(user_context=context, objective_guidance=config.guidance,
+                                               num_themes=wanted).themes, wanted),
+            lambda found: None if found else "the planner returned no usable themes",
+            complete=lambda found: len(found) == wanted)
+        themes = planned or []
         if cause:
             record.fallback("plan", cause)
         if len(themes) < wanted:
-            if result is not None:
+            if planned is not None:
                 record.fallback("plan", f"{len(themes)} usable themes of {wanted}; added themes from retrieval")
             known = {title_key(t.title) for t in themes}
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
