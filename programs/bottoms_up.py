@@ -15,6 +15,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objective import ObjectiveConfig, load_objective
 from themepage.page import Page, Placement, ProductRef
+from themepage.text import clean_rationale, clean_title, usable_title
 from themepage.user_context import describe_user
 
 
@@ -68,9 +69,9 @@ class BottomsUpProgram(dspy.Module):
     def _name(self, members: list[int], record: RunRecord) -> tuple[str, str]:
         lines = "\n".join(f"{self.index.catalog.name(p)} | {self.index.catalog.aisle(p)}" for p in members)
         result, cause = attempt(lambda: self.namer(products=lines),
-                                lambda r: None if str(r.title).strip() else "empty title")
+                                lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
         if result is not None:
-            return str(result.title).strip(), str(result.rationale).strip()
+            return clean_title(result.title), clean_rationale(result.rationale)
         aisle = max(set(a := [self.index.catalog.aisle(p) for p in members]), key=a.count)
         record.fallback("name", f"{cause}; titled after the main aisle")
         return f"{aisle.title()} Picks", f"Products from {aisle} and what goes with them."
@@ -78,7 +79,7 @@ class BottomsUpProgram(dspy.Module):
     def _placements(self, clusters: list[list[int]], names: list[tuple[str, str]]) -> list[Placement]:
         seen: set[str] = set()
         placements = []
-        for members, (title, rationale) in zip(clusters, names):
+        for members, (title, rationale) in zip(clusters, names, strict=True):
             base, n = title, 1
             while title.lower() in seen:
                 n += 1

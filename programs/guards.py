@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+READ_FACTOR = 4
+"""An LM answer is read up to this multiple of what was asked for (or of the ids it could name)."""
 
 _INTEGER = re.compile(r"-?[0-9]+")
 
@@ -21,13 +25,21 @@ def as_id(value) -> int | None:
     return None
 
 
+def bounded(raw: object, most: int) -> Iterator:
+    """At most `most` entries of an LM's list answer (nothing if it is not a list or tuple)."""
+    return islice(raw, max(most, 0)) if isinstance(raw, (list, tuple)) else iter(())
+
+
 def clean_ids(raw: Iterable, allowed: list[int], used: set[int] | frozenset = frozenset(),
               limit: int | None = None) -> list[int]:
-    """The ids of `raw` that are integers, among `allowed`, not in `used`, each once, in order, up to limit."""
+    """The ids of `raw` that are integers, among `allowed`, not in `used`, each once, in order, up to limit.
+
+    Reads at most READ_FACTOR times `limit` (or the number of allowed ids) entries of `raw`.
+    """
     allowed_set, seen, out = set(allowed), set(used), []
     if limit is not None and limit <= 0:
         return out
-    for value in raw or ():
+    for value in bounded(raw, READ_FACTOR * (limit if limit is not None else len(allowed_set))):
         pid = as_id(value)
         if pid is None or pid not in allowed_set or pid in seen:
             continue

@@ -12,6 +12,7 @@ import dspy
 
 from programs.baselines import PopularBaseline, RepurchaseBaseline
 from programs.bottoms_up import BottomsUpProgram
+from programs.deadline import page_clock
 from programs.top_down import TopDownProgram
 from themepage.adapter import default_adapter
 from themepage.dataset.history import UserHistory
@@ -32,14 +33,15 @@ def program_names() -> list[str]:
 
 
 class LMPageMaker:
-    """Runs a DSPy program under its LM and returns the Page."""
+    """Runs a DSPy program under its LM, within the page deadline, and returns the Page."""
 
-    def __init__(self, module: dspy.Module, lm: dspy.LM):
-        self.module, self.lm = module, lm
+    def __init__(self, module: dspy.Module, lm: dspy.LM, page_deadline: float | None = None):
+        page_clock(page_deadline)  # a bad deadline fails here, with a clear message, not on the first page
+        self.module, self.lm, self.page_deadline = module, lm, page_deadline
         self.adapter = default_adapter()
 
     def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
-        with dspy.context(lm=self.lm, adapter=self.adapter):
+        with dspy.context(lm=self.lm, adapter=self.adapter, **page_clock(self.page_deadline)):
             return self.module(user_id=user_id, history=history, objective=objective).page
 
 
@@ -48,7 +50,8 @@ def make_program(name: str, index: CatalogIndex, lm: dspy.LM | None = None,
     """A callable (user_id, history, objective=...) -> Page for the named program.
 
     LLM programs need `lm`; `module` replaces the fresh (uncompiled) module, e.g. a compiled one.
-    `page_deadline` (seconds) bounds each page's wall time; the call raises ProviderUnreachable
+    `page_deadline` (seconds, None = unbounded) bounds each page's wall time: steps still running at
+    the deadline fall back to retrieval (noted in stats.fallbacks). The call raises ProviderUnreachable
     when the provider cannot be reached at all.
     """
     if name in BASELINES:
@@ -56,5 +59,5 @@ def make_program(name: str, index: CatalogIndex, lm: dspy.LM | None = None,
     if name in LLM_PROGRAMS:
         if lm is None:
             raise ValueError(f"program {name!r} needs an LM")
-        return LMPageMaker(module or LLM_PROGRAMS[name](index), lm)
+        return LMPageMaker(module or LLM_PROGRAMS[name](index), lm, page_deadline)
     raise UnknownProgram(name)

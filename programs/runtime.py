@@ -1,6 +1,6 @@
 """What every LLM program run shares: phase timings, usage and cost accounting, bounded retries, fallbacks, fan-out.
 
-Worst-case page time with an HTTP LM (T = timeout, r = retries, g = DEADLINE_GRACE = 1 s):
+Worst-case page time with an HTTP LM (T = timeout, r = retries, g = DEADLINE_GRACE = 1 s, D = page deadline):
 
     one LM call      L = (r + 1)·T + B(r),  B(r) = sum of min(2^a, 60) for a < r = 2^r - 1 (r <= 6),
                      DSPy's sleeps between tries (a server's Retry-After replaces them)
@@ -8,12 +8,16 @@ Worst-case page time with an HTTP LM (T = timeout, r = retries, g = DEADLINE_GRA
     one step         S = ATTEMPTS·(P + g)        (`attempt`: a call and a retry, then the fallback)
     top-down page    (1 + 2·ceil(themes / MAX_THREADS))·S = 3·S   (plan, then fill+filter per theme)
     bottoms-up page  (1 + ceil(clusters / MAX_THREADS))·S = 2·S   (generate, then name per cluster)
+    any page         min(the above, D) + g        (with a page deadline, the CLI's default D = 60 s)
 
-plus the page's own work (milliseconds). Defaults T = 30 s, r = 2: L = 93 s, S = 374 s, top-down
-<= 1122 s, bottoms-up <= 748 s (`page_time_bound`). Each call runs under a deadline of P + g, which
-caps what DSPy does not (a long Retry-After, a server trickling bytes, lm15's 10 s connect). A call
-DSPy already retried that still failed transiently (timeout, 429, 5xx) falls back at once, so a
-dead server costs about one L per step, not S.
+plus the page's own work (milliseconds). Without a deadline, T = 30 s, r = 2: L = 93 s, S = 374 s,
+top-down <= 1122 s, bottoms-up <= 748 s (`page_time_bound`). Each call runs under a deadline of
+min(P + g, time left on the page), which caps what DSPy does not (a long Retry-After, a server
+trickling bytes, lm15's 10 s connect); a step still waiting at the page's deadline is abandoned and
+falls back to retrieval, and fan-out items not yet started then run their fallbacks at once, so each
+page of a batch is bounded by its own deadline. A call DSPy already retried that still failed
+transiently (timeout, 429, 5xx) falls back at once, so a dead server costs about one L per step, not
+S. An unreachable provider (refused, unresolvable, 401/403) raises ProviderUnreachable within one call.
 """
 
 from __future__ import annotations
@@ -22,18 +26,24 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import dspy
-from dspy.dsp.utils.settings import thread_local_overrides
 from dspy.utils.exceptions import is_retryable_lm_error
 from dspy.utils.usage_tracker import track_usage
 
+from programs.breaker import ProviderUnreachable, breaker_for
+from programs.deadline import DeadlineExceeded, call_within, inheriting, page_remaining
+from programs.failures import is_lm_failure, is_unreachable
+from programs.lm_cache import CallLog, attempt_lm
 from themepage.page import PageStats
+from themepage.redact import redact
+
+__all__ = ["DeadlineExceeded", "ProviderUnreachable", "RunRecord", "attempt", "fan_out", "page_time_bound"]
 
 T = TypeVar("T")
 ATTEMPTS = 2
@@ -57,22 +67,13 @@ def call_time_bound(timeout: float, retries: int) -> float:
     return (retries + 1) * timeout + backoff_total(retries)
 
 
-def page_time_bound(program: str, timeout: float, retries: int, items: int = 6) -> float:
+def page_time_bound(program: str, timeout: float, retries: int, items: int = 6,
+                    page_deadline: float | None = None) -> float:
     """Worst-case seconds for one page of `program` (see the module docstring); items = themes or clusters."""
     first, per_item = STEPS[program]
     steps = first + per_item * math.ceil(items / MAX_THREADS)
-    return steps * ATTEMPTS * (ADAPTER_CALLS * call_time_bound(timeout, retries) + DEADLINE_GRACE)
-
-
-class ProviderUnreachable(RuntimeError):
-    """The LM provider cannot be reached at all (connection refused, name not resolved, 401/403).
-
-    Raised out of a page (and so out of a batch) instead of falling back step after step.
-    """
-
-
-class DeadlineExceeded(TimeoutError):
-    """A call outlived its worst case (P + grace) and was abandoned to its thread."""
+    bound = steps * ATTEMPTS * (ADAPTER_CALLS * call_time_bound(timeout, retries) + DEADLINE_GRACE)
+    return bound if page_deadline is None else min(bound, page_deadline + DEADLINE_GRACE)
 
 
 @dataclass
@@ -119,89 +120,84 @@ class RunRecord:
 
 
 def describe_error(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = redact(" ".join(str(exc).split()))
     return f"{type(exc).__name__}: {text[:160]}"
 
 
-def _inheriting(function: Callable[..., T]) -> Callable[..., T]:
-    """`function` wrapped to run on another thread under the caller's thread-local DSPy settings."""
-    parent = thread_local_overrides.get().copy()
-
-    def run(*args):
-        token = thread_local_overrides.set({**thread_local_overrides.get(), **parent})
-        try:
-            return function(*args)
-        finally:
-            thread_local_overrides.reset(token)
-
-    return run
-
-
-def _deadline() -> float | None:
-    """P + grace for the LM in context, or None when it has no timeout (the offline engine)."""
+def _call_deadline() -> tuple[float | None, str]:
+    """Seconds the next call may take: P + grace for the LM in context, capped by the page's time left."""
     lm = dspy.settings.lm
     timeout = getattr(lm, "kwargs", {}).get("timeout")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
-        return None
-    return ADAPTER_CALLS * call_time_bound(timeout, getattr(lm, "num_retries", 0)) + DEADLINE_GRACE
+    seconds = None
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        seconds = ADAPTER_CALLS * call_time_bound(timeout, getattr(lm, "num_retries", 0)) + DEADLINE_GRACE
+    left = page_remaining()
+    if left is not None and (seconds is None or left < seconds):
+        return max(left, 0.0), "page deadline reached; abandoned the step"
+    return seconds, ""
 
 
-def _call_within(call: Callable[[], T], seconds: float | None) -> T:
-    if seconds is None:
-        return call()
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run():
-        try:
-            outcome["result"] = call()
-        except BaseException as exc:  # handed to the waiting caller
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=_inheriting(run), name="lm-call", daemon=True).start()
-    if not done.wait(seconds):
-        raise DeadlineExceeded(f"no answer within {seconds:g} s; abandoned")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
-
-
-def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: None,
-            attempts: int = ATTEMPTS) -> tuple[T | None, str | None]:
+def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: None, attempts: int = ATTEMPTS,
+            complete: Callable[[T], bool] = lambda _: True) -> tuple[T | None, str | None]:
     """Call up to `attempts` times until the result is valid; returns (result, None) or (None, last cause).
 
-    `valid` returns None for a usable result, else why it is not. A transient LM failure
-    (timeout, rate limit, server error) that DSPy already retried ends the attempts at once.
+    `valid` returns None for a usable result, else why it is not; a usable result that is not
+    `complete` (short of what was asked, e.g. a truncated answer) is used but not left in the cache.
+    Only LM, transport, adapter and parse failures are caught (`is_lm_failure`); anything else is a
+    bug and propagates. A transient failure DSPy already retried, or the page's deadline, ends the
+    attempts at once; an unreachable provider opens the LM's circuit breaker and raises
+    ProviderUnreachable. Each try is a distinct request (`attempt_lm`), and the cached answers of
+    a failed try are evicted (`CallLog`).
     """
+    lm = dspy.settings.lm
+    breaker = breaker_for(lm) if lm is not None else None
     cause = None
-    deadline = _deadline()
-    for _ in range(attempts):
+    for number in range(attempts):
+        if breaker is not None:
+            breaker.check()
+        log = CallLog()
+        seconds, why = _call_deadline()
         try:
-            result = _call_within(call, deadline)
-        except Exception as exc:  # any LM, adapter or parse failure: retry, then fall back
+            with dspy.context(lm=attempt_lm(lm, number), callbacks=[*(dspy.settings.callbacks or []), log]):
+                result = call_within(call, seconds, why)
+        except Exception as exc:
+            if not is_lm_failure(exc):
+                raise
+            log.forget_all()
+            if breaker is not None and is_unreachable(exc):
+                raise breaker.trip(describe_error(exc)) from exc
             cause = describe_error(exc)
             if isinstance(exc, DeadlineExceeded) or is_retryable_lm_error(exc):
                 break
             continue
         cause = valid(result)
         if cause is None:
+            log.forget_unparsed() if complete(result) else log.forget_all()
+            if breaker is not None:
+                breaker.close()
             return result, None
+        log.forget_all()
     return None, cause
 
 
 def fan_out(function: Callable[[Any], T], items: list[Any]) -> list[T]:
     """Run `function` over items on a small thread pool, each worker under the caller's DSPy settings.
 
-    Workers inherit the caller's thread-local overrides (LM, adapter, trace, usage tracker), as in
-    DSPy's ParallelExecutor, but with no global progress state, so concurrent pages can fan out too.
+    Workers inherit the caller's thread-local overrides (LM, adapter, trace, usage tracker, page
+    deadline), as in DSPy's ParallelExecutor, but with no global progress state, so concurrent pages
+    can fan out too. Items still queued when the page's deadline passes (the pool busy with other
+    pages) are taken back and run here, where their steps find no time left and fall back at once.
     """
     if not items:
         return []
     if len(items) == 1:
         return [function(items[0])]
-    return list(_shared_pool().map(_inheriting(function), items))
+    futures = [_shared_pool().submit(inheriting(function), item) for item in items]
+    left = page_remaining()
+    if left is None:
+        return [future.result() for future in futures]
+    wait(futures, timeout=max(left, 0.0) + DEADLINE_GRACE)
+    return [function(item) if future.cancel() else future.result() for item, future in zip(items, futures, strict=True)]
 
 
 _POOL: ThreadPoolExecutor | None = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dspy
+from pydantic import ValidationError
 
-from programs.guards import clean_ids, top_up
+from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
 from programs.retrieval import render_candidates, retrieve_for_theme
 from programs.runtime import RunRecord, attempt, fan_out
@@ -20,6 +21,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objective import ObjectiveConfig, load_objective
 from themepage.page import Page, Placement, ProductRef, Theme
+from themepage.text import clean_rationale, clean_title, usable_title
 from themepage.user_context import describe_user
 
 SPARE_PICKS = 4
@@ -29,6 +31,29 @@ SPARE_PICKS = 4
 def title_key(title: str) -> str:
     """Titles that differ only in case or spacing name the same theme."""
     return " ".join(title.split()).lower()
+
+
+def usable_themes(raw: object, wanted: int) -> list[Theme]:
+    """The planner's themes with clean, usable, distinct titles, in order, at most `wanted`.
+
+    Reads at most READ_FACTOR·wanted entries before any other work (an answer may hold thousands),
+    and de-duplicates through a set, so a huge answer costs what a normal one does.
+    """
+    themes: list[Theme] = []
+    seen: set[str] = set()
+    for entry in bounded(raw, READ_FACTOR * wanted):
+        try:
+            theme = entry if isinstance(entry, Theme) else Theme.model_validate(entry)
+        except ValidationError:
+            continue
+        title = clean_title(theme.title)
+        if not usable_title(title) or title_key(title) in seen:
+            continue
+        seen.add(title_key(title))
+        themes.append(theme.model_copy(update={"title": title, "rationale": clean_rationale(theme.rationale)}))
+        if len(themes) == wanted:
+            break
+    return themes
 
 
 @dataclass
@@ -85,19 +110,16 @@ class TopDownProgram(dspy.Module):
 
     def _plan(self, context: str, config: ObjectiveConfig, history: UserHistory, record: RunRecord) -> list[Theme]:
         wanted = config.constraints.placements
-        result, cause = attempt(
-            lambda: self.planner(user_context=context, objective_guidance=config.guidance, num_themes=wanted),
-            lambda r: None if r.themes else "the planner returned no themes")
-        themes: list[Theme] = []
-        for theme in (result.themes if result else []):
-            theme = theme if isinstance(theme, Theme) else Theme.model_validate(theme)
-            title = " ".join(theme.title.split())
-            if title and title_key(title) not in {title_key(t.title) for t in themes}:
-                themes.append(theme.model_copy(update={"title": title}))
+        planned, cause = attempt(
+            lambda: usable_themes(self.planner(user_context=context, objective_guidance=config.guidance,
+                                               num_themes=wanted).themes, wanted),
+            lambda found: None if found else "the planner returned no usable themes",
+            complete=lambda found: len(found) == wanted)
+        themes = planned or []
         if cause:
             record.fallback("plan", cause)
         if len(themes) < wanted:
-            if result is not None:
+            if planned is not None:
                 record.fallback("plan", f"{len(themes)} usable themes of {wanted}; added themes from retrieval")
             known = {title_key(t.title) for t in themes}
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]

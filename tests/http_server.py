@@ -11,6 +11,7 @@ import pytest
 from themepage.offline.engine import OfflineEngine
 from themepage.page import Page
 from themepage.server import OfflineLMServer
+from themepage.server.limits import Limits
 
 MODEL = "openai/gpt-4o-mini"
 """A model name litellm and DSPy price, so cost accounting has something to report."""
@@ -20,8 +21,13 @@ USER_AGENTS = {"auto": "lm15", "litellm": "DSPy/"}
 
 @pytest.fixture
 def lm_server(index):
-    """A fresh server (no faults, zero counts) on an ephemeral loopback port, stopped after the test."""
-    with OfflineLMServer(OfflineEngine(index)) as server:
+    """A fresh server (no faults, zero counts) on an ephemeral loopback port, stopped after the test.
+
+    The `hang` fault holds every connection it gets for its whole sleep, long after the client gave up,
+    so the fixture serves more connections at once than the production default: otherwise the count of
+    requests that reach the server would depend on how many earlier hung sockets still hold a slot.
+    """
+    with OfflineLMServer(OfflineEngine(index), limits=Limits(max_connections=256)) as server:
         yield server
 
 

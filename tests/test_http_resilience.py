@@ -8,7 +8,7 @@ import pytest
 from http_server import assert_valid_page, http_lm, lm_server, provider_env, run_cli  # noqa: F401
 
 from programs.registry import make_program
-from programs.runtime import DEADLINE_GRACE, attempt, call_time_bound, page_time_bound
+from programs.runtime import DEADLINE_GRACE, ProviderUnreachable, attempt, call_time_bound, page_time_bound
 from themepage.page import Page
 from themepage.server import KINDS
 
@@ -34,7 +34,7 @@ def check_fallbacks(page: Page, cause: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_fault_still_serves_a_page(monkeypatch, capsys, index, lm_server, provider_env, kind):
+def test_every_fault_still_serves_a_page(monkeypatch, capsys, index, lm_server, provider_env, kind):  # noqa: F811
     lm_server.faults.always(kind, seconds=0.1 if kind == "rate_limit" else 30)
     code, out, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--format", "json",
                              "--lm-timeout", "0.5", "--lm-retries", "1", *provider_env)
@@ -57,7 +57,7 @@ def test_every_fault_still_serves_a_page(monkeypatch, capsys, index, lm_server, 
         assert page.stats.fallbacks[0].startswith("fallback in generate: ")
 
 
-def test_batch_rides_out_a_burst_of_every_fault(monkeypatch, capsys, tmp_path, index, lm_server, provider_env):
+def test_batch_rides_out_a_burst_of_every_fault(monkeypatch, capsys, tmp_path, index, lm_server, provider_env):  # noqa: F811
     for kind in KINDS:
         lm_server.faults.add(kind, times=3, seconds=0.1 if kind == "rate_limit" else 2)
     out = tmp_path / "pages.jsonl"
@@ -73,7 +73,7 @@ def test_batch_rides_out_a_burst_of_every_fault(monkeypatch, capsys, tmp_path, i
     assert all(note.startswith("fallback in ") for note in notes)
 
 
-def test_transient_faults_are_retried_with_backoff_and_leave_no_trace(index, lm_server):
+def test_transient_faults_are_retried_with_backoff_and_leave_no_trace(index, lm_server):  # noqa: F811
     lm_server.faults.add("unavailable").add("rate_limit", times=2, seconds=0.3)
     make = make_program("top-down", index, lm=http_lm(lm_server, timeout=5, retries=3))
     started = time.monotonic()
@@ -86,18 +86,15 @@ def test_transient_faults_are_retried_with_backoff_and_leave_no_trace(index, lm_
     assert 1 + 0.3 + 0.3 <= elapsed < 1 + 2 + 4
 
 
-def test_a_dead_server_still_gets_a_page(monkeypatch, capsys, index, lm_server, provider_env):
-    lm_server.stop()  # connection refused on every call
-    code, out, _ = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--format", "json",
-                           "--lm-retries", "0", *provider_env)
-    page = Page.model_validate(json.loads(out))
-    assert code == 0 and page.stats.lm_calls == 0
-    assert_valid_page(page, index)
-    assert page.stats.fallbacks[0].startswith("fallback in plan: LMTransportError")
+def test_a_dead_server_fails_fast_instead_of_falling_back_step_after_step(index, lm_server):  # noqa: F811
+    """Connection refused is not a partial fault: the page raises ProviderUnreachable (the CLI exits 2)."""
+    lm_server.stop()
+    with pytest.raises(ProviderUnreachable, match="LMTransportError.*Connection refused"):
+        make_program("top-down", index, lm=http_lm(lm_server, retries=0))(1, index.histories.get(1))
 
 
 @pytest.mark.parametrize("program", ["top-down", "bottoms-up"])
-def test_page_time_stays_within_the_worst_case_bound(index, lm_server, program):
+def test_page_time_stays_within_the_worst_case_bound(index, lm_server, program):  # noqa: F811
     lm_server.faults.always("hang", seconds=20)  # never answers in time (20 s > bound: a failure shows, briefly)
     timeout, retries = 0.5, 0
     make = make_program(program, index, lm=http_lm(lm_server, timeout=timeout, retries=retries))
@@ -112,7 +109,7 @@ def test_page_time_stays_within_the_worst_case_bound(index, lm_server, program):
     assert all("timed out" in note for note in page.stats.fallbacks)
 
 
-def test_a_call_outliving_its_worst_case_is_abandoned(lm_server):
+def test_a_call_outliving_its_worst_case_is_abandoned(lm_server):  # noqa: F811
     """DSPy honours any Retry-After; the deadline in `attempt` caps a server asking for far too long."""
     lm_server.faults.always("rate_limit", seconds=30)
     lm = http_lm(lm_server, timeout=0.2, retries=1)

@@ -2,7 +2,8 @@
 
 A provider's error text is recorded verbatim (a page's `stats.fallbacks`, error lines); some
 providers echo the key or the Authorization header back. `redact` replaces the values of the
-provider key variables in the environment, any `Bearer <token>`, and `sk-...`-shaped keys.
+provider key variables in the environment, any `Bearer <token>`, `api_key=...`-style values and
+`sk-...`-shaped keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ SECRET_VARIABLE = re.compile(r"(API_KEY|_KEY|_TOKEN|_SECRET)$")
 MIN_SECRET_LENGTH = 8
 """Shorter values (a placeholder such as 'x' for a local server) would redact ordinary words."""
 BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}")
+KEY_SHAPE = re.compile(r"\b(?:sk|pk|rk|ak)-[A-Za-z0-9_-]{8,}")
+KEY_VALUE = re.compile(r"(?i)\b((?:api[_-]?key|token|secret|password)\s*[=:]\s*['\"]?)[^\s'\",;]{4,}")
+"""`api_key=...`, `token: ...` and the like, as providers print them in error text."""
 
 
 def secret_values() -> list[str]:
@@ -32,6 +35,7 @@ def redact(text: str, secrets: list[str] | None = None) -> str:
     for value in secret_values() if secrets is None else secrets:
         text = text.replace(value, REDACTED)
     text = BEARER.sub(lambda match: match.group(1) + REDACTED, text)
+    text = KEY_VALUE.sub(lambda match: match.group(1) + REDACTED, text)
     return KEY_SHAPE.sub(REDACTED, text)
 
 
