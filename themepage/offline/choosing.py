@@ -42,7 +42,7 @@ def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, s
     vector; asked for new products, it penalizes what was bought and leans on taste;
     asked for healthy choices, it lifts the health aisles.
     """
-    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
+    shopper = read_shopper(prompt.inputs["user_context"], index)
     bought = np.array([max(c.bought_share, shopper.product_share.get(c.product_id, 0.0)) for c in candidates])
     recency = np.array([c.recency for c in candidates])
     taste = np.zeros(len(candidates))
@@ -86,13 +86,13 @@ def _together(candidates: list[Candidate], scores: np.ndarray, n: int, index: Ca
 
 
 def _steering(prompt: Prompt) -> Steering:
-    return steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
+    return steer(prompt.instruction, prompt.inputs["objective_guidance"])
 
 
 def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    theme = read_theme(prompt.inputs.get("theme", ""))
-    candidates = read_candidates(prompt.inputs.get("candidates", ""))
-    n = int(prompt.inputs.get("num_products", "8").strip() or 8)
+    theme = read_theme(prompt.inputs["theme"])
+    candidates = read_candidates(prompt.inputs["candidates"])
+    n = prompt.count("num_products", 8)
     steering = _steering(prompt)
     regulars = max(0.0, steering.weight("personal"))
     # asked for cohesion, belonging to the theme outweighs the shopper's habits
@@ -111,16 +111,16 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 
 def generate_items(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    candidates = read_candidates(prompt.inputs.get("candidates", ""))
-    n = int(prompt.inputs.get("num_products", "48").strip() or 48)
+    candidates = read_candidates(prompt.inputs["candidates"])
+    n = prompt.count("num_products", 48)
     return {"product_ids": _top(candidates, affinity(candidates, prompt, index, _steering(prompt)), n)}
 
 
 def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """FilterTheme: drop products outside the theme's aisles that match none of its queries and sit far
     from the placement's centre; stricter when the instruction asks for cohesion."""
-    theme = read_theme(prompt.inputs.get("theme", ""))
-    products = read_candidates(prompt.inputs.get("products", ""))
+    theme = read_theme(prompt.inputs["theme"])
+    products = read_candidates(prompt.inputs["products"])
     if not products:
         return {"kept_ids": [], "dropped": []}
     steering = steer(prompt.instruction)

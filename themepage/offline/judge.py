@@ -159,8 +159,8 @@ def _overall(verdicts: list[dict], placements) -> float:
 
 def answer_judge(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """The JudgePage outputs for this prompt: a verdict dict per placement and an overall score in [0, 1]."""
-    placements = parse_page(prompt.inputs.get("page", ""), index)
-    liked = context_products(prompt.inputs.get("user_context", ""), index)
+    placements = parse_page(prompt.inputs["page"], index)
+    liked = context_products(prompt.inputs["user_context"], index)
     profile = _unit(_vectors(index, liked).sum(axis=0))[0] if liked else None
     verdicts = [judge_placement(title, names, ids, index, profile) for title, names, ids in placements]
     return {"verdicts": verdicts, "overall": _overall(verdicts, placements)}

@@ -23,9 +23,9 @@ def _groups(text: str) -> list[tuple[str, str]]:
 
 
 def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    products = _groups(prompt.inputs.get("products", ""))
+    products = _groups(prompt.inputs["products"])
     if not products:
-        products = [(c.name, c.aisle.lower()) for c in read_candidates(prompt.inputs.get("products", ""))]
+        products = [(c.name, c.aisle.lower()) for c in read_candidates(prompt.inputs["products"])]
     aisles = Counter(aisle for _, aisle in products)
     name_words = Counter(w for product, _ in products for w in words(product))
     best, best_score = None, 0.0

@@ -48,7 +48,7 @@ def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
     """Themes that demos of similar shoppers planned move up, in proportion to the similarity."""
     if not prompt.demos:
         return 0.0
-    mine = words(prompt.inputs.get("user_context", ""))
+    mine = words(prompt.inputs["user_context"])
     total = 0.0
     for demo_inputs, demo_outputs in prompt.demos:
         theirs = words(demo_inputs.get("user_context", ""))
@@ -97,9 +97,9 @@ def _aisle_overlap(bank: tuple[BankTheme, ...]) -> np.ndarray:
 
 
 def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
-    steering = steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
-    wanted = int(prompt.inputs.get("num_themes", "6").strip() or 6)
+    shopper = read_shopper(prompt.inputs["user_context"], index)
+    steering = steer(prompt.instruction, prompt.inputs["objective_guidance"])
+    wanted = prompt.count("num_themes", 6)
     popularity = _aisle_popularity(index)
     bank = load_theme_bank()
     user_weight = USER_WEIGHT * (1 + steering.taste_seeking)

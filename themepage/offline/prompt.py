@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 _SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
 _FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
 _OBJECTIVE = "your objective is:"
+_NUMBER = re.compile(r"\d+")
+MAX_COUNT = 1000
+REASONING = "reasoning"
+"""The output field dspy.ChainOfThought adds before a signature's own outputs."""
 
 
 @dataclass
@@ -31,7 +35,14 @@ class Prompt:
 
     @property
     def signature_key(self) -> frozenset[str]:
-        return frozenset(self.output_names)
+        """The signature's own output names (without ChainOfThought's `reasoning`)."""
+        return frozenset(self.output_names) - {REASONING}
+
+    def count(self, name: str, default: int, limit: int = MAX_COUNT) -> int:
+        """A count input (num_themes, num_products): its first whole number, clamped to [0, limit]; `default`
+        when the text holds none, so a garbled number never stops an answer."""
+        found = _NUMBER.search(self.inputs.get(name, ""))
+        return min(int(found.group()[:6]), limit) if found else default
 
 
 def _field_list(system: str, heading: str, until: str) -> list[tuple[str, str]]:
