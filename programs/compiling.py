@@ -189,7 +189,7 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
         return dspy.KNNFewShot(k=3, trainset=trainset, vectorizer=profile_embedder(index), metric=metric,
                                max_bootstrapped_demos=2, max_labeled_demos=0)
     if name == "gepa":
-        from themepage.offline.proposer import GuidanceProposer
+        from themepage.offline.gepa_proposer import GuidanceProposer
 
         proposer = GuidanceProposer(objective.config.guidance, objective.advice()) if offline else None
         if not offline and reflection_lm is None:

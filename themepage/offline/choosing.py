@@ -18,6 +18,8 @@ from themepage.offline.steering import Steering, steer
 from themepage.page import Theme
 
 _HEALTHY = frozenset(HEALTHY_AISLES)
+MAX_QUERIES = 8
+"""A theme's queries scored at most (the bank's themes have up to six); the rest of a long list is ignored."""
 
 
 def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) -> np.ndarray:
@@ -26,7 +28,7 @@ def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) ->
         return np.zeros(0)
     rows = index.rows([c.product_id for c in candidates])
     lexical = np.zeros(len(candidates))
-    for query in theme.queries:
+    for query in theme.queries[:MAX_QUERIES]:
         scores = index.lexical.scores(query)[rows]
         if scores.max() > 0:
             lexical = np.maximum(lexical, scores / scores.max())
@@ -91,7 +93,7 @@ def _steering(prompt: Prompt) -> Steering:
 
 def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     theme = read_theme(prompt.inputs["theme"])
-    candidates = read_candidates(prompt.inputs["candidates"])
+    candidates = read_candidates(prompt.inputs["candidates"], index)
     n = prompt.count("num_products", 8)
     steering = _steering(prompt)
     regulars = max(0.0, steering.weight("personal"))
@@ -111,7 +113,7 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 
 def generate_items(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    candidates = read_candidates(prompt.inputs["candidates"])
+    candidates = read_candidates(prompt.inputs["candidates"], index)
     n = prompt.count("num_products", 48)
     return {"product_ids": _top(candidates, affinity(candidates, prompt, index, _steering(prompt)), n)}
 
@@ -120,7 +122,7 @@ def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """FilterTheme: drop products outside the theme's aisles that match none of its queries and sit far
     from the placement's centre; stricter when the instruction asks for cohesion."""
     theme = read_theme(prompt.inputs["theme"])
-    products = read_candidates(prompt.inputs["products"])
+    products = read_candidates(prompt.inputs["products"], index)
     if not products:
         return {"kept_ids": [], "dropped": []}
     steering = steer(prompt.instruction)
@@ -131,7 +133,7 @@ def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     closeness = vectors @ centre
     threshold = 0.15 + 0.35 * steering.strictness
     kept, dropped = [], []
-    for product, f, c in zip(products, fit, closeness):
+    for product, f, c in zip(products, fit, closeness, strict=True):
         lexical_or_aisle = f >= (0.3 if steering.strictness < 0.5 else 1.0)
         if theme.from_history or lexical_or_aisle or c >= threshold:
             kept.append(product.product_id)

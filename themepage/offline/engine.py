@@ -50,7 +50,7 @@ class OfflineEngine:
                         "cache_dir": str(cache_dir) if cache_dir else None}
 
     @classmethod
-    def open(cls, data_dir: Path, cache_dir: Path | None = None) -> "OfflineEngine":
+    def open(cls, data_dir: Path, cache_dir: Path | None = None) -> OfflineEngine:
         return cls(CatalogIndex.open(data_dir, cache_dir), data_dir, cache_dir)
 
     def answer(self, system: str, turns: list[tuple[str, str]]) -> str:
@@ -84,7 +84,7 @@ class OfflineEngine:
         return dict(self._source)
 
     @classmethod
-    def load_state(cls, state: dict) -> "OfflineEngine":
+    def load_state(cls, state: dict) -> OfflineEngine:
         from themepage.constants import BUNDLED_DATA_DIR
 
         data_dir = Path(state.get("data_dir") or BUNDLED_DATA_DIR)

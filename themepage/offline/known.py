@@ -18,8 +18,13 @@ from themepage.offline.judge import JUDGE_OUTPUTS, answer_judge
 from themepage.offline.namer import name
 from themepage.offline.planner import plan
 from themepage.offline.prompt import REASONING, Prompt
-from themepage.offline.proposing import (describe_examples, describe_module, describe_program, propose_instruction,
-                                         summarize)
+from themepage.offline.proposing import (
+    describe_examples,
+    describe_module,
+    describe_program,
+    propose_instruction,
+    summarize,
+)
 
 Handler = Callable[[Prompt, CatalogIndex], dict[str, object]]
 

@@ -58,7 +58,7 @@ def sections(text: str) -> dict[str, str]:
     """`[[ ## name ## ]]` sections of a message, name -> stripped text (the `completed` marker dropped)."""
     parts = _SECTION.split(text)
     found = {}
-    for name, body in zip(parts[1::2], parts[2::2]):
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name != "completed":
             found[name] = body.strip()
     return found
@@ -75,15 +75,16 @@ def parse_outputs(text: str, names: list[str]) -> dict[str, object]:
     text = text.strip()
     if text.startswith("{"):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError:
+            found = json.loads(text)
+            return found if isinstance(found, dict) else {}
+        except (ValueError, RecursionError):
             pass
     values: dict[str, object] = {}
     for name, body in sections(text).items():
         if name in names:
             try:
                 values[name] = json.loads(body)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 values[name] = body
     return values
 
@@ -105,7 +106,7 @@ def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
 
     current = read_inputs(user_turns[-1])
     demos = []
-    for (role, text), (next_role, next_text) in zip(turns, turns[1:]):
+    for (role, text), (next_role, next_text) in zip(turns, turns[1:], strict=False):
         if role == "user" and next_role == "assistant":
             demos.append((read_inputs(text), parse_outputs(next_text, output_names)))
     return Prompt(input_names=input_names, output_names=output_names,

@@ -26,9 +26,9 @@ from metrics.objective import ADVICE
 from themepage.index import CatalogIndex
 from themepage.objective import load_objective, objective_names
 from themepage.offline.prompt import Prompt
-from themepage.offline.proposer import advice_sentence, as_sentence, flat, sentences
 from themepage.offline.reading import words
 from themepage.offline.steering import COHESION_CUES, CUES
+from themepage.offline.wording import advice_sentence, as_sentence, flat, sentences
 
 _CLASS = re.compile(r"^class (\w+)\((?:dspy\.)?(Signature|Module)\):\n(.*?)(?=^class |\Z)", re.MULTILINE | re.DOTALL)
 _DOC = re.compile(r'"""(.*?)"""', re.DOTALL)
