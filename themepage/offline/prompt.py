@@ -45,13 +45,19 @@ class Prompt:
         return min(int(found.group()[:6]), limit) if found else default
 
 
-def _field_list(system: str, heading: str, until: str) -> list[tuple[str, str]]:
+_FIELDS_END = ("All interactions will be structured", "Inputs come as", "In adhering to this structure",
+               "Your objective is:")
+"""What follows the output field list: DSPy's adapters, then the compact MemoChatAdapter."""
+
+
+def _field_list(system: str, heading: str, until: tuple[str, ...]) -> tuple[list[tuple[str, str]], int]:
+    """The `N. `name` (type)` lines after `heading` up to the first `until` marker, and where the block ends."""
     start = system.find(heading)
     if start < 0:
-        return []
-    end = system.find(until, start + len(heading))
-    block = system[start + len(heading): end if end >= 0 else None]
-    return _FIELD_LINE.findall(block)
+        return [], 0
+    ends = [e for e in (system.find(u, start + len(heading)) for u in until) if e >= 0]
+    end = min(ends) if ends else len(system)
+    return _FIELD_LINE.findall(system[start + len(heading): end]), end
 
 
 def sections(text: str) -> dict[str, str]:
@@ -91,10 +97,10 @@ def parse_outputs(text: str, names: list[str]) -> dict[str, object]:
 
 def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
     """Parse the system text and the (role, text) turns of a request."""
-    inputs = _field_list(system, "Your input fields are:", "Your output fields are:")
-    outputs = _field_list(system, "Your output fields are:", "All interactions will be structured")
+    inputs, _ = _field_list(system, "Your input fields are:", ("Your output fields are:",))
+    outputs, end = _field_list(system, "Your output fields are:", _FIELDS_END)
     output_names = [name for name, _ in outputs]
-    cut = system.rfind(_OBJECTIVE)
+    cut = system.lower().find(_OBJECTIVE, end)
     instruction = " ".join(system[cut + len(_OBJECTIVE):].split()) if cut >= 0 else ""
     user_turns = [text for role, text in turns if role == "user"]
     if not user_turns:
