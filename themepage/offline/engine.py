@@ -6,7 +6,8 @@ prompt the adapter wrote (fields, instruction, demos), answers the signature it
 recognizes by its exact field names (known.py), and writes the answer in the adapter's format
 (chat sections or JSON), reporting token usage like a provider. It is a stand-in
 for development, CI and the demo: it never invents products, only ranks the
-catalog's.
+catalog's. It follows instructions only through the cues of steering.py, so offline
+compiles and offline figures (scores, tokens) check the plumbing, not page quality.
 """
 
 from __future__ import annotations

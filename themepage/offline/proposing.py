@@ -12,6 +12,8 @@ prose, so it answers by rule and only from what the prompt shows:
   guidance or the metric's advice, chosen by the tip, and only sentences with cue words
   (steering.py), so candidates really steer the engine differently and MIPRO's search
   has something to choose between. No randomness: the same prompt, the same proposal.
+
+An offline MIPRO compile checks the plumbing, not what compiling achieves (steering.py).
 """
 
 from __future__ import annotations
