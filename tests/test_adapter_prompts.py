@@ -30,7 +30,8 @@ def test_shared_inputs_come_first_and_models_are_compact():
     inputs = dict(theme=THEME, user_context="Orders: 3.", objective_guidance="Relevance.", candidates="1 | A | b",
                   num_products=2)
     user = MemoChatAdapter().format(FillTheme, [], inputs)[-1]["content"]
-    order = [user.index(f"[[ ## {name} ## ]]") for name in ("user_context", "objective_guidance", "theme", "candidates")]
+    names = ("user_context", "objective_guidance", "theme", "candidates")
+    order = [user.index(f"[[ ## {name} ## ]]") for name in names]
     assert order == sorted(order)
     assert '{"title":"Easy Pasta Night","queries":["spaghetti"],"aisles":["dry pasta"]}' in user
 
@@ -40,8 +41,8 @@ def test_the_engine_reads_the_compact_layout_like_dspys(signature):
     inputs = {k: v for k, v in dict(theme=THEME, user_context="Orders: 3.", objective_guidance="Relevance.",
                                     candidates="1 | A | b", products="1 | A | b", num_products=2,
                                     num_themes=4).items() if k in signature.input_fields}
-    read = [parse_prompt(m[0]["content"], [(x["role"], x["content"]) for x in m[1:]])
-            for m in (MemoChatAdapter().format(signature, [], inputs), dspy.ChatAdapter().format(signature, [], inputs))]
+    formatted = (MemoChatAdapter().format(signature, [], inputs), dspy.ChatAdapter().format(signature, [], inputs))
+    read = [parse_prompt(m[0]["content"], [(x["role"], x["content"]) for x in m[1:]]) for m in formatted]
     compact, plain = read
     assert compact.output_names == plain.output_names and set(compact.input_names) == set(plain.input_names)
     assert compact.instruction == plain.instruction

@@ -60,7 +60,7 @@ def compact_value(field_info, value: Any) -> str:
     """A field value as DSPy renders it, except models: compact JSON without defaults or display-only fields."""
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump_json(exclude_defaults=True, exclude=DISPLAY_ONLY & set(type(value).model_fields))
-    return format_field_value(field_info=field_info, value=value)
+    return str(format_field_value(field_info=field_info, value=value))
 
 
 class MemoChatAdapter(dspy.ChatAdapter):

@@ -28,8 +28,8 @@ from themepage.index import CatalogIndex
 from themepage.prompt_text import LIST, inline
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-FAVOURITE_AISLES = 12
-FREQUENT_PRODUCTS = 24
+FAVOURITE_AISLES = 8
+FREQUENT_PRODUCTS = 12
 RECENT_PRODUCTS = 12
 
 NEW_SHOPPER = "New shopper: no orders yet."

@@ -140,7 +140,7 @@ def _objectives() -> tuple[tuple[str, tuple[str, ...]], ...]:
     found = []
     for name in objective_names():
         config = load_objective(name)
-        scores = sorted(config.weights, key=config.weights.get, reverse=True)
+        scores = sorted(config.weights, key=lambda score: config.weights[score], reverse=True)
         found.append((flat(config.guidance),
                       tuple(as_sentence(s) for s in sentences(config.guidance)) + _advice(scores)))
     return tuple(found)
