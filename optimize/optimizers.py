@@ -27,7 +27,7 @@ def mipro_run_settings(valset: list[dspy.Example]) -> dict:
 
 
 def _gepa(objective: Objective, offline: bool, reflection_lm: dspy.LM | None, budget: int) -> dspy.GEPA:
-    from themepage.offline.proposer import GuidanceProposer
+    from themepage.offline.gepa_proposer import GuidanceProposer
 
     if not offline and reflection_lm is None:
         raise CompileError("gepa with a real LM needs a reflection LM (--reflection-lm)")

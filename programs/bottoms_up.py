@@ -7,7 +7,7 @@ import numpy as np
 
 from programs.clustering import balanced_kmeans
 from programs.guards import clean_ids, top_up
-from programs.retrieval import render_candidates
+from programs.retrieval import render_candidates, render_names
 from programs.runtime import RunRecord, attempt, fan_out
 from signatures.bottoms_up import GenerateItems, NamePlacement
 from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
@@ -67,7 +67,7 @@ class BottomsUpProgram(dspy.Module):
         return top_up(chosen, pool, size)
 
     def _name(self, members: list[int], record: RunRecord) -> tuple[str, str]:
-        lines = "\n".join(f"{self.index.catalog.name(p)} | {self.index.catalog.aisle(p)}" for p in members)
+        lines = render_names(members, self.index)
         result, cause = attempt(lambda: self.namer(products=lines),
                                 lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
         if result is not None:

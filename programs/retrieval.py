@@ -7,6 +7,7 @@ import numpy as np
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
+from themepage.prompt_text import COLUMN, inline
 
 OWN_SHARE = 0.5
 """At most this share of a catalog theme's candidates come from the shopper's own history."""
@@ -30,7 +31,7 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
     own = history.top_products()
     if aisle_ids and own:
         in_aisles = np.isin(catalog.aisle_ids[index.rows(own)], list(aisle_ids))
-        own = [p for p, keep in zip(own, in_aisles) if keep]
+        own = [p for p, keep in zip(own, in_aisles, strict=True) if keep]
     own = own[:n] if theme.from_history else own[:int(n * OWN_SHARE)]
     if theme.from_history and not aisle_ids:  # a catch-all row of the shopper's own: history, then its neighbours
         return index.candidates_for_user(history, n) if own else index.popular(n)
@@ -48,19 +49,31 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
 
 
 def history_note(product_id: int, history: UserHistory) -> str:
-    """`bought 3 of 11 orders, last 2 orders ago` or `new to you`."""
+    """`bought 3/11, 2 orders ago`, `bought 11/11, last order` or `new`."""
     count = history.product_counts.get(product_id, 0)
     if not count:
-        return "new to you"
+        return "new"
     ago = len(history.orders) - 1 - history.last_seen[product_id][0]
-    when = "last order" if ago == 0 else f"last {ago} orders ago"
-    return f"bought {count} of {len(history.orders)} orders, {when}"
+    when = "last order" if ago == 0 else f"{ago} orders ago"
+    return f"bought {count}/{len(history.orders)}, {when}"
 
 
 def render_candidates(product_ids: list[int], index: CatalogIndex, history: UserHistory | None = None) -> str:
-    """One line per product: `id | name | aisle` (and `| purchase history` when a history is given)."""
+    """One line per product: `id | name | aisle` (and `| purchase history` when a history is given).
+
+    Names and aisles pass through `prompt_text.inline`, so no catalog text can add a line, a column or a
+    prompt field, whichever LM reads the prompt.
+    """
     lines = []
     for p in product_ids:
-        line = f"{p} | {index.catalog.name(p)} | {index.catalog.aisle(p)}"
-        lines.append(line + f" | {history_note(p, history)}" if history is not None else line)
+        columns = [str(p), inline(index.catalog.name(p)), inline(index.catalog.aisle(p))]
+        if history is not None:
+            columns.append(history_note(p, history))
+        lines.append(COLUMN.join(columns))
     return "\n".join(lines)
+
+
+def render_names(product_ids: list[int], index: CatalogIndex) -> str:
+    """One line per product: `name | aisle` (prompt-safe, as in render_candidates), for naming a group."""
+    return "\n".join(COLUMN.join((inline(index.catalog.name(p)), inline(index.catalog.aisle(p))))
+                     for p in product_ids)

@@ -6,7 +6,7 @@ import pytest
 from metrics.objective_metric import Objective, UnknownScore
 from themepage.dataset import UserHistory
 from themepage.objective import ObjectiveConfig, ObjectiveError, load_objective, load_objective_file, objective_names
-from themepage.offline.proposer import GuidanceProposer
+from themepage.offline.gepa_proposer import GuidanceProposer
 from themepage.page import Page, Placement, ProductRef
 
 SHIPPED = {"relevance", "discovery", "healthy", "cohesive"}

@@ -1,22 +1,70 @@
-"""A ChatAdapter that formats each signature's system message once, not on every call.
+"""A ChatAdapter with compact prompts whose shared parts come first, and the system message memoized.
 
-DSPy's ChatAdapter rebuilds the system message (field lists and JSON schemas of
-the typed fields) for every LM call; for a program making a dozen calls a page,
-that dominates the time with a fast LM. The message depends only on the
-signature class (a changed instruction makes a new class), so it is memoized by it.
+DSPy's ChatAdapter writes, per call, the field list, then the whole field structure again
+with a JSON schema for every typed output (about 1,500 characters for a list of Theme), then
+the instruction; the user turn ends with a long format reminder. This adapter keeps the field
+list, states the format in one line, describes output models in one line each, shortens the
+reminder, renders model inputs as compact JSON without empty or display-only fields, and puts
+the inputs every call of a page shares (`user_context`, `objective_guidance`) before the
+per-call ones, so a server's prefix cache (llama.cpp) reuses them. Sections keep DSPy's
+`[[ ## name ## ]]` markers, so DSPy's parsing, demos, and the JSONAdapter fallback are
+unchanged, and the offline engine reads both layouts. The system message depends only on
+the signature (a changed instruction makes a new class), so it is memoized by it.
 """
 
 from __future__ import annotations
 
+import textwrap
 import threading
+import types
+import typing
+from typing import Any
 
 import dspy
+import pydantic
+from dspy.adapters.utils import format_field_value, get_annotation_name, get_field_description_string
 
 MAX_SIGNATURES = 512
+SHARED_FIRST = ("user_context", "objective_guidance")
+"""Inputs identical across a page's calls: rendered first so the prompt prefix repeats."""
+DISPLAY_ONLY = {"rationale"}
+"""Model fields written for the shopper, not read by any step that takes the model as an input."""
+FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections. Respond with {outputs}, then `[[ ## completed ## ]]`."
+OBJECTIVE = "Your objective is:"
+
+
+def _models(annotation) -> list[type[pydantic.BaseModel]]:
+    """The pydantic models inside a type annotation (list[Theme] -> [Theme])."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    found = []
+    for arg in typing.get_args(annotation):
+        found += [m for m in _models(arg) if m not in found]
+    return found
+
+
+def _type_name(annotation) -> str:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    return get_annotation_name(annotation)
+
+
+def describe_model(model: type[pydantic.BaseModel]) -> str:
+    """`Theme = {title (str): desc; ...}`: a model's fields in one line, for an LM to write it as JSON."""
+    fields = "; ".join(f"{name} ({_type_name(info.annotation)})" + (f": {info.description}" if info.description else "")
+                       for name, info in model.model_fields.items())
+    return f"{model.__name__} = JSON {{{fields}}}"
+
+
+def compact_value(field_info, value: Any) -> str:
+    """A field value as DSPy renders it, except models: compact JSON without defaults or display-only fields."""
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json(exclude_defaults=True, exclude=DISPLAY_ONLY & set(type(value).model_fields))
+    return str(format_field_value(field_info=field_info, value=value))
 
 
 class MemoChatAdapter(dspy.ChatAdapter):
-    """dspy.ChatAdapter with the system message memoized per signature class."""
+    """dspy.ChatAdapter with compact, prefix-friendly prompts and the system message memoized per signature."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,6 +81,43 @@ class MemoChatAdapter(dspy.ChatAdapter):
                     self._system_messages.clear()
                 self._system_messages[key] = cached
         return cached
+
+    def format_field_description(self, signature) -> str:
+        return (f"Your input fields are:\n{get_field_description_string(_shared_first(signature.input_fields))}\n"
+                f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
+
+    def format_field_structure(self, signature) -> str:
+        outputs = ", then ".join(f"`[[ ## {name} ## ]]`" for name in signature.output_fields)
+        models: list[type[pydantic.BaseModel]] = []
+        for info in signature.output_fields.values():
+            models += [m for m in _models(info.annotation) if m not in models]
+        return "\n".join([FORMAT_LINE.format(outputs=outputs), *map(describe_model, models)])
+
+    def format_task_description(self, signature) -> str:
+        return f"{OBJECTIVE} {textwrap.dedent(signature.instructions).strip()}"
+
+    def user_message_output_requirements(self, signature) -> str:
+        def typed(name, info) -> str:
+            return f"`[[ ## {name} ## ]]`" + ("" if info.annotation is str else f" ({_type_name(info.annotation)})")
+
+        fields = ", then ".join(typed(name, info) for name, info in signature.output_fields.items())
+        return f"Respond with {fields}, then `[[ ## completed ## ]]`."
+
+    def format_user_message_content(self, signature, inputs, prefix: str = "", suffix: str = "",
+                                    main_request: bool = False) -> str:
+        messages = [prefix]
+        for name, info in _shared_first(signature.input_fields).items():
+            if name in inputs:
+                messages.append(f"[[ ## {name} ## ]]\n{compact_value(info, inputs[name])}")
+        if main_request:
+            messages.append(self.user_message_output_requirements(signature))
+        messages.append(suffix)
+        return "\n\n".join(m for m in messages if m).strip()
+
+
+def _shared_first(fields: dict) -> dict:
+    shared = {name: fields[name] for name in SHARED_FIRST if name in fields}
+    return shared | {name: info for name, info in fields.items() if name not in shared}
 
 
 def default_adapter() -> dspy.Adapter:

@@ -16,6 +16,9 @@ CANDIDATES_PER_THEME = 30
 USER_CANDIDATES = 120
 """How many personalized candidates enter a GenerateItems prompt."""
 
+TITLE_HITS = 20
+"""How many top BM25 hits of a placement title stand for what the title means (their vectors' centroid)."""
+
 EMBEDDING_DIM = 64
 MIN_PRODUCT_COUNT = 3
 """Products seen in fewer baskets than this borrow their aisle's vector."""

@@ -18,6 +18,8 @@ from themepage.offline.steering import Steering, steer
 from themepage.page import Theme
 
 _HEALTHY = frozenset(HEALTHY_AISLES)
+MAX_QUERIES = 8
+"""A theme's queries scored at most (the bank's themes have up to six); the rest of a long list is ignored."""
 
 
 def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) -> np.ndarray:
@@ -26,7 +28,7 @@ def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) ->
         return np.zeros(0)
     rows = index.rows([c.product_id for c in candidates])
     lexical = np.zeros(len(candidates))
-    for query in theme.queries:
+    for query in theme.queries[:MAX_QUERIES]:
         scores = index.lexical.scores(query)[rows]
         if scores.max() > 0:
             lexical = np.maximum(lexical, scores / scores.max())
@@ -42,7 +44,7 @@ def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, s
     vector; asked for new products, it penalizes what was bought and leans on taste;
     asked for healthy choices, it lifts the health aisles.
     """
-    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
+    shopper = read_shopper(prompt.inputs["user_context"], index)
     bought = np.array([max(c.bought_share, shopper.product_share.get(c.product_id, 0.0)) for c in candidates])
     recency = np.array([c.recency for c in candidates])
     taste = np.zeros(len(candidates))
@@ -86,13 +88,13 @@ def _together(candidates: list[Candidate], scores: np.ndarray, n: int, index: Ca
 
 
 def _steering(prompt: Prompt) -> Steering:
-    return steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
+    return steer(prompt.instruction, prompt.inputs["objective_guidance"])
 
 
 def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    theme = read_theme(prompt.inputs.get("theme", ""))
-    candidates = read_candidates(prompt.inputs.get("candidates", ""))
-    n = int(prompt.inputs.get("num_products", "8").strip() or 8)
+    theme = read_theme(prompt.inputs["theme"])
+    candidates = read_candidates(prompt.inputs["candidates"], index)
+    n = prompt.count("num_products", 8)
     steering = _steering(prompt)
     regulars = max(0.0, steering.weight("personal"))
     # asked for cohesion, belonging to the theme outweighs the shopper's habits
@@ -111,16 +113,16 @@ def fill(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 
 def generate_items(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    candidates = read_candidates(prompt.inputs.get("candidates", ""))
-    n = int(prompt.inputs.get("num_products", "48").strip() or 48)
+    candidates = read_candidates(prompt.inputs["candidates"], index)
+    n = prompt.count("num_products", 48)
     return {"product_ids": _top(candidates, affinity(candidates, prompt, index, _steering(prompt)), n)}
 
 
 def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """FilterTheme: drop products outside the theme's aisles that match none of its queries and sit far
     from the placement's centre; stricter when the instruction asks for cohesion."""
-    theme = read_theme(prompt.inputs.get("theme", ""))
-    products = read_candidates(prompt.inputs.get("products", ""))
+    theme = read_theme(prompt.inputs["theme"])
+    products = read_candidates(prompt.inputs["products"], index)
     if not products:
         return {"kept_ids": [], "dropped": []}
     steering = steer(prompt.instruction)
@@ -131,7 +133,7 @@ def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     closeness = vectors @ centre
     threshold = 0.15 + 0.35 * steering.strictness
     kept, dropped = [], []
-    for product, f, c in zip(products, fit, closeness):
+    for product, f, c in zip(products, fit, closeness, strict=True):
         lexical_or_aisle = f >= (0.3 if steering.strictness < 0.5 else 1.0)
         if theme.from_history or lexical_or_aisle or c >= threshold:
             kept.append(product.product_id)

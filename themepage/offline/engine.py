@@ -3,54 +3,27 @@
 `dspy.LM("themepage/offline", engine=OfflineEngine(index))` routes every call of
 the program's predictors here as a `dspy.lm15.Request`. The engine reads the
 prompt the adapter wrote (fields, instruction, demos), answers the signature it
-recognizes from its output fields, and writes the answer in the adapter's format
+recognizes by its exact field names (known.py), and writes the answer in the adapter's format
 (chat sections or JSON), reporting token usage like a provider. It is a stand-in
 for development, CI and the demo: it never invents products, only ranks the
-catalog's.
+catalog's. It follows instructions only through the cues of steering.py, so offline
+compiles and offline figures (scores, tokens) check the plumbing, not page quality.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 
 from themepage.index import CatalogIndex
-from themepage.offline.choosing import fill, generate_items, judge_fit
-from themepage.offline.namer import name
-from themepage.offline.planner import plan
-from themepage.offline.prompt import Prompt, parse_prompt
-from themepage.offline.proposing import PROPOSING_HANDLERS
+from themepage.offline.known import MissingInput, UnknownSignature, recognise
+from themepage.offline.prompt import REASONING, Prompt, parse_prompt
 
 MODEL = "themepage/offline"
-Handler = Callable[[Prompt, CatalogIndex], dict[str, object]]
-
-
-def _products(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    return fill(prompt, index) if "theme" in prompt.inputs else generate_items(prompt, index)
-
-
-def _handlers() -> dict[frozenset[str], tuple[str, Handler]]:
-    handlers: dict[frozenset[str], tuple[str, Handler]] = {
-        frozenset({"themes"}): ("PlanThemes", plan),
-        frozenset({"product_ids"}): ("FillTheme / GenerateItems", _products),
-        frozenset({"kept_ids", "dropped"}): ("FilterTheme", judge_fit),
-        frozenset({"title", "rationale"}): ("NamePlacement", name),
-        **PROPOSING_HANDLERS,
-    }
-    try:
-        from themepage.offline.judge import JUDGE_OUTPUTS, answer_judge
-    except ImportError:
-        return handlers
-    handlers[JUDGE_OUTPUTS] = ("JudgePage", answer_judge)
-    return handlers
-
-
-class UnknownSignature(ValueError):
-    """The prompt asks for outputs the offline engine has no answer for."""
+__all__ = ["MODEL", "MissingInput", "OfflineEngine", "UnknownSignature", "estimate_tokens", "format_answer"]
 
 
 def estimate_tokens(text: str) -> int:
@@ -76,22 +49,19 @@ class OfflineEngine:
         self.index = index
         self._source = {"data_dir": str(data_dir) if data_dir else None,
                         "cache_dir": str(cache_dir) if cache_dir else None}
-        self._handlers = _handlers()
 
     @classmethod
-    def open(cls, data_dir: Path, cache_dir: Path | None = None) -> "OfflineEngine":
+    def open(cls, data_dir: Path, cache_dir: Path | None = None) -> OfflineEngine:
         return cls(CatalogIndex.open(data_dir, cache_dir), data_dir, cache_dir)
 
     def answer(self, system: str, turns: list[tuple[str, str]]) -> str:
         """The completion text for a prompt given as system text and (role, text) turns."""
         prompt = parse_prompt(system, turns)
-        known = self._handlers.get(prompt.signature_key)
-        if known is None:
-            names = ", ".join(sorted(label for label, _ in self._handlers.values()))
-            raise UnknownSignature(
-                f"the offline engine cannot answer a signature with outputs {sorted(prompt.output_names)}; "
-                f"it answers {names}")
-        return format_answer(prompt, known[1](prompt, self.index))
+        known = recognise(prompt)
+        values = known.handler(prompt, self.index)
+        if REASONING in prompt.output_names:
+            values = {REASONING: f"Offline engine: {known.label} answered by rule from the catalog index.", **values}
+        return format_answer(prompt, values)
 
     def complete(self, request) -> Response:
         system = request.system if isinstance(request.system, str) else "".join(
@@ -115,7 +85,7 @@ class OfflineEngine:
         return dict(self._source)
 
     @classmethod
-    def load_state(cls, state: dict) -> "OfflineEngine":
+    def load_state(cls, state: dict) -> OfflineEngine:
         from themepage.constants import BUNDLED_DATA_DIR
 
         data_dir = Path(state.get("data_dir") or BUNDLED_DATA_DIR)

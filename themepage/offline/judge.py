@@ -16,16 +16,17 @@ so a real product on the aisle's edge (a well-known taco shell among aisle-avera
 from __future__ import annotations
 
 import re
-import weakref
 
 import numpy as np
 
+from themepage.constants import TITLE_HITS
 from themepage.index import CatalogIndex
+from themepage.offline.memo import derived, product_ids_by_name
 from themepage.offline.prompt import Prompt
-from themepage.user_context import PREFIX_FREQUENT, PREFIX_RECENT
+from themepage.prompt_text import inline
+from themepage.user_context import parse_user_context
 
 JUDGE_OUTPUTS = frozenset({"verdicts", "overall"})
-TITLE_HITS = 20
 FULL_MARKS = 0.5
 """A centred cosine this high earns a 5 (random products score ~0, co-purchase neighbours ~0.6)."""
 OFF_TOPIC_MARGIN = 0.2
@@ -34,8 +35,6 @@ NEUTRAL_GRADE = 3
 
 _PLACEMENT = re.compile(r"^\s*Placement\s+\d+\s*:\s*(.*?)\s*$")
 _PRODUCT = re.compile(r"^\s*[-*]\s+(.*?)\s*$")
-_COUNT = re.compile(r"\s*\(\d+/\d+\)$")
-_LOOKUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _normal(name: str) -> str:
@@ -45,24 +44,26 @@ def _normal(name: str) -> str:
 def _lookups(index: CatalogIndex) -> tuple[tuple[dict[str, int], dict[str, int]], set[str], np.ndarray]:
     """Per index, once: product name -> id (exact, and normalized), the aisle names, and the vectors' mean.
 
-    Names match exactly first, then lowercased with spaces collapsed (the first product wins: the
-    catalog has names that differ only in spacing, e.g. "Organic Whole Milk" and "Organic  Whole Milk").
+    Names match exactly (as made prompt-safe) first, then lowercased with spaces collapsed. Where names
+    collide (the catalog has names that differ only in spacing, e.g. "Organic Whole Milk" and
+    "Organic  Whole Milk"), the first product in catalog order wins, in both maps.
     """
-    found = _LOOKUPS.get(index)
-    if found is None:
-        catalog = index.catalog
-        exact = dict(zip(catalog.names, catalog.product_ids.tolist()))
-        loose: dict[str, int] = {}
-        for name, pid in exact.items():
-            loose.setdefault(_normal(name), pid)
-        aisles = {_normal(a) for a in catalog.aisles.values()} | {"unknown aisle"}
-        found = _LOOKUPS[index] = ((exact, loose), aisles, np.asarray(index.vectors, dtype=np.float64).mean(axis=0))
-    return found
+    return derived(index, "judge_lookups", _build_lookups)
+
+
+def _build_lookups(index: CatalogIndex) -> tuple[tuple[dict[str, int], dict[str, int]], set[str], np.ndarray]:
+    exact = product_ids_by_name(index)
+    loose: dict[str, int] = {}
+    for name, pid in exact.items():
+        loose.setdefault(_normal(name), pid)
+    aisles = {_normal(a) for a in index.catalog.aisles.values()} | {"unknown aisle"}
+    return (exact, loose), aisles, np.asarray(index.vectors, dtype=np.float64).mean(axis=0)
 
 
 def _product_id(name: str, names: tuple[dict[str, int], dict[str, int]]) -> int | None:
     exact, loose = names
-    return exact.get(name.strip(), loose.get(_normal(name)))
+    name = inline(name)
+    return exact.get(name, loose.get(_normal(name)))
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -94,16 +95,14 @@ def parse_page(text: str, index: CatalogIndex) -> list[tuple[str, list[str], lis
 
 
 def context_products(user_context: str, index: CatalogIndex) -> list[int]:
-    """Catalog products named on the user context's frequent-products and last-basket lines."""
+    """Catalog products named in the user context: the frequent products, then the rest of the last basket."""
     names = _lookups(index)[0]
+    context = parse_user_context(user_context)
     found: list[int] = []
-    for line in user_context.splitlines():
-        for prefix in (PREFIX_FREQUENT, PREFIX_RECENT):
-            if line.startswith(prefix):
-                for part in line[len(prefix):].split("; "):
-                    pid = _product_id(_COUNT.sub("", part), names)
-                    if pid is not None and pid not in found:
-                        found.append(pid)
+    for name in [n for n, _ in context.frequent] + context.recent:
+        pid = _product_id(name, names)
+        if pid is not None and pid not in found:
+            found.append(pid)
     return found
 
 
@@ -122,8 +121,8 @@ def _title_centroid(title: str, index: CatalogIndex) -> np.ndarray | None:
 def judge_placement(title: str, names: list[str], ids: list[int | None], index: CatalogIndex,
                     profile: np.ndarray | None) -> dict[str, object]:
     """One verdict dict (title, cohesion, title_quality, user_fit, off_topic_products) for a parsed placement."""
-    known = [(n, p) for n, p in zip(names, ids) if p is not None]
-    off_topic = [n for n, p in zip(names, ids) if p is None]
+    known = [(n, p) for n, p in zip(names, ids, strict=True) if p is not None]
+    off_topic = [n for n, p in zip(names, ids, strict=True) if p is None]
     if not known:
         return {"title": title, "cohesion": 1, "title_quality": 1, "user_fit": 1, "off_topic_products": off_topic}
     vectors = _vectors(index, [p for _, p in known])
@@ -138,7 +137,7 @@ def judge_placement(title: str, names: list[str], ids: list[int | None], index: 
     else:
         cosines = np.ones(1)
     cut = min(cosines.mean() - OFF_TOPIC_MARGIN, UNRELATED)
-    off_topic += [name for (name, _), c in zip(known, cosines) if c < cut]
+    off_topic += [name for (name, _), c in zip(known, cosines, strict=True) if c < cut]
     user = None if profile is None else float(np.clip(vectors @ profile, 0, 1).mean())
     title_fit = None if centroid is None else float(np.clip(cosines, 0, 1).mean())
     return {"title": title, "cohesion": _grade(ils), "title_quality": _grade(title_fit),
@@ -150,7 +149,7 @@ def _overall(verdicts: list[dict], placements) -> float:
     if not verdicts:
         return 0.0
     scores = []
-    for verdict, (_, names, _) in zip(verdicts, placements):
+    for verdict, (_, names, _) in zip(verdicts, placements, strict=False):
         grades = sum((verdict[k] - 1) / 4 for k in ("cohesion", "title_quality", "user_fit"))
         on_topic = 1 - len(set(verdict["off_topic_products"])) / len(set(names)) if names else 0.0
         scores.append((grades + on_topic) / 4)
@@ -159,8 +158,8 @@ def _overall(verdicts: list[dict], placements) -> float:
 
 def answer_judge(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """The JudgePage outputs for this prompt: a verdict dict per placement and an overall score in [0, 1]."""
-    placements = parse_page(prompt.inputs.get("page", ""), index)
-    liked = context_products(prompt.inputs.get("user_context", ""), index)
+    placements = parse_page(prompt.inputs["page"], index)
+    liked = context_products(prompt.inputs["user_context"], index)
     profile = _unit(_vectors(index, liked).sum(axis=0))[0] if liked else None
     verdicts = [judge_placement(title, names, ids, index, profile) for title, names, ids in placements]
     return {"verdicts": verdicts, "overall": _overall(verdicts, placements)}

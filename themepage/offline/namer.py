@@ -6,26 +6,12 @@ from collections import Counter
 
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
-from themepage.offline.reading import read_candidates, words
+from themepage.offline.reading import read_named_products, words
 from themepage.offline.theme_bank import load_theme_bank
 
 
-def _groups(text: str) -> list[tuple[str, str]]:
-    """`name | aisle` lines (an id column first is tolerated)."""
-    pairs = []
-    for line in text.splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if parts and parts[0].lstrip("-").isdigit():
-            parts = parts[1:]
-        if len(parts) >= 2 and parts[0]:
-            pairs.append((parts[0], parts[1].lower()))
-    return pairs
-
-
 def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    products = _groups(prompt.inputs.get("products", ""))
-    if not products:
-        products = [(c.name, c.aisle.lower()) for c in read_candidates(prompt.inputs.get("products", ""))]
+    products = [(n, aisle.lower()) for n, aisle in read_named_products(prompt.inputs["products"])]
     aisles = Counter(aisle for _, aisle in products)
     name_words = Counter(w for product, _ in products for w in words(product))
     best, best_score = None, 0.0

@@ -8,6 +8,7 @@ import numpy as np
 
 from themepage.constants import HEALTHY_AISLES
 from themepage.index import CatalogIndex
+from themepage.offline.memo import derived
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.steering import Steering, steer
@@ -48,20 +49,25 @@ def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
     """Themes that demos of similar shoppers planned move up, in proportion to the similarity."""
     if not prompt.demos:
         return 0.0
-    mine = words(prompt.inputs.get("user_context", ""))
+    mine = words(prompt.inputs["user_context"])
     total = 0.0
     for demo_inputs, demo_outputs in prompt.demos:
         theirs = words(demo_inputs.get("user_context", ""))
         similarity = len(mine & theirs) / max(1, len(mine | theirs))
-        titles = {str(t.get("title", "")).lower() for t in demo_outputs.get("themes", []) if isinstance(t, dict)}
+        planned = demo_outputs.get("themes")
+        titles = {str(t.get("title", "")).lower() for t in planned if isinstance(t, dict)} if isinstance(
+            planned, list) else set()
         if theme.title.lower() in titles:
             total += 0.3 + similarity
     return total / len(prompt.demos) ** 0.5
 
 
-@lru_cache(maxsize=8)
 def _aisle_popularity(index: CatalogIndex) -> dict[str, float]:
-    """Share of all basket items in each aisle (what a new shopper is most likely to want)."""
+    """Share of all basket items in each aisle (what a new shopper is most likely to want), once per index."""
+    return derived(index, "aisle_popularity", _count_aisle_popularity)
+
+
+def _count_aisle_popularity(index: CatalogIndex) -> dict[str, float]:
     counts = np.bincount(index.catalog.aisle_ids, weights=index.popularity)
     total = counts.sum() or 1.0
     return {name: counts[aid] / total for aid, name in index.catalog.aisles.items() if aid < len(counts)}
@@ -76,14 +82,11 @@ def _rationale(theme: BankTheme, shopper: Shopper) -> str:
     return theme.description
 
 
-_OVERLAPS: dict[int, np.ndarray] = {}
-
-
-def _aisle_overlap(bank: tuple[BankTheme, ...]) -> np.ndarray:
-    """Jaccard overlap of every pair of themes' aisles; two catch-all themes overlap by a third
-    (the second sweeps up what the first left, so both may be worth a row)."""
-    if id(bank) in _OVERLAPS:
-        return _OVERLAPS[id(bank)]
+@lru_cache(maxsize=1)
+def _aisle_overlap() -> np.ndarray:
+    """Jaccard overlap of every pair of the default bank's themes' aisles, computed once; two catch-all themes
+    overlap by a third (the second sweeps up what the first left, so both may be worth a row)."""
+    bank = load_theme_bank()
     sets = [set(t.aisles) for t in bank]
     overlap = np.zeros((len(bank), len(bank)))
     for i, a in enumerate(sets):
@@ -92,14 +95,13 @@ def _aisle_overlap(bank: tuple[BankTheme, ...]) -> np.ndarray:
                 overlap[i, j] = len(a & b) / len(a | b)
             elif not a and not b:
                 overlap[i, j] = 1 / 3
-    _OVERLAPS[id(bank)] = overlap
     return overlap
 
 
 def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
-    shopper = read_shopper(prompt.inputs.get("user_context", ""), index)
-    steering = steer(prompt.instruction, prompt.inputs.get("objective_guidance", ""))
-    wanted = int(prompt.inputs.get("num_themes", "6").strip() or 6)
+    shopper = read_shopper(prompt.inputs["user_context"], index)
+    steering = steer(prompt.instruction, prompt.inputs["objective_guidance"])
+    wanted = prompt.count("num_themes", 6)
     popularity = _aisle_popularity(index)
     bank = load_theme_bank()
     user_weight = USER_WEIGHT * (1 + steering.taste_seeking)
@@ -107,7 +109,7 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
                        + DEMO_WEIGHT * demo_fit(t, prompt) for t in bank])
     chosen: list[int] = []
     adjusted = scores.copy()
-    overlap = _aisle_overlap(bank)
+    overlap = _aisle_overlap()
     while len(chosen) < min(wanted, len(bank)):
         best = int(np.argmax(adjusted))
         chosen.append(best)

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 _SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
 _FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
 _OBJECTIVE = "your objective is:"
+_NUMBER = re.compile(r"\d+")
+MAX_COUNT = 1000
+REASONING = "reasoning"
+"""The output field dspy.ChainOfThought adds before a signature's own outputs."""
 
 
 @dataclass
@@ -31,23 +35,36 @@ class Prompt:
 
     @property
     def signature_key(self) -> frozenset[str]:
-        return frozenset(self.output_names)
+        """The signature's own output names (without ChainOfThought's `reasoning`)."""
+        return frozenset(self.output_names) - {REASONING}
+
+    def count(self, name: str, default: int, limit: int = MAX_COUNT) -> int:
+        """A count input (num_themes, num_products): its first whole number, clamped to [0, limit]; `default`
+        when the text holds none, so a garbled number never stops an answer."""
+        found = _NUMBER.search(self.inputs.get(name, ""))
+        return min(int(found.group()[:6]), limit) if found else default
 
 
-def _field_list(system: str, heading: str, until: str) -> list[tuple[str, str]]:
+_FIELDS_END = ("All interactions will be structured", "Inputs come as", "In adhering to this structure",
+               "Your objective is:")
+"""What follows the output field list: DSPy's adapters, then the compact MemoChatAdapter."""
+
+
+def _field_list(system: str, heading: str, until: tuple[str, ...]) -> tuple[list[tuple[str, str]], int]:
+    """The `N. `name` (type)` lines after `heading` up to the first `until` marker, and where the block ends."""
     start = system.find(heading)
     if start < 0:
-        return []
-    end = system.find(until, start + len(heading))
-    block = system[start + len(heading): end if end >= 0 else None]
-    return _FIELD_LINE.findall(block)
+        return [], 0
+    ends = [e for e in (system.find(u, start + len(heading)) for u in until) if e >= 0]
+    end = min(ends) if ends else len(system)
+    return _FIELD_LINE.findall(system[start + len(heading): end]), end
 
 
 def sections(text: str) -> dict[str, str]:
     """`[[ ## name ## ]]` sections of a message, name -> stripped text (the `completed` marker dropped)."""
     parts = _SECTION.split(text)
     found = {}
-    for name, body in zip(parts[1::2], parts[2::2]):
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
         if name != "completed":
             found[name] = body.strip()
     return found
@@ -64,25 +81,26 @@ def parse_outputs(text: str, names: list[str]) -> dict[str, object]:
     text = text.strip()
     if text.startswith("{"):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError:
+            found = json.loads(text)
+            return found if isinstance(found, dict) else {}
+        except (ValueError, RecursionError):
             pass
     values: dict[str, object] = {}
     for name, body in sections(text).items():
         if name in names:
             try:
                 values[name] = json.loads(body)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 values[name] = body
     return values
 
 
 def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
     """Parse the system text and the (role, text) turns of a request."""
-    inputs = _field_list(system, "Your input fields are:", "Your output fields are:")
-    outputs = _field_list(system, "Your output fields are:", "All interactions will be structured")
+    inputs, _ = _field_list(system, "Your input fields are:", ("Your output fields are:",))
+    outputs, end = _field_list(system, "Your output fields are:", _FIELDS_END)
     output_names = [name for name, _ in outputs]
-    cut = system.rfind(_OBJECTIVE)
+    cut = system.lower().find(_OBJECTIVE, end)
     instruction = " ".join(system[cut + len(_OBJECTIVE):].split()) if cut >= 0 else ""
     user_turns = [text for role, text in turns if role == "user"]
     if not user_turns:
@@ -94,7 +112,7 @@ def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
 
     current = read_inputs(user_turns[-1])
     demos = []
-    for (role, text), (next_role, next_text) in zip(turns, turns[1:]):
+    for (role, text), (next_role, next_text) in zip(turns, turns[1:], strict=False):
         if role == "user" and next_role == "assistant":
             demos.append((read_inputs(text), parse_outputs(next_text, output_names)))
     return Prompt(input_names=input_names, output_names=output_names,

@@ -12,6 +12,8 @@ prose, so it answers by rule and only from what the prompt shows:
   guidance or the metric's advice, chosen by the tip, and only sentences with cue words
   (steering.py), so candidates really steer the engine differently and MIPRO's search
   has something to choose between. No randomness: the same prompt, the same proposal.
+
+An offline MIPRO compile checks the plumbing, not what compiling achieves (steering.py).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from dspy.propose.grounded_proposer import TIPS
 from themepage.index import CatalogIndex
 from themepage.objective import ADVICE, load_objective, objective_names
 from themepage.offline.prompt import Prompt
-from themepage.offline.proposer import advice_sentence, as_sentence, flat, sentences
 from themepage.offline.reading import words
 from themepage.offline.steering import COHESION_CUES, CUES
+from themepage.offline.wording import advice_sentence, as_sentence, flat, sentences
 
 _CLASS = re.compile(r"^class (\w+)\((?:dspy\.)?(Signature|Module)\):\n(.*?)(?=^class |\Z)", re.MULTILINE | re.DOTALL)
 _DOC = re.compile(r'"""(.*?)"""', re.DOTALL)
@@ -66,7 +68,7 @@ def _first_sentence(text: str) -> str:
 
 def describe_examples(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """DatasetDescriptor(WithPriorObservations): how many examples, which input and label fields."""
-    text = prompt.inputs.get("examples", "")
+    text = prompt.inputs["examples"]
     count = len(_EXAMPLE.findall(text))
     keys = list(dict.fromkeys(_KEY.findall(text)))
     found = _INPUT_KEYS.search(text)
@@ -83,7 +85,7 @@ def describe_examples(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 def summarize(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """ObservationSummarizer: the first three sentences of the observations."""
-    found = sentences(prompt.inputs.get("observations", ""))
+    found = sentences(prompt.inputs["observations"])
     return {"summary": " ".join(found[:3]) or "No observations were made."}
 
 
@@ -103,7 +105,7 @@ def _steps(code: str) -> list[tuple[str, str, list[str], list[str]]]:
 
 def describe_program(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """DescribeProgram: the program's signature steps with their purpose, and its module classes."""
-    code = prompt.inputs.get("program_code", "")
+    code = prompt.inputs["program_code"]
     steps = _steps(code)
     if not steps:
         return {"program_description": "A language-model program; its code shows no signature classes to describe."}
@@ -117,12 +119,12 @@ def describe_program(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 def describe_module(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     """DescribeModule: what the module reads and writes, and the purpose of its signature."""
-    module = prompt.inputs.get("module", "")
+    module = prompt.inputs["module"]
     found = _MODULE.search(module)
     if not found:
         return {"module_description": f"The module {module.strip() or '(unnamed)'} is one step of the program."}
     kind, inputs, outputs = found.group(1), _names(found.group(2)), _names(found.group(3))
-    step = next((s for s in _steps(prompt.inputs.get("program_code", "")) if s[3] == outputs), None)
+    step = next((s for s in _steps(prompt.inputs["program_code"]) if s[3] == outputs), None)
     text = f"The {kind} step{f' {step[0]}' if step else ''} reads {_join(inputs)} and produces {_join(outputs)}."
     if step and step[1]:
         text += f" Its task is to {step[1][:1].lower() + step[1][1:]}"
@@ -137,7 +139,7 @@ def _objectives() -> tuple[tuple[str, tuple[str, ...]], ...]:
     found = []
     for name in objective_names():
         config = load_objective(name)
-        scores = sorted(config.weights, key=config.weights.get, reverse=True)
+        scores = sorted(config.weights, key=lambda score: config.weights[score], reverse=True)
         found.append((flat(config.guidance),
                       tuple(as_sentence(s) for s in sentences(config.guidance)) + _advice(scores)))
     return tuple(found)
@@ -158,7 +160,7 @@ def pool(prompt: Prompt) -> list[str]:
     set of cue words, none the basic instruction already says."""
     shown = flat(" ".join(prompt.inputs.values()))
     found = [s for guidance, said in _objectives() if guidance in shown for s in said]
-    basic = flat(prompt.inputs.get("basic_instruction", ""))
+    basic = flat(prompt.inputs["basic_instruction"])
     chosen: dict[frozenset[str], str] = {}
     for sentence in found or _advice(ADVICE):
         cues = _steers(sentence)
@@ -179,10 +181,10 @@ def propose_instruction(prompt: Prompt, index: CatalogIndex) -> dict[str, object
     The tip picks the sentence (each tip its own), the module and its demos shift where counting starts,
     a persona tip adds a persona and a high-stakes tip the stakes, as a model following the tip would.
     """
-    basic = flat(prompt.inputs.get("basic_instruction", ""))
+    basic = flat(prompt.inputs["basic_instruction"])
     tip = flat(prompt.inputs.get("tip", ""))
     choices = pool(prompt)
-    shift = zlib.crc32((prompt.inputs.get("module", "") + prompt.inputs.get("task_demos", "")).encode())
+    shift = zlib.crc32((prompt.inputs.get("module", "") + prompt.inputs["task_demos"]).encode())
     start = _tip_rank(tip) + shift
     wanted = 2 if tip == flat(TIPS["description"]) else 1
     added = [choices[(start + i) % len(choices)] for i in range(min(wanted, len(choices)))]
@@ -193,13 +195,3 @@ def propose_instruction(prompt: Prompt, index: CatalogIndex) -> dict[str, object
     if _STRIPPABLE.match(basic) and not lead:
         body = [*added, basic]  # DSPy would cut a leading "Check a filled placement:" as if it were a label
     return {"proposed_instruction": " ".join([*lead, *body]).strip()}
-
-
-PROPOSING_HANDLERS = {
-    frozenset({"observations"}): ("DatasetDescriptor", describe_examples),
-    frozenset({"summary"}): ("ObservationSummarizer", summarize),
-    frozenset({"program_description"}): ("DescribeProgram", describe_program),
-    frozenset({"module_description"}): ("DescribeModule", describe_module),
-    frozenset({"proposed_instruction"}): ("GenerateSingleModuleInstruction", propose_instruction),
-}
-"""Output fields -> (signature label, handler), merged into the engine's handlers."""

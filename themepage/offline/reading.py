@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from themepage.index import CatalogIndex
+from themepage.offline.memo import derived, product_ids_by_name
 from themepage.page import Theme
-from themepage.user_context import PREFIX_AISLES, PREFIX_FREQUENT, PREFIX_RECENT
+from themepage.user_context import parse_user_context
 
-_SHARE = re.compile(r"([^,(]+?) \((\d+)%(?:, (\d+) products?)?\)")
-_FREQUENT = re.compile(r"(.+?) \((\d+)/(\d+)\)(?:; |$)")
-_BOUGHT = re.compile(r"bought (\d+) of (\d+)")
-_AGO = re.compile(r"last (\d+) orders ago")
+_BOUGHT = re.compile(r"bought (\d{1,9})(?: of |/)(\d{1,9})")
+_AGO = re.compile(r"(\d{1,9}) orders? ago")
 _WORD = re.compile(r"[a-z]+")
+MAX_SHOPPERS = 256
+"""Shoppers memoized per index (a page's dozen calls carry the same user context); cleared when full."""
 
 
 @dataclass
@@ -34,52 +35,30 @@ class Shopper:
         return not self.product_share and not self.aisle_shares
 
 
-def _names_in(text: str, ids: dict[str, int]) -> list[int]:
-    """Ids of the catalog names in a "; "-separated list (names that contain "; " are rejoined)."""
-    found, pending = [], ""
-    for part in text.split("; ") if text else []:
-        pending = f"{pending}; {part}" if pending else part
-        if pending in ids:
-            found.append(ids[pending])
-            pending = ""
-    return found
-
-
-def _line(text: str, prefix: str) -> str:
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            return line[len(prefix):]
-    return ""
-
-
-_SHOPPERS: dict[tuple[int, str], Shopper] = {}
-MAX_SHOPPERS = 256
-
-
 def read_shopper(text: str, index: CatalogIndex) -> Shopper:
     """Favourite aisles, frequent products (names mapped back to catalog ids) and a taste vector.
 
-    Memoized per text: a page's dozen calls all carry the same user context. Treat the result as read-only.
+    Memoized per index and text. Treat the result as read-only.
     """
-    key = (id(index), text)
-    if key not in _SHOPPERS:
-        if len(_SHOPPERS) >= MAX_SHOPPERS:
-            _SHOPPERS.clear()
-        _SHOPPERS[key] = _read_shopper(text, index)
-    return _SHOPPERS[key]
+    shoppers = derived(index, "shoppers", lambda _: {})
+    if text not in shoppers:
+        if len(shoppers) >= MAX_SHOPPERS:
+            shoppers.clear()
+        shoppers[text] = _read_shopper(text, index)
+    return shoppers[text]
 
 
 def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
     shopper = Shopper()
-    for m in _SHARE.finditer(_line(text, PREFIX_AISLES)):
-        aisle = m.group(1).strip().lower()
-        shopper.aisle_shares[aisle] = int(m.group(2)) / 100
-        shopper.aisle_products[aisle] = int(m.group(3) or 0)
+    context = parse_user_context(text)
+    for aisle, share, products in context.aisles:
+        shopper.aisle_shares[aisle] = share
+        shopper.aisle_products[aisle] = products
     ids = product_ids_by_name(index)
-    for m in _FREQUENT.finditer(_line(text, PREFIX_FREQUENT)):
-        if m.group(1) in ids:
-            shopper.product_share[ids[m.group(1)]] = int(m.group(2)) / max(int(m.group(3)), 1)
-    shopper.recent = set(_names_in(_line(text, PREFIX_RECENT), ids))
+    for name, count in context.frequent:
+        if name in ids:
+            shopper.product_share[ids[name]] = min(1.0, count / max(context.orders, 1))
+    shopper.recent = {ids[name] for name in context.recent if name in ids}
     known = list(shopper.product_share)
     if known:
         weights = np.array([shopper.product_share[p] for p in known], dtype=np.float32)
@@ -87,20 +66,6 @@ def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
         norm = np.linalg.norm(vector)
         shopper.profile = vector / norm if norm > 0 else None
     return shopper
-
-
-_NAME_MAPS: dict[int, dict[str, int]] = {}
-
-
-def product_ids_by_name(index: CatalogIndex) -> dict[str, int]:
-    """Catalog name -> product id (the first id where a name repeats), built once per index."""
-    key = id(index)
-    if key not in _NAME_MAPS:
-        names = {}
-        for pid, name in zip(index.catalog.product_ids.tolist(), index.catalog.names):
-            names.setdefault(name, pid)
-        _NAME_MAPS[key] = names
-    return _NAME_MAPS[key]
 
 
 @dataclass(frozen=True)
@@ -113,29 +78,59 @@ class Candidate:
     """1 when bought in the last order, falling towards 0 for purchases long ago; 0 when never bought."""
 
 
-def read_candidates(text: str) -> list[Candidate]:
-    """Lines of `id | name | aisle | history`; lines that do not start with an id are ignored."""
-    out = []
+MAX_CANDIDATES = 1000
+"""Product lines read from one field at most; the rest of a huge prompt is ignored."""
+
+
+def _history(note: str) -> tuple[float, float]:
+    """(share of orders, recency) from a purchase note (`bought 3/11, 2 orders ago`; `bought 3 of 11 orders,
+    last 2 orders ago` is read too); (0, 0) for `new` or anything else."""
+    if not (bought := _BOUGHT.search(note)):
+        return 0.0, 0.0
+    orders = max(int(bought.group(2)), 1)
+    ago = int(a.group(1)) if (a := _AGO.search(note)) else 0
+    return min(1.0, int(bought.group(1)) / orders), min(1.0, max(0.0, 1.0 - ago / orders))
+
+
+def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candidate]:
+    """Lines of `id | name | aisle | history`, each id once, at most MAX_CANDIDATES; lines that do not start
+    with an id are ignored and, given the index, so are ids the catalog does not hold."""
+    out, seen = [], set()
     for line in text.splitlines():
         parts = [p.strip() for p in line.split("|")]
-        if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
+        if len(parts) < 2 or not parts[0].isdigit() or len(parts[0]) > 9:
             continue
-        share = recency = 0.0
-        if len(parts) > 3 and (m := _BOUGHT.search(parts[3])):
-            orders = max(int(m.group(2)), 1)
-            share = int(m.group(1)) / orders
-            ago = int(a.group(1)) if (a := _AGO.search(parts[3])) else 0
-            recency = 1.0 - ago / orders
-        out.append(Candidate(int(parts[0]), parts[1], parts[2] if len(parts) > 2 else "", share, recency))
+        product_id = int(parts[0])
+        if product_id in seen or (index is not None and product_id not in index.catalog):
+            continue
+        seen.add(product_id)
+        share, recency = _history(parts[3]) if len(parts) > 3 else (0.0, 0.0)
+        out.append(Candidate(product_id, parts[1], parts[2] if len(parts) > 2 else "", share, recency))
+        if len(out) >= MAX_CANDIDATES:
+            break
     return out
+
+
+def read_named_products(text: str) -> list[tuple[str, str]]:
+    """(name, aisle) of `name | aisle` lines (an id column first is tolerated), at most MAX_CANDIDATES."""
+    pairs = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if parts and parts[0].isdigit():
+            parts = parts[1:]
+        if len(parts) >= 2 and parts[0]:
+            pairs.append((parts[0], parts[1]))
+        if len(pairs) >= MAX_CANDIDATES:
+            break
+    return pairs
 
 
 def read_theme(text: str) -> Theme:
     """A Theme from its JSON rendering; a bare title when the text is not JSON."""
     try:
         return Theme.model_validate(json.loads(text))
-    except (json.JSONDecodeError, ValueError):
-        return Theme(title=text.strip()[:80] or "Picks for you")
+    except (ValueError, RecursionError):  # not JSON, not a theme, or nested too deep to decode
+        return Theme(title=" ".join(text.split())[:80] or "Picks for you")
 
 
 def words(text: str) -> set[str]:

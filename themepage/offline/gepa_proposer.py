@@ -8,6 +8,8 @@ sentences, then the advice for every other score the objective weighs. Each prop
 appends one option the instruction does not hold yet, and proposals from the same
 parent walk down the list, so GEPA tries one edit after another instead of the same
 edit again. GEPA keeps a proposal only if it scores better, so bad edits die out.
+An offline compile checks the plumbing (steering.py says what the engine reacts to); it is
+no evidence of what compiling achieves with a real model.
 """
 
 from __future__ import annotations
@@ -17,29 +19,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from themepage.offline.wording import advice_sentence, sentences
+
 _ADVICE = re.compile(r"[\w@]+ = [\d.]+: ([^.]+?)(?= [\w@]+ = [\d.]+:|$)")
-
-
-_LABEL = re.compile(r"^[A-Z][\w ]{0,30}:\s+")
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", flat(text)) if s.strip()]
-
-
-def as_sentence(text: str) -> str:
-    """One capitalised sentence ending in a full stop, without a leading "Label: "."""
-    text = _LABEL.sub("", flat(text)).rstrip(".")
-    return text[:1].upper() + text[1:] + "."
-
-
-def advice_sentence(advice: str) -> str:
-    """The part of a metric advice ("diagnosis: what to change") that says what to change, as a sentence."""
-    return as_sentence(advice.split(": ", 1)[-1])
 
 
 class GuidanceProposer:
