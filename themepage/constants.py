@@ -16,6 +16,9 @@ CANDIDATES_PER_THEME = 30
 USER_CANDIDATES = 120
 """How many personalized candidates enter a GenerateItems prompt."""
 
+TITLE_HITS = 20
+"""How many BM25 hits for a title define what the title means (their vectors' centroid, their shelves)."""
+
 EMBEDDING_DIM = 64
 MIN_PRODUCT_COUNT = 3
 """Products seen in fewer baskets than this borrow their aisle's vector."""

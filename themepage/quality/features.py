@@ -1,0 +1,101 @@
+"""Feature rows the fitted logistic models read: one per (title, product), per product pair, per placement.
+
+Every feature is computed at run time from the title text, the catalog (names, aisles, departments),
+BM25 hits of the title, centred co-purchase vectors and WordLlama text embeddings; no label is read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themepage.quality.evidence import PlacementEvidence, TitleEvidence
+from themepage.quality.text import content_stems, jaccard
+from themepage.quality.vectors import cosine_to, leave_one_out_cosines, unit_rows
+
+GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
+                                "essentials basics picks run restock weekly".split())
+"""Words of titles that promise the shopper's own or everyday products rather than one kind of food:
+under such a title almost any ordinary grocery product belongs (the labels' rubric says the same)."""
+
+PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copurchase", "hit_aisle_share",
+                    "hit_department_share", "title_words_in_product", "context_name", "context_copurchase",
+                    "context_aisle_share", "generic_title", "generic_x_context_aisle")
+PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase")
+PLACEMENT_FEATURES = ("mean_fit", "lowest_fit", "second_lowest_fit", "misfits", "duplicate_pairs",
+                      "generic_title", "title_to_names")
+
+
+def generic_share(title: str) -> float:
+    """Share of the title's words that are generic (GENERIC_TITLE_WORDS), in [0, 1]; 0 for an empty title."""
+    words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
+    return sum(w in GENERIC_TITLE_WORDS for w in words) / len(words) if words else 0.0
+
+
+def title_word_share(title: str, product_text: str) -> float:
+    """Share of the title's content stems found in the product's name/aisle/department text, in [0, 1]."""
+    wanted = content_stems(title)
+    return len(wanted & content_stems(product_text)) / len(wanted) if wanted else 0.0
+
+
+def product_features(title: str, found: TitleEvidence, placement: PlacementEvidence,
+                     shelf_texts: list[str]) -> np.ndarray:
+    """One row of PRODUCT_FEATURES per product of the placement, in order.
+
+    `shelf_texts[i]` is product i's name with its aisle and department (what lexical overlap reads).
+    """
+    n = len(placement.product_ids)
+    if n == 0:
+        return np.zeros((0, len(PRODUCT_FEATURES)))
+    has_hits = found.centroid is not None and len(found.hit_aisles) > 0
+    title_copurchase = cosine_to(placement.vectors, found.centroid) if has_hits else np.zeros(n)
+    hit_aisle = np.array([np.mean(found.hit_aisles == a) for a in placement.aisle_ids]) if has_hits else np.zeros(n)
+    hit_dept = (np.array([np.mean(found.hit_departments == d) for d in placement.department_ids])
+                if has_hits else np.zeros(n))
+    same_aisle = placement.aisle_ids[:, None] == placement.aisle_ids[None, :]
+    context_aisle = (same_aisle.sum(axis=1) - 1) / max(n - 1, 1)
+    generic = np.full(n, generic_share(title))
+    return np.column_stack([
+        placement.name_embeddings @ found.embedding,
+        placement.aisle_embeddings @ found.embedding,
+        placement.department_embeddings @ found.embedding,
+        title_copurchase, hit_aisle, hit_dept,
+        [title_word_share(title, text) for text in shelf_texts],
+        leave_one_out_cosines(placement.name_embeddings),
+        leave_one_out_cosines(placement.vectors),
+        context_aisle, generic, generic * context_aisle,
+    ])
+
+
+def pair_features(placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Index pairs (i < j) of the placement and one row of PAIR_FEATURES per pair."""
+    n = len(placement.product_ids)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    if not pairs:
+        return pairs, np.zeros((0, len(PAIR_FEATURES)))
+    stems = [content_stems(name) for name in placement.names]
+    heads = [_head(name) for name in placement.names]
+    names = placement.name_embeddings @ placement.name_embeddings.T
+    vectors = placement.vectors @ placement.vectors.T
+    rows = [(names[i, j], jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+             float(placement.aisle_ids[i] == placement.aisle_ids[j]), vectors[i, j]) for i, j in pairs]
+    return pairs, np.asarray(rows, dtype=np.float64)
+
+
+def _head(name: str) -> str | None:
+    """The last content stem of a name ("Organic Baby Spinach" -> spinach), the food it names; None if none."""
+    words = "".join(c if c.isalpha() else " " for c in name.lower()).split()
+    for word in reversed(words):
+        stem = content_stems(word)
+        if stem:
+            return next(iter(stem))
+    return None
+
+
+def placement_features(title: str, fits: np.ndarray, duplicate_pairs: int, found: TitleEvidence,
+                       placement: PlacementEvidence) -> np.ndarray:
+    """One row of PLACEMENT_FEATURES from the products' fitted fits and the near-duplicate count."""
+    ordered = np.sort(fits) if len(fits) else np.zeros(1)
+    second = ordered[1] if len(ordered) > 1 else ordered[0]
+    names_centroid = unit_rows(placement.name_embeddings.sum(axis=0))[0] if len(fits) else found.embedding * 0
+    return np.array([float(np.mean(ordered)), float(ordered[0]), float(second), float(np.sum(fits < 0.5)),
+                     float(duplicate_pairs), generic_share(title), float(names_centroid @ found.embedding)])
