@@ -93,7 +93,7 @@ def out_of_fold_placement_rows(rows: list[Row], folds: int, seed: int) -> np.nda
     fold = folds_of(rows, folds, seed)
     out = np.zeros((len(rows), len(PLACEMENT_FEATURES)))
     for k in range(folds):
-        train = [r for r, f in zip(rows, fold) if f != k]
+        train = [r for r, f in zip(rows, fold, strict=True) if f != k]
         fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
         for i in np.flatnonzero(fold == k):
             out[i] = placement_row(rows[i], fit, duplicate)
@@ -104,7 +104,7 @@ def cross_validate(rows: list[Row]) -> dict[str, float]:
     fold = folds_of(rows, FOLDS, SEED)
     fit_scores, fit_truth, predicted_pairs, true_pairs, publish_scores = [], [], set(), set(), np.zeros(len(rows))
     for k in range(FOLDS):
-        train = [r for r, f in zip(rows, fold) if f != k]
+        train = [r for r, f in zip(rows, fold, strict=True) if f != k]
         fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
         inner = out_of_fold_placement_rows(train, FOLDS - 1, SEED + 1 + k)
         publishable = fit_logistic(inner, np.array([r.publishable for r in train]), PLACEMENT_FEATURES, L2)
@@ -114,8 +114,8 @@ def cross_validate(rows: list[Row]) -> dict[str, float]:
             fit_truth.append(row.fit_labels)
             if len(row.pairs):
                 flagged = duplicate.probability(row.pair_rows) >= duplicate.threshold
-                predicted_pairs |= {(i, p) for p, hit in zip(row.pairs, flagged) if hit}
-                true_pairs |= {(i, p) for p, hit in zip(row.pairs, row.pair_labels) if hit}
+                predicted_pairs |= {(i, p) for p, hit in zip(row.pairs, flagged, strict=True) if hit}
+                true_pairs |= {(i, p) for p, hit in zip(row.pairs, row.pair_labels, strict=True) if hit}
             publish_scores[i] = publishable.probability(placement_row(row, fit, duplicate))[0]
     scores, truth = np.concatenate(fit_scores), np.concatenate(fit_truth)
     keep = truth != 1

@@ -82,7 +82,7 @@ class PlacementEvidence:
     vectors: np.ndarray
 
     @classmethod
-    def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> "PlacementEvidence":
+    def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> PlacementEvidence:
         catalog = index.catalog
         ids = [int(p) for p in product_ids]
         rows = catalog.row_of[np.asarray(ids, dtype=np.int64)]

@@ -34,7 +34,7 @@ class LogisticModel:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, state: dict) -> "LogisticModel":
+    def from_json(cls, state: dict) -> LogisticModel:
         return cls(tuple(state["features"]), tuple(state["mean"]), tuple(state["scale"]), tuple(state["coef"]),
                    float(state["intercept"]), float(state.get("threshold", 0.5)))
 

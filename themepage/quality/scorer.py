@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from themepage.quality.evidence import PlacementEvidence, TitleLookup
 from themepage.quality.features import pair_features, placement_features, product_features
 from themepage.quality.logistic import LogisticModel
@@ -39,7 +37,7 @@ class QualityModels:
     provenance: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path = MODELS_FILE) -> "QualityModels":
+    def load(cls, path: Path = MODELS_FILE) -> QualityModels:
         state = json.loads(Path(path).read_text())
         return cls(LogisticModel.from_json(state["fit"]), LogisticModel.from_json(state["duplicate"]),
                    LogisticModel.from_json(state["publishable"]), state.get("provenance", {}))
@@ -80,7 +78,7 @@ class PlacementScorer:
     def shelf_texts(self, placement: PlacementEvidence) -> list[str]:
         catalog = self.index.catalog
         return [f"{name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
-                for name, a, d in zip(placement.names, placement.aisle_ids, placement.department_ids)]
+                for name, a, d in zip(placement.names, placement.aisle_ids, placement.department_ids, strict=True)]
 
     def score(self, title: str, product_ids: Sequence[int]) -> PlacementQuality:
         """Fit per product, near-duplicate pairs, title fit and publishable estimate of one placement.
@@ -105,7 +103,7 @@ class PlacementScorer:
         pairs, rows = pair_features(placement)
         chance = self.models.duplicate.probability(rows)
         ids = placement.product_ids
-        return [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance)
+        return [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance, strict=True)
                 if ids[i] == ids[j] or p >= self.models.duplicate.threshold]
 
 
@@ -120,3 +118,16 @@ def placement_scorer(index) -> PlacementScorer:
         if found is None:
             found = _SCORERS[index] = PlacementScorer(index)
         return found
+
+
+def duplicate_slots(scorer: PlacementScorer, product_ids: Sequence[int]) -> int:
+    """Slots (in reading order) that repeat, or are a near-duplicate of, a product shown earlier on the page."""
+    if len(product_ids) < 2:
+        return 0
+    pairs = scorer.near_duplicates(scorer.evidence(product_ids))
+    position: dict[int, int] = {}
+    for i, p in enumerate(product_ids):
+        position.setdefault(int(p), i)
+    later = {max(position[a], position[b]) for a, b in pairs if a != b}
+    repeats = {i for i, p in enumerate(product_ids) if position[int(p)] != i}
+    return len(later | repeats)

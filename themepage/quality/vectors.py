@@ -17,10 +17,3 @@ def cosine_to(rows: np.ndarray, anchor: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.zeros(0)
     return unit_rows(rows) @ unit_rows(anchor)[0]
-
-
-def leave_one_out_cosines(rows: np.ndarray) -> np.ndarray:
-    """Cosine of each row to the sum of the OTHER rows (how well it sits with the rest); zeros for one row."""
-    rows = unit_rows(rows)
-    others = rows.sum(axis=0)[None, :] - rows
-    return np.einsum("ij,ij->i", rows, unit_rows(others)) if len(rows) > 1 else np.zeros(len(rows))
