@@ -9,8 +9,15 @@ import pytest
 from quality_stub import StubQuality
 from test_metrics_relevance import FakeIndex, page_of_ids
 
-from metrics.cohesion import (cohesion_parts, cohesion_score, distinctness, duplicate_share, intra_list_similarity,
-                              mean_pairwise_cosine, title_fit)
+from metrics.cohesion import (
+    cohesion_parts,
+    cohesion_score,
+    distinctness,
+    duplicate_share,
+    intra_list_similarity,
+    mean_pairwise_cosine,
+    title_fit,
+)
 from metrics.relevance import metric_vectors
 from themepage.page import Page, Placement, ProductRef
 from themepage.quality import placement_scorer

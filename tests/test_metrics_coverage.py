@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import dspy
 import pytest
 from test_metrics_relevance import FakeIndex, history_of, page_of_ids
 

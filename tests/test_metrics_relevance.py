@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from metrics.relevance import metric_vectors, page_of, page_soft_relevance, soft_relevance, taste_profile
-from themepage.quality.evidence import vector_center
 from themepage.dataset.history import Order, UserHistory
 from themepage.dataset.model import Catalog
 from themepage.index.catalog_index import RECENCY_DECAY
 from themepage.page import Page, Placement, ProductRef
+from themepage.quality.evidence import vector_center
 
 S = 1 / math.sqrt(2)
 

@@ -266,6 +266,9 @@ def main() -> None:
 
 from themepage.cli import compile as _compile  # noqa: E402,F401  (registers compile)
 from themepage.cli import serve as _serve  # noqa: E402,F401  (registers serve-offline-lm)
+from themepage.cli.score import score_placements as _score  # noqa: E402
+
+app.command("score-placements")(_score)
 
 if __name__ == "__main__":
     main()
