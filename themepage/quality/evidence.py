@@ -15,10 +15,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from themepage.constants import TITLE_HITS
+from themepage.quality.heads import WordStats, core_phrase, ordered_stems
 from themepage.quality.text import TextEmbedder
 from themepage.quality.vectors import unit_rows
 
 _CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def word_stats(index) -> WordStats:
+    """Headness and IDF of the stems of the index's catalog names (counted once per index, about a second)."""
+    found = _WORDS.get(index)
+    if found is None:
+        found = _WORDS[index] = WordStats.from_names(index.catalog.names)
+    return found
 
 
 def vector_center(index) -> np.ndarray:
@@ -70,7 +80,10 @@ class TitleLookup:
 
 @dataclass(frozen=True)
 class PlacementEvidence:
-    """Per product of a placement (rows in input order): names, shelves, name/shelf embeddings, vectors."""
+    """Per product of a placement (rows in input order): names, shelves, embeddings, vectors, heads and stems.
+
+    `core_embeddings` embed each name's core phrase (`heads.core_phrase`); `words` weighs stems.
+    """
 
     product_ids: list[int]
     names: list[str]
@@ -80,6 +93,10 @@ class PlacementEvidence:
     aisle_embeddings: np.ndarray
     department_embeddings: np.ndarray
     vectors: np.ndarray
+    heads: list[str | None]
+    stems: list[frozenset[str]]
+    core_embeddings: np.ndarray
+    words: WordStats
 
     @classmethod
     def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> PlacementEvidence:
@@ -89,6 +106,9 @@ class PlacementEvidence:
         aisles = np.asarray(catalog.aisle_ids)[rows]
         departments = np.asarray(catalog.department_ids)[rows]
         names = [catalog.names[r] for r in rows]
+        words = word_stats(index)
         return cls(ids, names, aisles, departments, embed(names),
                    embed([catalog.aisles[int(a)] for a in aisles]),
-                   embed([catalog.departments[int(d)] for d in departments]), centred_vectors(index, ids))
+                   embed([catalog.departments[int(d)] for d in departments]), centred_vectors(index, ids),
+                   [words.head(n) for n in names], [frozenset(ordered_stems(n)) for n in names],
+                   embed([core_phrase(n) for n in names]), words)

@@ -22,7 +22,11 @@ PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copu
 """Only title-versus-product evidence: features of how well a product sits with the REST of its row
 (shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
 the wrong products (sodas under "Taco Tuesday") fit perfectly, and cost publishable AUC (0.74 vs 0.78)."""
-PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase")
+PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase", "head_in_other",
+                 "weighted_jaccard", "name_margin", "core_nearest")
+"""How alike two products are (names, stems, catalog-derived heads, shelf, co-purchase) and, because the
+labels pair each product with its closest twin in the row, how much closer the two are to each other
+than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
 PLACEMENT_FEATURES = ("mean_fit", "lowest_fit", "second_lowest_fit", "misfits", "duplicate_pairs",
                       "generic_title", "title_to_names")
 
@@ -69,23 +73,30 @@ def pair_features(placement: PlacementEvidence) -> tuple[list[tuple[int, int]], 
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     if not pairs:
         return pairs, np.zeros((0, len(PAIR_FEATURES)))
-    stems = [content_stems(name) for name in placement.names]
-    heads = [_head(name) for name in placement.names]
+    stems, heads, words = placement.stems, placement.heads, placement.words
     names = placement.name_embeddings @ placement.name_embeddings.T
+    cores = placement.core_embeddings @ placement.core_embeddings.T
     vectors = placement.vectors @ placement.vectors.T
+    nearest = nearest_others(cores)
     rows = [(names[i, j], jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-             float(placement.aisle_ids[i] == placement.aisle_ids[j]), vectors[i, j]) for i, j in pairs]
+             float(placement.aisle_ids[i] == placement.aisle_ids[j]), vectors[i, j],
+             float(heads[i] in stems[j] or heads[j] in stems[i]), words.weighted_jaccard(stems[i], stems[j]),
+             pair_margin(names, i, j), float(nearest[i] == j) + float(nearest[j] == i)) for i, j in pairs]
     return pairs, np.asarray(rows, dtype=np.float64)
 
 
-def _head(name: str) -> str | None:
-    """The last content stem of a name ("Organic Baby Spinach" -> spinach), the food it names; None if none."""
-    words = "".join(c if c.isalpha() else " " for c in name.lower()).split()
-    for word in reversed(words):
-        stem = content_stems(word)
-        if stem:
-            return next(iter(stem))
-    return None
+def nearest_others(similarity: np.ndarray) -> np.ndarray:
+    """For each row of a square similarity matrix, the column of its most similar OTHER item (ties: first)."""
+    masked = np.array(similarity, dtype=np.float64)
+    np.fill_diagonal(masked, -np.inf)
+    return masked.argmax(axis=1)
+
+
+def pair_margin(similarity: np.ndarray, i: int, j: int) -> float:
+    """similarity[i, j] minus the highest similarity of i or j to any third item (0 when there is none)."""
+    others = [k for k in range(len(similarity)) if k not in (i, j)]
+    rival = max((max(similarity[i, k], similarity[j, k]) for k in others), default=0.0)
+    return float(similarity[i, j] - rival)
 
 
 def placement_features(title: str, fits: np.ndarray, duplicate_pairs: int, found: TitleEvidence,
