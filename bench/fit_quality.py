@@ -84,8 +84,8 @@ def fit_duplicate_model(rows: list[Row]) -> LogisticModel:
 
 def placement_row(row: Row, fit: LogisticModel, duplicate: LogisticModel) -> np.ndarray:
     fits = fit.probability(row.product_rows)
-    pairs = int((duplicate.probability(row.pair_rows) >= duplicate.threshold).sum()) if len(row.pairs) else 0
-    return placement_features(row.title, fits, pairs, row.found, row.evidence)
+    chances = duplicate.probability(row.pair_rows) if len(row.pairs) else np.zeros(0)
+    return placement_features(row.title, fits, chances, duplicate.threshold, row.found, row.evidence)
 
 
 def out_of_fold_placement_rows(rows: list[Row], folds: int, seed: int) -> np.ndarray:

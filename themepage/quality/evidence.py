@@ -45,14 +45,26 @@ def centred_vectors(index, product_ids: Sequence[int]) -> np.ndarray:
     return unit_rows(np.asarray(index.vectors[rows], dtype=np.float64) - vector_center(index))
 
 
+DRESSING_WORDS = frozenset(["more", "picks", "aisle", "favorites", "your", "the"])
+"""Words a generated title wraps around a raw aisle name ("More Fresh Vegetables Picks")."""
+
+
+def aisle_words(text: str) -> str:
+    """A title or aisle name reduced to its words, without dressing words, numbers and punctuation."""
+    words = "".join(c if c.isalpha() else " " for c in text.lower()).split()
+    return " ".join(w for w in words if w not in DRESSING_WORDS)
+
+
 @dataclass(frozen=True)
 class TitleEvidence:
-    """A title's embedding, its top BM25 hits' centred centroid (None: no hit) and their aisles/departments."""
+    """A title's embedding, its top BM25 hits' centred centroid (None: no hit), their aisles/departments, and
+    whether the title is only a catalog aisle's name dressed up ("Fresh Fruits Picks", see `aisle_words`)."""
 
     embedding: np.ndarray
     centroid: np.ndarray | None
     hit_aisles: np.ndarray
     hit_departments: np.ndarray
+    names_an_aisle: bool = False
 
 
 class TitleLookup:
@@ -60,6 +72,7 @@ class TitleLookup:
 
     def __init__(self, index, embed: TextEmbedder, hits: int = TITLE_HITS, max_titles: int = 4096):
         self.index, self.embed, self.hits, self.max_titles = index, embed, hits, max_titles
+        self.aisle_names = frozenset(aisle_words(a) for a in index.catalog.aisles.values())
         self._cache: OrderedDict[str, TitleEvidence] = OrderedDict()
 
     def __call__(self, title: str) -> TitleEvidence:
@@ -71,7 +84,7 @@ class TitleLookup:
         rows = self.index.catalog.row_of[np.asarray(hits, dtype=np.int64)]
         centroid = unit_rows(centred_vectors(self.index, hits).mean(axis=0))[0] if hits else None
         found = TitleEvidence(self.embed([key])[0], centroid, np.asarray(self.index.catalog.aisle_ids)[rows],
-                              np.asarray(self.index.catalog.department_ids)[rows])
+                              np.asarray(self.index.catalog.department_ids)[rows], aisle_words(key) in self.aisle_names)
         self._cache[key] = found
         if len(self._cache) > self.max_titles:
             self._cache.popitem(last=False)

@@ -28,7 +28,11 @@ PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "
 labels pair each product with its closest twin in the row, how much closer the two are to each other
 than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
 PLACEMENT_FEATURES = ("mean_fit", "lowest_fit", "second_lowest_fit", "misfits", "duplicate_pairs",
-                      "generic_title", "title_to_names")
+                      "duplicate_chance", "generic_title", "title_to_names", "title_names_an_aisle",
+                      "title_numbered", "title_words")
+"""The rubric's reasons a row is not publishable, read as evidence: products that do not belong (fits),
+near-duplicates (pairs flagged, and the summed pair chances), and the title's shape (generic words, a raw
+aisle name dressed up, a stray number such as "(2)", its length)."""
 
 
 def generic_share(title: str) -> float:
@@ -99,11 +103,14 @@ def pair_margin(similarity: np.ndarray, i: int, j: int) -> float:
     return float(similarity[i, j] - rival)
 
 
-def placement_features(title: str, fits: np.ndarray, duplicate_pairs: int, found: TitleEvidence,
-                       placement: PlacementEvidence) -> np.ndarray:
-    """One row of PLACEMENT_FEATURES from the products' fitted fits and the near-duplicate count."""
+def placement_features(title: str, fits: np.ndarray, duplicate_chances: np.ndarray, threshold: float,
+                       found: TitleEvidence, placement: PlacementEvidence) -> np.ndarray:
+    """One row of PLACEMENT_FEATURES from the products' fits and the pair model's near-duplicate chances."""
     ordered = np.sort(fits) if len(fits) else np.zeros(1)
     second = ordered[1] if len(ordered) > 1 else ordered[0]
     names_centroid = unit_rows(placement.name_embeddings.sum(axis=0))[0] if len(fits) else found.embedding * 0
+    chances = np.asarray(duplicate_chances, dtype=np.float64)
     return np.array([float(np.mean(ordered)), float(ordered[0]), float(second), float(np.sum(fits < 0.5)),
-                     float(duplicate_pairs), generic_share(title), float(names_centroid @ found.embedding)])
+                     float(np.sum(chances >= threshold)), float(chances.sum()), generic_share(title),
+                     float(names_centroid @ found.embedding), float(found.names_an_aisle),
+                     float(any(c.isdigit() for c in title)), float(len(title.split()))])

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from themepage.quality.evidence import PlacementEvidence, TitleLookup
 from themepage.quality.features import pair_features, placement_features, product_features
 from themepage.quality.logistic import LogisticModel
@@ -92,19 +94,26 @@ class PlacementScorer:
             found = self.titles(title)
         placement = self.evidence(product_ids)
         fits = self.models.fit.probability(product_features(title, found, placement, self.shelf_texts(placement)))
-        duplicates = self.near_duplicates(placement)
-        row = placement_features(title, fits, len(duplicates), found, placement)
+        duplicates, chances = self.duplicate_chances(placement)
+        row = placement_features(title, fits, chances, self.models.duplicate.threshold, found, placement)
         publishable = float(self.models.publishable.probability(row)[0]) if len(fits) else 0.0
         return PlacementQuality([round(float(f), 6) for f in fits], duplicates,
                                 round(float(fits.mean()), 6) if len(fits) else 0.0, round(publishable, 6))
 
     def near_duplicates(self, placement: PlacementEvidence) -> list[tuple[int, int]]:
         """Pairs of product ids (in row order) the duplicate model flags; repeats of one id always count."""
+        return self.duplicate_chances(placement)[0]
+
+    def duplicate_chances(self, placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The flagged pairs (see `near_duplicates`) and the pair model's chance for every pair (i < j)."""
         pairs, rows = pair_features(placement)
         chance = self.models.duplicate.probability(rows)
         ids = placement.product_ids
-        return [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance, strict=True)
-                if ids[i] == ids[j] or p >= self.models.duplicate.threshold]
+        repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
+        chance = np.where(repeated, 1.0, chance) if len(pairs) else chance
+        flagged = [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance, strict=True)
+                   if p >= self.models.duplicate.threshold]
+        return flagged, chance
 
 
 _SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
