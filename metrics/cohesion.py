@@ -1,25 +1,25 @@
 """Cohesion of a page: each placement hangs together, fits its title, and differs from the others.
 
-All similarities are cosines of the centred co-purchase vectors (see `metrics.relevance`).
-Within a placement a product counts once; across placements repeats are the duplicate penalty.
+Similarities between products are cosines of the centred co-purchase vectors (see `metrics.relevance`).
+Title fit, near-duplicates and the publishable estimate come from the placement-quality scorer in the
+core (`themepage.quality`), fitted to merchandisers' labels. Within a placement a product counts once;
+repeats and near-duplicates anywhere on the page are the duplicate penalty.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
 from metrics.ranking import first_occurrences
-from metrics.relevance import fits, metric_result, metric_vectors, page_of, unit_rows
+from metrics.relevance import metric_vectors, unit_rows
 from themepage.page import Page
+from themepage.quality import PlacementScorer
+from themepage.quality.scorer import duplicate_slots
 
-TITLE_HITS = 20
-"""How many BM25 hits for a title define what the title means (their vectors' centroid)."""
-NEUTRAL_TITLE_FIT = 0.5
-"""Title fit of a title with no lexical hit (nothing to measure against): neither rewarded nor punished."""
+COHESION_KEYS = ("intra_list_similarity", "title_fit", "publishable", "distinctness", "duplicate_share", "cohesion")
 
 
 def mean_pairwise_cosine(vectors: np.ndarray) -> float | None:
@@ -35,18 +35,13 @@ def mean_pairwise_cosine(vectors: np.ndarray) -> float | None:
     return float((total @ total - (units * units).sum()) / (n * (n - 1)))
 
 
-def intra_list_similarity(placements: Sequence[np.ndarray]) -> float:
-    """Intra-list similarity (Ziegler et al., WWW 2005), in [0, 1].
+def intra_list_similarity(per_placement: Sequence[float | None]) -> float:
+    """Intra-list similarity (Ziegler et al., WWW 2005: the mean similarity over a list's item pairs), in [0, 1].
 
-    Per placement: mean pairwise cosine of its products' vectors, clipped to [0, 1]; then the mean
-    over placements with at least 2 products. 0 when no placement has 2 products.
+    `per_placement` holds each placement's mean pairwise product similarity (None for fewer than 2
+    products); each is clipped to [0, 1], then averaged over placements. 0 when no placement has 2 products.
     """
-    return mean_of_placements(list(map(mean_pairwise_cosine, placements)))
-
-
-def mean_of_placements(values: Sequence[float | None]) -> float:
-    """Mean of per-placement similarities clipped to [0, 1], skipping None (fewer than 2 products); 0 if none."""
-    kept = [v for v in values if v is not None]
+    kept = [v for v in per_placement if v is not None]
     return float(np.mean(np.clip(kept, 0.0, 1.0))) if kept else 0.0
 
 
@@ -70,16 +65,9 @@ def evidence_pairwise_cosine(vectors: np.ndarray, aisles: np.ndarray, borrowed: 
     return float(pairs[upper].mean())
 
 
-def title_fit(placements: Sequence[np.ndarray], title_centroids: Sequence[np.ndarray | None]) -> float:
-    """How well products fit their placement's title, in [0, 1].
-
-    Per non-empty placement: mean over its products of max(0, cos(product, title centroid)), where the
-    title centroid is the mean vector of the title's top BM25 hits; a title with no hit (centroid None)
-    scores NEUTRAL_TITLE_FIT = 0.5. Then the mean over non-empty placements; 0 if there are none.
-    """
-    values = [NEUTRAL_TITLE_FIT if centroid is None else float(fits(vectors, centroid).mean())
-              for vectors, centroid in zip(placements, title_centroids) if len(vectors)]
-    return float(np.mean(values)) if values else 0.0
+def title_fit(placement_fits: Sequence[float]) -> float:
+    """Mean over placements of their title fit (each the mean product fit under the title), in [0, 1]; 0 if none."""
+    return float(np.mean(placement_fits)) if len(placement_fits) else 0.0
 
 
 def distinctness(centroids: Sequence[np.ndarray]) -> float:
@@ -93,9 +81,9 @@ def distinctness(centroids: Sequence[np.ndarray]) -> float:
     return 1.0 if similarity is None else float(np.clip(1.0 - similarity, 0.0, 1.0))
 
 
-def duplicate_share(product_ids: Sequence[int]) -> float:
-    """Share of page slots that repeat a product shown earlier, in [0, 1]; 0 for an empty page."""
-    return (len(product_ids) - len(set(product_ids))) / len(product_ids) if product_ids else 0.0
+def duplicate_share(duplicate_slots: int, slots: int) -> float:
+    """Share of page slots that repeat, or nearly repeat, a product shown earlier, in [0, 1]; 0 for an empty page."""
+    return duplicate_slots / slots if slots else 0.0
 
 
 def cohesion_score(ils: float, fit: float, distinct: float, duplicates: float) -> float:
@@ -120,7 +108,7 @@ class VectorEvidence:
         self.aisle_baseline = self._aisle_baseline()
 
     @classmethod
-    def of(cls, index) -> "VectorEvidence":
+    def of(cls, index) -> VectorEvidence:
         found = cls._BY_INDEX.get(index)
         if found is None:
             found = cls._BY_INDEX[index] = cls(index)
@@ -141,53 +129,27 @@ class VectorEvidence:
                                         self.aisle_baseline)
 
 
-class TitleCentroids:
-    """Title -> unit centroid of the metric vectors of its top TITLE_HITS BM25 hits (None: no hit); memoised."""
-
-    def __init__(self, index, hits: int = TITLE_HITS, max_titles: int = 4096):
-        self.index, self.hits, self.max_titles = index, hits, max_titles
-        self._cache: OrderedDict[str, np.ndarray | None] = OrderedDict()
-
-    def __call__(self, title: str) -> np.ndarray | None:
-        key = " ".join(title.lower().split())
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        hits = self.index.search(key, self.hits) if key else []
-        centroid = unit_rows(metric_vectors(self.index, hits).mean(axis=0))[0] if hits else None
-        self._cache[key] = centroid
-        if len(self._cache) > self.max_titles:
-            self._cache.popitem(last=False)
-        return centroid
-
-
-def cohesion_parts(page: Page, index, titles: TitleCentroids) -> dict[str, float]:
-    """intra_list_similarity, title_fit, distinctness, duplicate_share and the cohesion composite of a page.
+def cohesion_parts(page: Page, index, scorer: PlacementScorer) -> dict[str, float]:
+    """COHESION_KEYS of a page: intra-list similarity, title fit, mean publishable estimate, distinctness,
+    duplicate share (repeats and near-duplicates) and the cohesion composite.
 
     Empty placements are ignored; a page without products scores 0 everywhere.
     """
     placements = [p for p in page.placements if p.products]
     if not placements:
-        return dict.fromkeys(("intra_list_similarity", "title_fit", "distinctness", "duplicate_share", "cohesion"), 0.0)
+        return dict.fromkeys(COHESION_KEYS, 0.0)
     ids = [first_occurrences(p.product_id for p in placement.products) for placement in placements]
     vectors = metric_vectors(index, [p for chunk in ids for p in chunk])
     bounds = np.cumsum([0] + [len(chunk) for chunk in ids])
-    groups = [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    groups = [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     evidence = VectorEvidence.of(index)
-    ils = mean_of_placements([evidence.placement_similarity(chunk, group) for chunk, group in zip(ids, groups)])
-    fit = title_fit(groups, [titles(p.title) for p in placements])
+    similarities = [evidence.placement_similarity(chunk, group) for chunk, group in zip(ids, groups, strict=True)]
+    ils = intra_list_similarity(similarities)
+    quality = [scorer.score(placement.title, chunk) for placement, chunk in zip(placements, ids, strict=True)]
+    fit = title_fit([q.title_fit for q in quality])
     distinct = distinctness(unit_rows(np.stack([g.mean(axis=0) for g in groups])))
-    duplicates = duplicate_share(page.product_ids())
-    return {"intra_list_similarity": ils, "title_fit": fit, "distinctness": distinct,
+    shown = page.product_ids()
+    duplicates = duplicate_share(duplicate_slots(scorer, shown), len(shown))
+    return {"intra_list_similarity": ils, "title_fit": fit,
+            "publishable": float(np.mean([q.publishable for q in quality])), "distinctness": distinct,
             "duplicate_share": duplicates, "cohesion": cohesion_score(ils, fit, distinct, duplicates)}
-
-
-class Cohesion:
-    """Metric: the `cohesion` composite of the predicted page, in [0, 1] (bool >= threshold when tracing)."""
-
-    def __init__(self, index, threshold: float = 0.4):
-        self.index, self.threshold = index, threshold
-        self.titles = TitleCentroids(index)
-
-    def __call__(self, example, pred, trace=None) -> float | bool:
-        return metric_result(cohesion_parts(page_of(pred), self.index, self.titles)["cohesion"], trace, self.threshold)

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from metrics.ranking import first_occurrences
-from metrics.relevance import fits, metric_result, metric_vectors, page_of, taste_profile
+from metrics.relevance import fits, metric_vectors, taste_profile
 from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.page import Page
@@ -47,7 +47,7 @@ def discovery(product_ids: Sequence[int], bought: Collection[int], taste_fits: S
     products = first_occurrences(product_ids)
     if not products:
         return 0.0
-    return float(sum(f for p, f in zip(products, taste_fits) if p not in bought) / len(products))
+    return float(sum(f for p, f in zip(products, taste_fits, strict=True) if p not in bought) / len(products))
 
 
 def healthy_share(aisle_names: Sequence[str]) -> float:
@@ -72,46 +72,3 @@ def coverage_parts(page: Page, history: UserHistory, index, profile: np.ndarray 
             "diversity": (aisles + departments) / 2.0, "novelty": novelty(products, bought),
             "discovery": discovery(products, bought, fits(metric_vectors(index, products), profile)),
             "healthy_share": healthy_share([catalog.aisles[a] for a in aisle_ids])}
-
-
-class _CoverageMetric:
-    """One coverage score as a DSPy metric; `threshold` (default per class) decides a bootstrapped trace."""
-
-    key = ""
-    default_threshold = 0.5
-
-    def __init__(self, index, threshold: float | None = None):
-        self.index = index
-        self.threshold = self.default_threshold if threshold is None else threshold
-
-    def __call__(self, example, pred, trace=None) -> float | bool:
-        parts = coverage_parts(page_of(pred), example.history, self.index)
-        return metric_result(parts[self.key], trace, self.threshold)
-
-
-class Diversity(_CoverageMetric):
-    """Metric: mean of aisle and department diversity of the predicted page, in [0, 1]."""
-
-    key = "diversity"
-    default_threshold = 0.5
-
-
-class Novelty(_CoverageMetric):
-    """Metric: share of distinct page products new to `example.history`, in [0, 1]."""
-
-    key = "novelty"
-    default_threshold = 0.3
-
-
-class Discovery(_CoverageMetric):
-    """Metric: `discovery` (new products that fit the shopper's taste), in [0, 1]."""
-
-    key = "discovery"
-    default_threshold = 0.1
-
-
-class HealthyShare(_CoverageMetric):
-    """Metric: share of distinct page products from HEALTHY_AISLES, in [0, 1]."""
-
-    key = "healthy_share"
-    default_threshold = 0.25

@@ -31,7 +31,7 @@ class Objective:
         self.config, self.index = config, index
 
     @classmethod
-    def load(cls, name: str, index) -> "Objective":
+    def load(cls, name: str, index) -> Objective:
         return cls(load_objective(name), index)
 
     @property

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 
-import dspy
 import numpy as np
 import pytest
-from test_metrics_relevance import FakeIndex, history_of, page_of_ids
+from quality_stub import StubQuality
+from test_metrics_relevance import FakeIndex, page_of_ids
 
 from metrics.cohesion import (
-    NEUTRAL_TITLE_FIT,
-    Cohesion,
-    TitleCentroids,
     cohesion_parts,
     cohesion_score,
     distinctness,
@@ -23,8 +20,7 @@ from metrics.cohesion import (
 )
 from metrics.relevance import metric_vectors
 from themepage.page import Page, Placement, ProductRef
-
-R10 = math.sqrt(10)
+from themepage.quality import placement_scorer
 
 
 @pytest.fixture
@@ -41,36 +37,17 @@ def test_mean_pairwise_cosine(fake):
 
 
 def test_intra_list_similarity_perfect_empty_known_and_clipped(fake):
-    assert intra_list_similarity([metric_vectors(fake, [1, 2])]) == pytest.approx(1.0)
+    assert intra_list_similarity([mean_pairwise_cosine(metric_vectors(fake, [1, 2]))]) == pytest.approx(1.0)
     assert intra_list_similarity([]) == 0.0
-    assert intra_list_similarity([metric_vectors(fake, [1])]) == 0.0  # only a 1-product placement: skipped
+    assert intra_list_similarity([None]) == 0.0  # only a 1-product placement: skipped
     # [1,3,4] -> 1.4/3; [5,6] -> 0; [1,5] -> -1 clipped to 0; [7] skipped: mean of (1.4/3, 0, 0)
-    groups = [metric_vectors(fake, ids) for ids in ([1, 3, 4], [5, 6], [1, 5], [7])]
+    groups = [mean_pairwise_cosine(metric_vectors(fake, ids)) for ids in ([1, 3, 4], [5, 6], [1, 5], [7])]
     assert intra_list_similarity(groups) == pytest.approx((1.4 / 3) / 3)
 
 
-def test_title_fit_known_neutral_and_empty(fake):
-    titles = TitleCentroids(fake)
-    # "pasta" hits 3 (0,1) and 4 (.6,.8): centroid (.6, 1.8)/|.| = (1, 3)/sqrt10
-    assert titles("Pasta") == pytest.approx(np.array([1, 3]) / R10)
-    # fits of 3, 4, 1 to it: 3/sqrt10, 3/sqrt10, 1/sqrt10; of 5: -1/sqrt10 -> 0
-    assert title_fit([metric_vectors(fake, [3, 4, 1, 5])], [titles("pasta")]) == pytest.approx((7 / R10) / 4)
-    assert title_fit([metric_vectors(fake, [1, 2])], [titles("fruit")]) == pytest.approx(1.0)
-    assert titles("xyzzy") is None
-    assert title_fit([metric_vectors(fake, [1])], [None]) == NEUTRAL_TITLE_FIT == 0.5  # neutral, documented
-    assert title_fit([], []) == 0.0
-    assert title_fit([np.zeros((0, 2))], [titles("fruit")]) == 0.0  # empty placements do not count
-
-
-def test_title_centroids_are_memoised_per_normalised_title(fake):
-    calls = []
-    search = fake.search
-    fake.search = lambda q, k=10, *a: calls.append(q) or search(q, k)
-    titles = TitleCentroids(fake, max_titles=1)
-    titles("Pasta"), titles("  pasta "), titles("PASTA")
-    assert calls == ["pasta"]
-    titles("fruit"), titles("pasta")  # cache of one: pasta was evicted by fruit
-    assert calls == ["pasta", "fruit", "pasta"]
+def test_title_fit_is_the_mean_over_placements():
+    assert title_fit([1.0, 0.5, 0.0]) == pytest.approx(0.5)
+    assert title_fit([]) == 0.0
 
 
 def test_distinctness(fake):
@@ -83,38 +60,37 @@ def test_distinctness(fake):
 
 
 def test_duplicate_share():
-    assert duplicate_share([]) == 0.0
-    assert duplicate_share([1, 2, 3]) == 0.0
-    assert duplicate_share([1, 2, 1, 1]) == 0.5  # the 3rd and 4th slots repeat product 1
+    assert duplicate_share(0, 0) == 0.0
+    assert duplicate_share(0, 3) == 0.0
+    assert duplicate_share(2, 4) == 0.5
 
 
 def test_cohesion_parts_known_page(fake):
-    # "Fruit" [1, 2]: ILS 1, title fit 1.  "Pasta" [3, 4, 1]: ILS 1.4/3, title fit (7/sqrt10)/3.
+    # "Fruit" [1, 2]: ILS 1, stub fit 1.  "Pasta" [3, 4, 1]: ILS 1.4/3, stub fit 2/3 (1 is not a pasta hit).
     # Centroids: (1,0) and unit(1.6, 1.8) = (1.6, 1.8)/sqrt(5.8): cos = 1.6/sqrt(5.8).
-    # Slots [1, 2, 3, 4, 1]: one repeat in five.
+    # Slots [1, 2, 3, 4, 1]: slot 2 is a near-duplicate of 1 (the stub says so), slot 5 repeats 1: 2 in 5.
     page = page_of_ids(("Fruit", [1, 2]), ("Pasta", [3, 4, 1]))
-    parts = cohesion_parts(page, fake, TitleCentroids(fake))
-    ils, fit = (1 + 1.4 / 3) / 2, (1 + (7 / R10) / 3) / 2
+    parts = cohesion_parts(page, fake, StubQuality())
+    ils, fit = (1 + 1.4 / 3) / 2, (1 + 2 / 3) / 2
     distinct = 1 - 1.6 / math.sqrt(5.8)
     assert parts["intra_list_similarity"] == pytest.approx(ils)
     assert parts["title_fit"] == pytest.approx(fit)
+    assert parts["publishable"] == pytest.approx(fit)  # the stub's estimate is its title fit
     assert parts["distinctness"] == pytest.approx(distinct)
-    assert parts["duplicate_share"] == pytest.approx(0.2)
-    assert parts["cohesion"] == pytest.approx((ils + fit + distinct) / 3 * 0.8)
-    assert cohesion_score(ils, fit, distinct, 0.2) == pytest.approx(parts["cohesion"])
+    assert parts["duplicate_share"] == pytest.approx(0.4)
+    assert parts["cohesion"] == pytest.approx((ils + fit + distinct) / 3 * 0.6)
+    assert cohesion_score(ils, fit, distinct, 0.4) == pytest.approx(parts["cohesion"])
 
 
 def test_cohesion_perfect_and_empty(fake):
-    metric = Cohesion(fake, threshold=0.9)
-    example = dspy.Example(history=history_of([1]))
-    perfect = page_of_ids(("Fruit", [1, 2]))  # ILS 1, title fit 1, one placement: distinct 1, no repeat
-    assert metric(example, perfect) == pytest.approx(1.0)
-    assert metric(example, dspy.Prediction(page=perfect), trace=[]) is True
-    assert metric(example, page_of_ids()) == 0.0
-    assert metric(example, page_of_ids(("Fruit", []), ("Pasta", []))) == 0.0
-    assert set(cohesion_parts(page_of_ids(), fake, TitleCentroids(fake)).values()) == {0.0}
-    # a repeated product costs: same placement twice -> distinctness 0, half the slots repeat
-    assert metric(example, page_of_ids(("Fruit", [1, 2]), ("Fruit", [1, 2]))) == pytest.approx((1 + 1 + 0) / 3 * 0.5)
+    perfect = page_of_ids(("Pasta", [3, 4]))
+    assert cohesion_parts(perfect, fake, StubQuality())["title_fit"] == 1.0
+    assert set(cohesion_parts(page_of_ids(), fake, StubQuality()).values()) == {0.0}
+    assert set(cohesion_parts(page_of_ids(("Fruit", []), ("Pasta", [])), fake, StubQuality()).values()) == {0.0}
+    # a repeated product costs: same placement twice -> distinctness 0; slots 2 (near-dup), 3 and 4 (repeats)
+    twice = cohesion_parts(page_of_ids(("Fruit", [1, 2]), ("Fruit", [1, 2])), fake, StubQuality())
+    assert twice["duplicate_share"] == pytest.approx(0.75)
+    assert twice["cohesion"] == pytest.approx((1 + 1 + 0) / 3 * 0.25)
 
 
 def _placement(index, title: str, ids) -> Placement:
@@ -126,13 +102,13 @@ def test_real_pasta_placement_is_more_cohesive_than_random_products(index):
     pasta = index.search("spaghetti penne rigatoni pasta", 8, aisles=["dry pasta"])
     rng = np.random.default_rng(7)
     samples = [rng.choice(index.catalog.product_ids, 8, replace=False) for _ in range(20)]
-    random_ils = [intra_list_similarity([metric_vectors(index, ids)]) for ids in samples]
+    random_ils = [intra_list_similarity([mean_pairwise_cosine(metric_vectors(index, ids))]) for ids in samples]
     assert len(pasta) == 8
-    assert intra_list_similarity([metric_vectors(index, pasta)]) > max(random_ils)
+    assert intra_list_similarity([mean_pairwise_cosine(metric_vectors(index, pasta))]) > max(random_ils)
 
 
 def test_real_title_fit_rewards_products_that_match_their_title(index):
-    titles = TitleCentroids(index)
+    titles = placement_scorer(index)
     tacos = index.search("taco shells tortillas", 8)
     soda = index.search("cola soda", 8, aisles=["soft drinks"])
     on_title = cohesion_parts(Page(user_id=1, program="t", placements=[_placement(index, "Taco Tuesday", tacos)]),
@@ -171,7 +147,7 @@ def test_a_row_of_rarely_bought_products_is_not_perfectly_cohesive(index):
     ids = index.catalog.product_ids[rare[aisles == aisle][:6]].tolist()
     vectors = metric_vectors(index, ids)
     evidence = VectorEvidence.of(index)
-    assert intra_list_similarity([vectors]) > 0.9  # mostly their aisle's vector: they look alike
+    assert mean_pairwise_cosine(vectors) > 0.9  # mostly their aisle's vector: they look alike
     assert evidence.placement_similarity(ids, vectors) == pytest.approx(evidence.aisle_baseline[int(aisle)])
     assert evidence.placement_similarity(ids, vectors) < 0.9
     assert VectorEvidence.of(index) is evidence

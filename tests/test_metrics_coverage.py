@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import math
 
-import dspy
 import pytest
 from test_metrics_relevance import FakeIndex, history_of, page_of_ids
 
-from metrics.coverage import (
-    HEALTHY_AISLES,
-    Discovery,
-    Diversity,
-    HealthyShare,
-    Novelty,
-    coverage_parts,
-    discovery,
-    healthy_share,
-    label_diversity,
-    novelty,
-)
+from metrics.coverage import HEALTHY_AISLES, coverage_parts, discovery, healthy_share, label_diversity, novelty
 
 S = 1 / math.sqrt(2)
 
@@ -72,17 +60,13 @@ def test_coverage_parts_known_page(fake):
 
 
 def test_coverage_perfect_and_empty(fake):
-    example = dspy.Example(history=history_of([1]))
-    spread = page_of_ids(("a", [1, 3, 5, 8]))  # four aisles, four departments
-    assert Diversity(fake)(example, spread) == 1.0
-    assert HealthyShare(fake)(example, page_of_ids(("a", [1, 2, 7]))) == 1.0
-    assert Discovery(fake)(example, page_of_ids(("a", [2]))) == pytest.approx(1.0)  # new and same taste as 1
-    assert Novelty(fake)(dspy.Example(history=history_of()), spread) == 1.0
-    assert Discovery(fake)(dspy.Example(history=history_of()), spread) == 0.0  # no taste to anchor in
-    empty = page_of_ids()
-    for metric in (Diversity(fake), Novelty(fake), Discovery(fake), HealthyShare(fake)):
-        assert metric(example, empty) == 0.0
-        assert metric(example, dspy.Prediction(page=empty), trace=[]) is False
+    history = history_of([1])
+    assert coverage_parts(page_of_ids(("a", [1, 3, 5, 8])), history, fake)["diversity"] == 1.0  # 4 aisles, 4 depts
+    assert coverage_parts(page_of_ids(("a", [1, 2, 7])), history, fake)["healthy_share"] == 1.0
+    assert coverage_parts(page_of_ids(("a", [2])), history, fake)["discovery"] == pytest.approx(1.0)
+    new_shopper = coverage_parts(page_of_ids(("a", [1, 3, 5, 8])), history_of(), fake)
+    assert new_shopper["novelty"] == 1.0 and new_shopper["discovery"] == 0.0  # no taste to anchor in
+    assert set(coverage_parts(page_of_ids(), history, fake).values()) == {0.0}
 
 
 def test_healthy_aisles_are_real_instacart_aisles(index):

@@ -8,20 +8,12 @@ import dspy
 import numpy as np
 import pytest
 
-from metrics.relevance import (
-    BasketNDCG,
-    BasketRecall,
-    SoftRelevance,
-    metric_vectors,
-    page_of,
-    soft_relevance,
-    taste_profile,
-    vector_center,
-)
+from metrics.relevance import metric_vectors, page_of, page_soft_relevance, soft_relevance, taste_profile
 from themepage.dataset.history import Order, UserHistory
 from themepage.dataset.model import Catalog
 from themepage.index.catalog_index import RECENCY_DECAY
 from themepage.page import Page, Placement, ProductRef
+from themepage.quality.evidence import vector_center
 
 S = 1 / math.sqrt(2)
 
@@ -101,28 +93,12 @@ def test_soft_relevance_perfect_empty_and_known(fake):
     assert known == pytest.approx((S + S + 1.4 * S + 0) / 4)
 
 
-def test_soft_relevance_metric_reads_distinct_page_products(fake):
-    metric = SoftRelevance(fake, threshold=0.5)
-    example = dspy.Example(history=history_of([1, 3]))
+def test_page_soft_relevance_reads_distinct_page_products(fake):
+    history = history_of([1, 3])
     page = page_of_ids(("a", [1, 3, 4]), ("b", [4]))  # 4 repeated: counted once
-    expected = (S + S + 1.4 * S) / 3
-    assert metric(example, dspy.Prediction(page=page)) == pytest.approx(expected)
-    assert metric(example, page) == pytest.approx(expected)
-    assert metric(example, page, trace=[]) is True
-    assert metric(example, page_of_ids()) == 0.0
-    assert metric(dspy.Example(history=history_of()), page) == 0.0  # new shopper: no taste to match
-
-
-def test_basket_recall_and_ndcg_metrics():
-    page = page_of_ids(("a", [1, 2]), ("b", [3, 1]))  # reading order 1, 2, 3 (1 again ignored)
-    example = dspy.Example(history=history_of([1]), target=[2, 9])
-    assert BasketRecall()(example, page) == 0.5
-    # one hit at 0-based rank 1; ideal: two hits at ranks 0 and 1
-    assert BasketNDCG()(example, page) == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
-    assert BasketRecall(threshold=0.6)(example, page, trace=[]) is False
-    assert BasketRecall()(dspy.Example(target=[1, 2, 3]), dspy.Prediction(page=page)) == 1.0
-    assert BasketRecall()(example, page_of_ids()) == 0.0
-    assert BasketRecall(k=1)(example, page) == 0.0
+    assert page_soft_relevance(page, history, fake) == pytest.approx((S + S + 1.4 * S) / 3)
+    assert page_soft_relevance(page_of_ids(), history, fake) == 0.0
+    assert page_soft_relevance(page, history_of(), fake) == 0.0  # new shopper: no taste to match
 
 
 def test_page_of_accepts_a_page_or_a_prediction():
@@ -138,8 +114,7 @@ def test_real_index_repurchase_page_is_more_relevant_than_best_sellers(index):
     own, popular = [], []
     for user in users:
         history = index.history(user)
-        example = dspy.Example(history=history)
-        own.append(SoftRelevance(index)(example, RepurchaseBaseline(index)(user, history)))
-        popular.append(SoftRelevance(index)(example, PopularBaseline(index)(user, history)))
+        own.append(page_soft_relevance(RepurchaseBaseline(index)(user, history), history, index))
+        popular.append(page_soft_relevance(PopularBaseline(index)(user, history), history, index))
     assert all(0.0 <= s <= 1.0 for s in own + popular)
     assert np.mean(own) > np.mean(popular) + 0.05

@@ -21,6 +21,7 @@ ADVICE = {
     "cohesion": "placements do not hang together: keep every placement cohesive, focused and distinct",
     "intra_list_similarity": "products within a placement are rarely bought together: keep placements focused",
     "title_fit": "products do not match their titles: keep every placement on-theme and consistent",
+    "publishable": "rows a merchandiser would not publish: every product must belong under its title, no two alike",
     "distinctness": "placements repeat each other: make every placement distinct",
     "novelty": "too few products are new to the shopper: help them discover new products to try",
     "discovery": "new products miss the shopper's tastes: explore new products close to their favourites",

@@ -1,0 +1,166 @@
+"""Fit the placement-quality models on labeled placements and report their cross-validated agreement.
+
+Not a test: a script (about a minute).
+
+    .venv/bin/python bench/fit_quality.py                      # cross-validated report only
+    .venv/bin/python bench/fit_quality.py --write              # ... then refit on all rows, write models.json
+
+Cross-validation is grouped: every placement with the same (normalised) title falls in one fold, so no
+placement, nor a near-copy of it under the same title, is both trained and tested on. The publishable
+model reads product fits and near-duplicate counts predicted out of fold (nested inside each outer fold),
+as it will at run time. Reports: product fit AUC (labels 2 vs 0), near-duplicate pair F1 (pooled over
+folds, threshold chosen on the training folds), publishable AUC, and the old metrics' AUCs for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from metrics.agreement import f1, roc_auc  # noqa: E402
+from themepage.index import CatalogIndex  # noqa: E402
+from themepage.quality.features import (  # noqa: E402
+    PAIR_FEATURES,
+    PLACEMENT_FEATURES,
+    PRODUCT_FEATURES,
+    pair_features,
+    placement_features,
+    product_features,
+)
+from themepage.quality.logistic import LogisticModel, fit_logistic  # noqa: E402
+from themepage.quality.scorer import MODELS_FILE, PlacementScorer, QualityModels  # noqa: E402
+
+LABELS = ROOT.parent / "shared" / "data" / "placement_labels" / "labels.jsonl"
+FOLDS, SEED, L2 = 5, 7, 1.0
+
+
+class Row:
+    """One labeled placement with its features (computed once)."""
+
+    def __init__(self, label: dict, scorer: PlacementScorer):
+        self.label = label
+        self.title = label["title"]
+        self.group = " ".join(self.title.lower().replace("(2)", "").split())
+        ids = [int(p["product_id"]) for p in label["products"]]
+        self.fit_labels = np.array([p["fit"] for p in label["products"]])
+        self.found = scorer.titles(self.title)
+        self.evidence = scorer.evidence(ids)
+        self.product_rows = product_features(self.title, self.found, self.evidence, scorer.shelf_texts(self.evidence))
+        self.pairs, self.pair_rows = pair_features(self.evidence)
+        truth = {frozenset(map(int, pair)) for pair in label["near_duplicates"]}
+        self.pair_labels = np.array([frozenset((ids[i], ids[j])) in truth for i, j in self.pairs])
+        self.publishable = bool(label["publishable"])
+
+
+def folds_of(rows: list[Row], folds: int, seed: int) -> np.ndarray:
+    groups = sorted({r.group for r in rows})
+    order = np.random.default_rng(seed).permutation(len(groups))
+    fold_of = {groups[g]: i % folds for i, g in enumerate(order)}
+    return np.array([fold_of[r.group] for r in rows])
+
+
+def fit_product_model(rows: list[Row]) -> LogisticModel:
+    x = np.vstack([r.product_rows for r in rows])
+    y = np.concatenate([r.fit_labels for r in rows])
+    keep = y != 1
+    return fit_logistic(x[keep], y[keep] == 2, PRODUCT_FEATURES, L2)
+
+
+def fit_duplicate_model(rows: list[Row]) -> LogisticModel:
+    x = np.vstack([r.pair_rows for r in rows if len(r.pairs)])
+    y = np.concatenate([r.pair_labels for r in rows if len(r.pairs)])
+    model = fit_logistic(x, y, PAIR_FEATURES, L2)
+    chance = model.probability(x)
+    best = max(np.linspace(0.05, 0.95, 91), key=lambda t: f1(np.flatnonzero(chance >= t), np.flatnonzero(y)))
+    return LogisticModel(model.features, model.mean, model.scale, model.coef, model.intercept, float(best))
+
+
+def placement_row(row: Row, fit: LogisticModel, duplicate: LogisticModel) -> np.ndarray:
+    fits = fit.probability(row.product_rows)
+    chances = duplicate.probability(row.pair_rows) if len(row.pairs) else np.zeros(0)
+    return placement_features(row.title, fits, chances, duplicate.threshold, row.found, row.evidence)
+
+
+def out_of_fold_placement_rows(rows: list[Row], folds: int, seed: int) -> np.ndarray:
+    """Placement features with product fits and duplicate pairs predicted by models that did not see the row."""
+    fold = folds_of(rows, folds, seed)
+    out = np.zeros((len(rows), len(PLACEMENT_FEATURES)))
+    for k in range(folds):
+        train = [r for r, f in zip(rows, fold, strict=True) if f != k]
+        fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
+        for i in np.flatnonzero(fold == k):
+            out[i] = placement_row(rows[i], fit, duplicate)
+    return out
+
+
+def cross_validate(rows: list[Row]) -> dict[str, float]:
+    fold = folds_of(rows, FOLDS, SEED)
+    fit_scores, fit_truth, predicted_pairs, true_pairs, publish_scores = [], [], set(), set(), np.zeros(len(rows))
+    for k in range(FOLDS):
+        train = [r for r, f in zip(rows, fold, strict=True) if f != k]
+        fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
+        inner = out_of_fold_placement_rows(train, FOLDS - 1, SEED + 1 + k)
+        publishable = fit_logistic(inner, np.array([r.publishable for r in train]), PLACEMENT_FEATURES, L2)
+        for i in np.flatnonzero(fold == k):
+            row = rows[i]
+            fit_scores.append(fit.probability(row.product_rows))
+            fit_truth.append(row.fit_labels)
+            if len(row.pairs):
+                flagged = duplicate.probability(row.pair_rows) >= duplicate.threshold
+                predicted_pairs |= {(i, p) for p, hit in zip(row.pairs, flagged, strict=True) if hit}
+                true_pairs |= {(i, p) for p, hit in zip(row.pairs, row.pair_labels, strict=True) if hit}
+            publish_scores[i] = publishable.probability(placement_row(row, fit, duplicate))[0]
+    scores, truth = np.concatenate(fit_scores), np.concatenate(fit_truth)
+    keep = truth != 1
+    return {"product fit AUC (2 vs 0)": roc_auc(scores[keep], truth[keep] == 2),
+            "product fit AUC (2 vs 0/1)": roc_auc(scores, truth == 2),
+            "near-duplicate pair F1": f1(predicted_pairs, true_pairs),
+            "publishable AUC": roc_auc(publish_scores, [r.publishable for r in rows])}
+
+
+def fit_all(rows: list[Row]) -> QualityModels:
+    fit, duplicate = fit_product_model(rows), fit_duplicate_model(rows)
+    stacked = out_of_fold_placement_rows(rows, FOLDS, SEED)
+    publishable = fit_logistic(stacked, np.array([r.publishable for r in rows]), PLACEMENT_FEATURES, L2)
+    provenance = {"fitted_by": "bench/fit_quality.py --write", "labels": "data/placement_labels/labels.jsonl",
+                  "placements": len(rows), "l2": L2, "fit_target": "product fit 2 (1) vs 0 (0); fit 1 left out",
+                  "duplicate_threshold": "maximises pair F1 on the training rows",
+                  "publishable_inputs": f"out-of-fold fits and duplicate counts, {FOLDS} folds grouped by title"}
+    return QualityModels(fit, duplicate, publishable, provenance)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--write", action="store_true", help=f"refit on every row and write {MODELS_FILE.name}")
+    args = parser.parse_args()
+    index = CatalogIndex.open()
+    scorer = PlacementScorer(index, models=QualityModels.load() if MODELS_FILE.exists() else _blank_models())
+    labels = [json.loads(line) for line in args.labels.read_text().splitlines() if line.strip()]
+    rows = [Row(label, scorer) for label in labels]
+    print(f"{len(rows)} placements, {len({r.group for r in rows})} title groups, {FOLDS}-fold grouped CV")
+    for name, value in cross_validate(rows).items():
+        print(f"  {name:28s} {value:.3f}")
+    if args.write:
+        models = fit_all(rows)
+        state = {"fit": models.fit.to_json(), "duplicate": models.duplicate.to_json(),
+                 "publishable": models.publishable.to_json(), "provenance": models.provenance}
+        MODELS_FILE.write_text(json.dumps(state, indent=1) + "\n")
+        print(f"wrote {MODELS_FILE}")
+
+
+def _blank_models() -> QualityModels:
+    blank = [LogisticModel(f, (0.0,) * len(f), (1.0,) * len(f), (0.0,) * len(f), 0.0)
+             for f in (PRODUCT_FEATURES, PAIR_FEATURES, PLACEMENT_FEATURES)]
+    return QualityModels(*blank)
+
+
+if __name__ == "__main__":
+    main()

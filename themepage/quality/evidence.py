@@ -1,0 +1,127 @@
+"""What the scorer knows about one placement, read from the catalog index and the text embedder.
+
+Centred co-purchase vectors: the index's PPMI+SVD vectors share a strong common direction, so the raw
+cosine of two unrelated products is ~0.5; centring on the catalog mean and renormalising
+("all-but-the-top", Mu & Viswanath, ICLR 2018) brings unrelated products to ~0.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from themepage.constants import TITLE_HITS
+from themepage.quality.heads import WordStats, core_phrase, ordered_stems
+from themepage.quality.text import TextEmbedder
+from themepage.quality.vectors import unit_rows
+
+_CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def word_stats(index) -> WordStats:
+    """Headness and IDF of the stems of the index's catalog names (counted once per index, about a second)."""
+    found = _WORDS.get(index)
+    if found is None:
+        found = _WORDS[index] = WordStats.from_names(index.catalog.names)
+    return found
+
+
+def vector_center(index) -> np.ndarray:
+    """The mean of the index's co-purchase vectors over all catalog rows (computed once per index)."""
+    center = _CENTERS.get(index)
+    if center is None:
+        center = _CENTERS[index] = np.asarray(index.vectors, dtype=np.float64).mean(axis=0)
+    return center
+
+
+def centred_vectors(index, product_ids: Sequence[int]) -> np.ndarray:
+    """Centred unit co-purchase vectors of the products, one row each (see the module docstring)."""
+    rows = index.catalog.row_of[np.asarray(list(product_ids), dtype=np.int64)]
+    return unit_rows(np.asarray(index.vectors[rows], dtype=np.float64) - vector_center(index))
+
+
+DRESSING_WORDS = frozenset(["more", "picks", "aisle", "favorites", "your", "the"])
+"""Words a generated title wraps around a raw aisle name ("More Fresh Vegetables Picks")."""
+
+
+def aisle_words(text: str) -> str:
+    """A title or aisle name reduced to its words, without dressing words, numbers and punctuation."""
+    words = "".join(c if c.isalpha() else " " for c in text.lower()).split()
+    return " ".join(w for w in words if w not in DRESSING_WORDS)
+
+
+@dataclass(frozen=True)
+class TitleEvidence:
+    """A title's embedding, its top BM25 hits' centred centroid (None: no hit), their aisles/departments, and
+    whether the title is only a catalog aisle's name dressed up ("Fresh Fruits Picks", see `aisle_words`)."""
+
+    embedding: np.ndarray
+    centroid: np.ndarray | None
+    hit_aisles: np.ndarray
+    hit_departments: np.ndarray
+    names_an_aisle: bool = False
+
+
+class TitleLookup:
+    """Title -> TitleEvidence, memoised (titles repeat across pages), bounded LRU."""
+
+    def __init__(self, index, embed: TextEmbedder, hits: int = TITLE_HITS, max_titles: int = 4096):
+        self.index, self.embed, self.hits, self.max_titles = index, embed, hits, max_titles
+        self.aisle_names = frozenset(aisle_words(a) for a in index.catalog.aisles.values())
+        self._cache: OrderedDict[str, TitleEvidence] = OrderedDict()
+
+    def __call__(self, title: str) -> TitleEvidence:
+        key = " ".join(title.lower().split())
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        hits = self.index.search(key, self.hits) if key else []
+        rows = self.index.catalog.row_of[np.asarray(hits, dtype=np.int64)]
+        centroid = unit_rows(centred_vectors(self.index, hits).mean(axis=0))[0] if hits else None
+        found = TitleEvidence(self.embed([key])[0], centroid, np.asarray(self.index.catalog.aisle_ids)[rows],
+                              np.asarray(self.index.catalog.department_ids)[rows], aisle_words(key) in self.aisle_names)
+        self._cache[key] = found
+        if len(self._cache) > self.max_titles:
+            self._cache.popitem(last=False)
+        return found
+
+
+@dataclass(frozen=True)
+class PlacementEvidence:
+    """Per product of a placement (rows in input order): names, shelves, embeddings, vectors, heads and stems.
+
+    `core_embeddings` embed each name's core phrase (`heads.core_phrase`); `words` weighs stems.
+    """
+
+    product_ids: list[int]
+    names: list[str]
+    aisle_ids: np.ndarray
+    department_ids: np.ndarray
+    name_embeddings: np.ndarray
+    aisle_embeddings: np.ndarray
+    department_embeddings: np.ndarray
+    vectors: np.ndarray
+    heads: list[str | None]
+    stems: list[frozenset[str]]
+    core_embeddings: np.ndarray
+    words: WordStats
+
+    @classmethod
+    def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> PlacementEvidence:
+        catalog = index.catalog
+        ids = [int(p) for p in product_ids]
+        rows = catalog.row_of[np.asarray(ids, dtype=np.int64)]
+        aisles = np.asarray(catalog.aisle_ids)[rows]
+        departments = np.asarray(catalog.department_ids)[rows]
+        names = [catalog.names[r] for r in rows]
+        words = word_stats(index)
+        return cls(ids, names, aisles, departments, embed(names),
+                   embed([catalog.aisles[int(a)] for a in aisles]),
+                   embed([catalog.departments[int(d)] for d in departments]), centred_vectors(index, ids),
+                   [words.head(n) for n in names], [frozenset(ordered_stems(n)) for n in names],
+                   embed([core_phrase(n) for n in names]), words)

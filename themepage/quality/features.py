@@ -1,0 +1,116 @@
+"""Feature rows the fitted logistic models read: one per (title, product), per product pair, per placement.
+
+Every feature is computed at run time from the title text, the catalog (names, aisles, departments),
+BM25 hits of the title, centred co-purchase vectors and WordLlama text embeddings; no label is read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themepage.quality.evidence import PlacementEvidence, TitleEvidence
+from themepage.quality.text import content_stems, jaccard
+from themepage.quality.vectors import cosine_to, unit_rows
+
+GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
+                                "essentials basics picks run restock weekly".split())
+"""Words of titles that promise the shopper's own or everyday products rather than one kind of food:
+under such a title almost any ordinary grocery product belongs (the labels' rubric says the same)."""
+
+PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copurchase", "hit_aisle_share",
+                    "hit_department_share", "title_words_in_product", "generic_title")
+"""Only title-versus-product evidence: features of how well a product sits with the REST of its row
+(shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
+the wrong products (sodas under "Taco Tuesday") fit perfectly, and cost publishable AUC (0.74 vs 0.78)."""
+PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase", "head_in_other",
+                 "weighted_jaccard", "name_margin", "core_nearest")
+"""How alike two products are (names, stems, catalog-derived heads, shelf, co-purchase) and, because the
+labels pair each product with its closest twin in the row, how much closer the two are to each other
+than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
+PLACEMENT_FEATURES = ("mean_fit", "lowest_fit", "second_lowest_fit", "misfits", "duplicate_pairs",
+                      "duplicate_chance", "generic_title", "title_to_names", "title_names_an_aisle",
+                      "title_numbered", "title_words")
+"""The rubric's reasons a row is not publishable, read as evidence: products that do not belong (fits),
+near-duplicates (pairs flagged, and the summed pair chances), and the title's shape (generic words, a raw
+aisle name dressed up, a stray number such as "(2)", its length)."""
+
+
+def generic_share(title: str) -> float:
+    """Share of the title's words that are generic (GENERIC_TITLE_WORDS), in [0, 1]; 0 for an empty title."""
+    words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
+    return sum(w in GENERIC_TITLE_WORDS for w in words) / len(words) if words else 0.0
+
+
+def title_word_share(title: str, product_text: str) -> float:
+    """Share of the title's content stems found in the product's name/aisle/department text, in [0, 1]."""
+    wanted = content_stems(title)
+    return len(wanted & content_stems(product_text)) / len(wanted) if wanted else 0.0
+
+
+def product_features(title: str, found: TitleEvidence, placement: PlacementEvidence,
+                     shelf_texts: list[str]) -> np.ndarray:
+    """One row of PRODUCT_FEATURES per product of the placement, in order.
+
+    `shelf_texts[i]` is product i's name with its aisle and department (what lexical overlap reads).
+    """
+    n = len(placement.product_ids)
+    if n == 0:
+        return np.zeros((0, len(PRODUCT_FEATURES)))
+    has_hits = found.centroid is not None and len(found.hit_aisles) > 0
+    title_copurchase = cosine_to(placement.vectors, found.centroid) if has_hits else np.zeros(n)
+    hit_aisle = np.array([np.mean(found.hit_aisles == a) for a in placement.aisle_ids]) if has_hits else np.zeros(n)
+    hit_dept = (np.array([np.mean(found.hit_departments == d) for d in placement.department_ids])
+                if has_hits else np.zeros(n))
+    return np.column_stack([
+        placement.name_embeddings @ found.embedding,
+        placement.aisle_embeddings @ found.embedding,
+        placement.department_embeddings @ found.embedding,
+        title_copurchase, hit_aisle, hit_dept,
+        [title_word_share(title, text) for text in shelf_texts],
+        np.full(n, generic_share(title)),
+    ])
+
+
+def pair_features(placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Index pairs (i < j) of the placement and one row of PAIR_FEATURES per pair."""
+    n = len(placement.product_ids)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    if not pairs:
+        return pairs, np.zeros((0, len(PAIR_FEATURES)))
+    stems, heads, words = placement.stems, placement.heads, placement.words
+    names = placement.name_embeddings @ placement.name_embeddings.T
+    cores = placement.core_embeddings @ placement.core_embeddings.T
+    vectors = placement.vectors @ placement.vectors.T
+    nearest = nearest_others(cores)
+    rows = [(names[i, j], jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+             float(placement.aisle_ids[i] == placement.aisle_ids[j]), vectors[i, j],
+             float(heads[i] in stems[j] or heads[j] in stems[i]), words.weighted_jaccard(stems[i], stems[j]),
+             pair_margin(names, i, j), float(nearest[i] == j) + float(nearest[j] == i)) for i, j in pairs]
+    return pairs, np.asarray(rows, dtype=np.float64)
+
+
+def nearest_others(similarity: np.ndarray) -> np.ndarray:
+    """For each row of a square similarity matrix, the column of its most similar OTHER item (ties: first)."""
+    masked = np.array(similarity, dtype=np.float64)
+    np.fill_diagonal(masked, -np.inf)
+    return masked.argmax(axis=1)
+
+
+def pair_margin(similarity: np.ndarray, i: int, j: int) -> float:
+    """similarity[i, j] minus the highest similarity of i or j to any third item (0 when there is none)."""
+    others = [k for k in range(len(similarity)) if k not in (i, j)]
+    rival = max((max(similarity[i, k], similarity[j, k]) for k in others), default=0.0)
+    return float(similarity[i, j] - rival)
+
+
+def placement_features(title: str, fits: np.ndarray, duplicate_chances: np.ndarray, threshold: float,
+                       found: TitleEvidence, placement: PlacementEvidence) -> np.ndarray:
+    """One row of PLACEMENT_FEATURES from the products' fits and the pair model's near-duplicate chances."""
+    ordered = np.sort(fits) if len(fits) else np.zeros(1)
+    second = ordered[1] if len(ordered) > 1 else ordered[0]
+    names_centroid = unit_rows(placement.name_embeddings.sum(axis=0))[0] if len(fits) else found.embedding * 0
+    chances = np.asarray(duplicate_chances, dtype=np.float64)
+    return np.array([float(np.mean(ordered)), float(ordered[0]), float(second), float(np.sum(fits < 0.5)),
+                     float(np.sum(chances >= threshold)), float(chances.sum()), generic_share(title),
+                     float(names_centroid @ found.embedding), float(found.names_an_aisle),
+                     float(any(c.isdigit() for c in title)), float(len(title.split()))])
