@@ -96,7 +96,7 @@ def check_value(raw: str, column: Column, bounds: tuple, path: Path, line: int) 
                         f"{column.name} {value} is out of range (expected {low} to {high})",
                         line=line, column=column.name)
     known = column.known
-    if known is not None and not (0 <= value < len(known) and known[value]):
+    if known is not None and not (0 <= value < len(known) and known[int(value)]):
         raise DataError(path, column.unknown.format(value=value), line=line, column=column.name)
     return value
 
