@@ -50,6 +50,7 @@ def main() -> None:
                                "serve-offline-lm", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True, env=env, cwd=ROOT)
     try:
+        assert server.stdout is not None
         port = int(server.stdout.readline().split(" at ")[1].split()[0].rsplit(":", 1)[1].split("/")[0])
         before = proc_status(server.pid)
         print(f"idle:                    VmRSS {before['VmRSS']:>12}, threads {before['Threads']}")

@@ -34,7 +34,7 @@ print(imported - start, time.perf_counter() - imported)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data", type=Path, default=BUNDLED_DATA_DIR)
     args = parser.parse_args()
     from themepage.index import CatalogIndex

@@ -148,3 +148,22 @@ def test_stalled_connections_hold_a_bounded_number_of_threads(make_server):
 def test_invalid_limits_are_refused():
     with pytest.raises(ValueError, match="invalid server limits"):
         Limits(max_connections=0)
+
+
+def test_a_hung_request_frees_its_slot_when_the_client_gives_up(make_server):
+    """With one slot: a `hang` fault whose client hung up must not keep the next client out (503)."""
+    server = make_server(max_connections=1, slot_wait=20.0)
+    server.faults.always("hang", seconds=600)
+    body = json.dumps({"model": "m", "messages": chat_messages()}).encode()
+    with connect(server) as sock:
+        sock.sendall(post_head(str(len(body))) + body)
+        for _ in range(400):  # until the server has taken the request (and is hanging on it)
+            if server.requests:
+                break
+            threading.Event().wait(0.05)
+    assert server.requests == 1
+    server.faults.clear()
+    with connect(server) as sock:
+        sock.sendall(post_head(str(len(body)), "Connection: close\r\n") + body)
+        assert status_of(read_reply(sock)) == 200
+    assert server.requests == 2

@@ -154,6 +154,7 @@ def test_serve_command_runs_until_interrupted(tmp_path, isolated_cache_dir):
                                 "serve-offline-lm", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env)
     try:
+        assert process.stdout is not None
         line = readline_within(process.stdout, READY_BOUND)  # ready: the server printed its URL
         assert " at " in line, f"no readiness line within {READY_BOUND:g} s (got {line!r})"
         url = line.split(" at ")[1].split()[0]
@@ -161,7 +162,7 @@ def test_serve_command_runs_until_interrupted(tmp_path, isolated_cache_dir):
             assert response.status == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=READY_BOUND) == 0
-        assert "stopped after 0 requests" in process.stderr.read()
+        assert process.stderr is not None and "stopped after 0 requests" in process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()

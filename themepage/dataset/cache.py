@@ -17,6 +17,7 @@ import tempfile
 import warnings
 from dataclasses import fields
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from themepage.constants import default_cache_dir
 from themepage.dataset.model import Catalog, Dataset, ItemTable, OrderTable
 from themepage.dataset.reader import data_files, read_dataset
 
+T = TypeVar("T")
 CACHE_FORMAT = "themepage-cache-v3"
 
 
@@ -63,8 +65,8 @@ def _table_arrays(prefix: str, table) -> dict[str, np.ndarray]:
     return {f"{prefix}.{f.name}": getattr(table, f.name) for f in fields(table)}
 
 
-def _table(cls, prefix: str, arrays) -> object:
-    return cls(**{f.name: arrays[f"{prefix}.{f.name}"] for f in fields(cls)})
+def _table(cls: type[T], prefix: str, arrays) -> T:
+    return cls(**{f.name: arrays[f"{prefix}.{f.name}"] for f in fields(cast(Any, cls))})
 
 
 def save_dataset(dataset: Dataset, folder: Path) -> None:
@@ -77,7 +79,7 @@ def save_dataset(dataset: Dataset, folder: Path) -> None:
             "skipped": list(dataset.skipped), "absent": list(dataset.absent)}
     def write_npz(p: Path) -> None:
         with p.open("wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # pyright: ignore[reportArgumentType] (keys are "table.column")
 
     atomic_write(folder / "dataset.npz", write_npz)
     atomic_write(folder / "dataset.json", lambda p: p.write_text(json.dumps(meta)))

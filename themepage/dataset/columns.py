@@ -70,9 +70,9 @@ def parse_value(raw: str, column: Column) -> int | float:
         if not math.isfinite(value):
             raise ValueError
         return value
-    if not is_plain_integer(raw):
-        raise ValueError
-    return int(raw)
+    if (raw.isdigit() and raw.isascii()) or is_plain_integer(raw):  # the common case first: one C call each
+        return int(raw)
+    raise ValueError
 
 
 def check_value(raw: str, column: Column, bounds: tuple, path: Path, line: int) -> int | float:
@@ -96,7 +96,7 @@ def check_value(raw: str, column: Column, bounds: tuple, path: Path, line: int) 
                         f"{column.name} {value} is out of range (expected {low} to {high})",
                         line=line, column=column.name)
     known = column.known
-    if known is not None and not (0 <= value < len(known) and known[value]):
+    if known is not None and not (0 <= value < len(known) and known[int(value)]):
         raise DataError(path, column.unknown.format(value=value), line=line, column=column.name)
     return value
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,8 +136,11 @@ def read_columns(
     path: Path,
     columns: list[Column],
     skips: SkipLog,
-) -> dict[str, np.ndarray | list[str]]:
-    """Read the named columns of `path`; extra columns are ignored, blank lines skipped and counted."""
+) -> dict[str, Any]:
+    """Read the named columns of `path`; extra columns are ignored, blank lines skipped and counted.
+
+    Each value is a numpy array, or for a `text` column a list of str.
+    """
     if not path.is_file():
         raise DataError(path, f"file not found in {path.parent}" if not path.exists() else "not a regular file")
     parts: list[list] = [[] for _ in columns]

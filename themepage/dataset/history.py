@@ -81,7 +81,7 @@ class Histories:
 
     def __contains__(self, user_id: int) -> bool:
         i = np.searchsorted(self._users, user_id)
-        return i < len(self._users) and self._users[i] == user_id
+        return bool(i < len(self._users) and self._users[i] == user_id)
 
     def order_counts(self) -> np.ndarray:
         """Per user (aligned with `user_ids`), how many orders with items they have."""

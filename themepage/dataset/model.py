@@ -32,8 +32,8 @@ class Catalog:
         return len(self.product_ids)
 
     def __contains__(self, product_id: object) -> bool:
-        return (isinstance(product_id, (int, np.integer)) and 0 <= product_id < len(self.row_of)
-                and self.row_of[product_id] >= 0)
+        return bool(isinstance(product_id, (int, np.integer)) and 0 <= product_id < len(self.row_of)
+                    and self.row_of[product_id] >= 0)
 
     def row(self, product_id: int) -> int:
         if product_id not in self:

@@ -77,7 +77,7 @@ def _timestamps(path: Path, texts: list[str]) -> np.ndarray:
         stamps = None
     bad = np.flatnonzero(np.isnat(stamps)) if stamps is not None else [
         row for row, text in enumerate(texts) if not _is_timestamp(text)]
-    if len(bad):
+    if stamps is None or len(bad):
         row = int(bad[0])
         raise DataError(path, f"{texts[row]!r} is not an ISO 8601 date or date-time", line=line_of_row(path, row),
                         column="ordered_at")

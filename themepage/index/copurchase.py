@@ -12,6 +12,7 @@ every catalog product has a vector.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -51,7 +52,7 @@ def ppmi(cooccurrence: sparse.csr_matrix) -> sparse.csr_matrix:
     """Positive PMI of a symmetric co-occurrence matrix, with smoothed context probabilities."""
     total = cooccurrence.sum()
     if total == 0:
-        return cooccurrence.astype(np.float32)
+        return sparse.csr_matrix(cooccurrence, dtype=np.float32)
     row_sums = np.asarray(cooccurrence.sum(axis=1)).ravel()
     context = row_sums**SMOOTHING
     context = context / context.sum()
@@ -68,7 +69,8 @@ def randomized_svd(matrix: sparse.csr_matrix, k: int, oversample: int = 16, powe
     Far faster and steadier than ARPACK on a large sparse PPMI matrix; accurate for the leading components.
     """
     rng = np.random.default_rng(seed)
-    sketch = matrix @ rng.standard_normal((matrix.shape[1], k + oversample))
+    n_columns = cast(tuple[int, int], matrix.shape)[1]
+    sketch = matrix @ rng.standard_normal((n_columns, k + oversample))
     for _ in range(power_iterations):
         sketch, _ = np.linalg.qr(sketch)
         sketch, _ = np.linalg.qr(matrix.T @ sketch)
@@ -103,7 +105,7 @@ def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarr
     raw = np.zeros((n, dim), dtype=np.float32)
     if len(seen) > dim + 1:
         sub = ppmi(cooc[seen][:, seen])
-        u, s = randomized_svd(sub.astype(np.float64), dim)
+        u, s = randomized_svd(sparse.csr_matrix(sub, dtype=np.float64), dim)
         raw[seen] = (u * np.sqrt(s)).astype(np.float32)
     raw = _unit(raw)
     if len(seen):  # remove the common direction all products share, so unrelated products score ~0

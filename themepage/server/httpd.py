@@ -11,13 +11,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import NamedTuple
 
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.server import wire
 from themepage.server.faults import Fault, FaultSchedule
-from themepage.server.limits import BodyRejected, BoundedThreadingHTTPServer, Limits, body_length
+from themepage.server.limits import BodyRejected, BoundedThreadingHTTPServer, Limits, body_length, client_gone
 
 DEFAULT_MODELS = ("gpt-4o-mini", "offline")
 GARBAGE = b"<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
@@ -27,6 +28,8 @@ GARBLED = "Sure! Here are some great ideas for your page: pasta, snacks and more
 LOG_SIZE = 10_000
 POLL_SECONDS = 0.05
 """How often the serving loop checks for shutdown."""
+HANG_POLL_SECONDS = 0.05
+"""How often a `hang` fault checks whether the server is stopping or the client has gone."""
 
 
 class Received(NamedTuple):
@@ -51,8 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self):
-        self.timeout = self.server.limits.idle_timeout  # StreamRequestHandler applies it to the socket
         super().setup()
+        self.connection.settimeout(self.server.limits.idle_timeout)  # every read and write; None would wait forever
 
     def log_message(self, format, *args):  # noqa: A002 (stdlib signature)
         if self.server.owner.verbose:
@@ -111,9 +114,21 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout); nothing to answer
 
+    def _hang(self, seconds: float) -> bool:
+        """Sit on the request for `seconds`; False as soon as the server stops or the client hangs up.
+
+        Noticing the hang-up frees the connection's slot at once: a hung request whose client timed
+        out would otherwise hold one of the server's bounded threads for the whole fault.
+        """
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self.server.owner.stopping.wait(min(left, HANG_POLL_SECONDS)) or client_gone(self.connection):
+                return False
+        return True
+
     def _complete(self, request: wire.ChatRequest, fault: Fault | None):
         kind = fault.kind if fault else None
-        if kind == "rate_limit":
+        if fault is not None and kind == "rate_limit":
             return self._json(429, wire.error("rate limit reached; retry later", "rate_limit_error", "rate_limit"),
                               headers={"Retry-After": f"{fault.seconds:g}"})
         if kind in ("server_error", "unavailable"):
@@ -121,8 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(status, wire.error(f"injected {kind}", "server_error", kind))
         if kind == "garbage":
             return self._send(200, GARBAGE)
-        if kind == "hang" and self.server.owner.stopping.wait(fault.seconds):
-            return None  # the server is stopping: drop the request
+        if fault is not None and kind == "hang" and not self._hang(fault.seconds):
+            return None  # the server is stopping, or the client gave up: drop the request
         try:
             text = self.server.owner.engine.answer(request.system, request.turns)
         except UnknownSignature as exc:

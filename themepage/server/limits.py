@@ -8,6 +8,7 @@ socket, and BaseHTTPRequestHandler trusts Content-Length (a 300 MB POST is read 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import sys
 import threading
@@ -31,12 +32,21 @@ class Limits:
 
     max_body_bytes: int = 8 << 20
     idle_timeout: float = 60.0
-    max_connections: int = 32
+    max_connections: int = 64
     slot_wait: float = 5.0
 
     def __post_init__(self):
         if self.max_body_bytes < 0 or self.idle_timeout <= 0 or self.max_connections < 1 or self.slot_wait < 0:
             raise ValueError(f"invalid server limits: {self}")
+
+
+def client_gone(connection) -> bool:
+    """True once the peer has closed the connection (readable, and a peek reads end of stream)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 class BodyRejected(Exception):
@@ -110,7 +120,8 @@ class BoundedThreadingHTTPServer(ThreadingHTTPServer):
                 return False
         return True
 
-    def _refuse(self, request: socket.socket) -> None:
+    def _refuse(self, request) -> None:
+        """Answer 503 straight on the socket (a short timeout: this runs in the accepting thread) and close it."""
         try:
             request.settimeout(1.0)
             request.sendall(REFUSED)
