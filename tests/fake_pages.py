@@ -20,8 +20,8 @@ class FakeRegistry:
         self.users: list[int] = []
         self.kwargs: dict = {}
 
-    def make_program(self, name, index, lm=None, module=None, *, page_deadline=None):
-        self.kwargs = {"name": name, "lm": lm, "page_deadline": page_deadline}
+    def make_program(self, name, index, lm=None, module=None, *, page_deadline=None, compiled_from=None):
+        self.kwargs = {"name": name, "lm": lm, "page_deadline": page_deadline, "compiled_from": compiled_from}
 
         def make(user, history, objective="relevance"):
             self.users.append(user)

@@ -29,6 +29,8 @@ class PageStats(BaseModel):
     completion_tokens: int = 0
     cost_usd: float | None = None
     fallbacks: list[str] = Field(default_factory=list)
+    compiled: str | None = None
+    """The compiled program file the page was made with; None for the bare (uncompiled) program."""
 
     @property
     def total_ms(self) -> float:

@@ -24,16 +24,18 @@ from themepage.cli.common import (
     ApiBaseOpt,
     CacheOpt,
     CliError,
-    CompiledOpt,
     DataOpt,
     DeadlineOpt,
+    DefaultCompiledOpt,
     LMOpt,
+    NoCompiledOpt,
     ObjectiveOpt,
     ProgramOpt,
     RetriesOpt,
     TimeoutOpt,
     _check_objective,
     _progress,
+    compiled_choice,
     err_console,
     lm_settings,
 )
@@ -80,7 +82,8 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
           data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
           objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
           lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
-          lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None, compiled: CompiledOpt = None,
+          lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None, compiled: DefaultCompiledOpt = None,
+          no_compiled: NoCompiledOpt = False,
           concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
                                                    help="Users made at once (per worker with --engine ray).")] = 4,
           resume: Annotated[bool, typer.Option("--resume", help="Keep the pages already in --out; make the "
@@ -101,7 +104,8 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
         raise CliError("--address is for --engine ray")
     settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
     _check_objective(objective)
-    job = PageJob(data, cache_dir, program, objective, lm, api_base, lm_timeout, lm_retries, compiled,
+    job = PageJob(data, cache_dir, program, objective, lm, api_base, lm_timeout, lm_retries,
+                  compiled_choice(compiled, no_compiled),
                   settings.page_deadline)
     make = job()  # validates the program, LM and compiled files here, before any worker starts
     try:

@@ -5,6 +5,7 @@ Command modules import this, never `app.py`; `app.py` registers them. That keeps
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +30,10 @@ RetriesOpt = Annotated[int | None, typer.Option("--lm-retries", help="Retries of
 DeadlineOpt = Annotated[float | None, typer.Option(
     "--page-deadline", help="Seconds one page may take; steps still running then fall back (60).")]
 CompiledOpt = Annotated[Path | None, typer.Option(
-    "--compiled", help="Folder of compiled programs: <folder>/<objective>/<program>.json.")]
+    "--compiled", help="Folder of compiled programs: <folder>/[<lm>/]<objective>/<program>.json.")]
+DefaultCompiledOpt = Annotated[Path | None, typer.Option(
+    "--compiled", help="Folder of compiled programs (default: the committed compiled/).")]
+NoCompiledOpt = Annotated[bool, typer.Option("--no-compiled", help="Run the bare (uncompiled) program.")]
 
 
 class CliError(Exception):
@@ -85,29 +89,80 @@ def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retr
 
 
 def _program(name: str, index, lm: str | None = None, api_base: str | None = None, timeout: float | None = None,
-             retries: int | None = None, module=None, page_deadline: float | None = None):
+             retries: int | None = None, module=None, page_deadline: float | None = None,
+             compiled_from: str | None = None):
     """The page maker for a program name; LLM programs get the resolved LM and the page deadline."""
     from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
 
     try:
         model = _lm(index, lm, api_base, timeout, retries) if name in LLM_PROGRAMS else None
-        return make_program(name, index, lm=model, module=module, page_deadline=page_deadline)
+        return make_program(name, index, lm=model, module=module, page_deadline=page_deadline,
+                            compiled_from=compiled_from)
     except UnknownProgram as exc:
         raise CliError(str(exc)) from None
 
 
-def _load_compiled(compiled: Path | None, program: str, objective: str, index, lm: str):
-    """The compiled module for an LLM program and the LM model string it runs on, or None when no folder is given."""
+@dataclass(frozen=True)
+class CompiledChoice:
+    """Which compiled programs a command runs: a folder (None = the bare program) and whether the user named it."""
+
+    folder: Path | None
+    explicit: bool = True
+
+
+def compiled_choice(folder: Path | None, bare: bool) -> CompiledChoice:
+    """`--compiled DIR` / `--no-compiled` / neither (the committed compiled/ folder, when it has the file)."""
+    from optimize.compiled_files import COMPILED_DIR
+
+    if bare and folder is not None:
+        raise CliError("--compiled and --no-compiled contradict each other: give one")
+    if bare:
+        return CompiledChoice(None)
+    return CompiledChoice(folder, explicit=True) if folder is not None else CompiledChoice(COMPILED_DIR, False)
+
+
+def _load_compiled(compiled: Path | CompiledChoice | None, program: str, objective: str, index,
+                   lm: str) -> tuple[object | None, str | None]:
+    """The compiled module for an LLM program on LM `lm` and its file, or (None, None) for the bare program.
+
+    A folder the user named must hold a current, safe file. The default folder is used when it has one:
+    without a file the bare program runs; a stale file is reported on stderr and the bare program runs;
+    an unsafe file is always an error.
+    """
     from optimize.compiled_files import load_compiled
-    from optimize.errors import CompiledFileError
+    from optimize.errors import CompiledFileError, StaleCompiledProgram
+    from optimize.fingerprint import compiled_path
     from programs.registry import LLM_PROGRAMS
 
-    if compiled is None or program not in LLM_PROGRAMS:
-        return None
+    choice = compiled if isinstance(compiled, CompiledChoice) else CompiledChoice(compiled)
+    if choice.folder is None or program not in LLM_PROGRAMS:
+        return None, None
+    path = compiled_path(objective, program, choice.folder, lm)
+    if not choice.explicit and not path.is_file():
+        return None, None
     try:
-        return load_compiled(program, objective, index, compiled, lm=lm)
+        module = load_compiled(program, objective, index, choice.folder, lm=lm)
+    except StaleCompiledProgram as exc:
+        if choice.explicit:
+            raise CliError(str(exc)) from None
+        err_console.print("warning: " + escape(redact(str(exc))) + "; running the bare program", highlight=False,
+                          soft_wrap=True)
+        return None, None
     except (FileNotFoundError, CompiledFileError) as exc:
         raise CliError(str(exc)) from None
+    return module, shown_path(path)
+
+
+def shown_path(path: Path) -> str:
+    """A compiled file's path as a page names it: relative to the working directory or the repository when inside."""
+    from optimize.compiled_files import COMPILED_DIR
+
+    for base in (Path.cwd(), COMPILED_DIR.parent):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _progress(disable: bool = False) -> Progress:

@@ -62,9 +62,11 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     index = _index(data, cache_dir)
     target = Objective.load(objective, index)
     names = [n.strip() for n in programs.split(",") if n.strip()]
-    made = {name: _program(name, index, lm, api_base, lm_timeout, lm_retries,
-                           module=_load_compiled(compiled, name, objective, index, settings.model),
-                           page_deadline=settings.page_deadline) for name in names}
+    made = {}
+    for name in names:
+        module, compiled_from = _load_compiled(compiled, name, objective, index, settings.model)
+        made[name] = _program(name, index, lm, api_base, lm_timeout, lm_retries, module=module,
+                              page_deadline=settings.page_deadline, compiled_from=compiled_from)
     cases = evaluation_cases(index.histories, users)
     recorder = None
     if report:

@@ -15,14 +15,18 @@ from themepage.cli.common import (
     CliError,
     DataOpt,
     DeadlineOpt,
+    DefaultCompiledOpt,
     LMOpt,
+    NoCompiledOpt,
     ObjectiveOpt,
     ProgramOpt,
     RetriesOpt,
     TimeoutOpt,
     _check_objective,
     _index,
+    _load_compiled,
     _program,
+    compiled_choice,
     console,
     err_console,
     lm_settings,
@@ -36,9 +40,10 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
+             compiled: DefaultCompiledOpt = None, no_compiled: NoCompiledOpt = False,
              format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
              out: Annotated[Path | None, typer.Option("--out", help="Write the page to this file.")] = None) -> None:
-    """Generate one user's page from their whole history."""
+    """Generate one user's page from their whole history, with the committed compiled program when there is one."""
     from programs.runtime import ProviderUnreachable
     from themepage.cli.render import render_page
 
@@ -51,7 +56,10 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
     _check_objective(objective)
-    make = _program(program, index, lm, api_base, lm_timeout, lm_retries, page_deadline=settings.page_deadline)
+    module, compiled_from = _load_compiled(compiled_choice(compiled, no_compiled), program, objective, index,
+                                           settings.model)
+    make = _program(program, index, lm, api_base, lm_timeout, lm_retries, module=module,
+                    page_deadline=settings.page_deadline, compiled_from=compiled_from)
     try:
         page = make(user, index.histories.get(user), objective=objective)
     except ProviderUnreachable as exc:

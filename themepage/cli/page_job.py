@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from themepage.cli.common import CompiledChoice
 from themepage.page import Page
 
 
@@ -24,7 +25,7 @@ class PageJob:
     api_base: str | None = None
     lm_timeout: float | None = None
     lm_retries: int | None = None
-    compiled: Path | None = None
+    compiled: CompiledChoice | Path | None = None
     page_deadline: float | None = None
 
     def __call__(self) -> PageMaker:
@@ -40,9 +41,9 @@ class PageMaker:
         self.job = job
         settings = lm_settings(job.lm, job.api_base, job.lm_timeout, job.lm_retries, job.page_deadline)
         self.index = _index(job.data, job.cache_dir)
-        module = _load_compiled(job.compiled, job.program, job.objective, self.index, settings.model)
+        module, compiled_from = _load_compiled(job.compiled, job.program, job.objective, self.index, settings.model)
         self.make = _program(job.program, self.index, job.lm, job.api_base, job.lm_timeout, job.lm_retries,
-                             module=module, page_deadline=settings.page_deadline)
+                             module=module, page_deadline=settings.page_deadline, compiled_from=compiled_from)
 
     def __call__(self, user_id: int) -> Page:
         return self.make(user_id, self.index.histories.get(user_id), objective=self.job.objective)

@@ -38,8 +38,9 @@ def _bullet(text: Text) -> Padding:
 
 
 def render_page(page: Page, index: CatalogIndex, console: Console) -> None:
+    compiled = f"  compiled={escape(page.stats.compiled)}" if page.stats.compiled else ""
     console.print(f"[bold]Page for user {page.user_id}[/bold]  program={escape(page.program)}  "
-                  f"objective={escape(page.objective)}")
+                  f"objective={escape(page.objective)}{compiled}")
     for n, placement in enumerate(page.placements, 1):
         console.print(f"\n[bold cyan]{n}. {escape(placement.title)}[/bold cyan]")
         if placement.rationale:

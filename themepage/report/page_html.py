@@ -123,6 +123,7 @@ def _stats(page: Page, unattributed: list[str]) -> str:
     if s.cost_usd:
         rows.append(("cost", f"${s.cost_usd:.4f}"))
     rows.append(("fallbacks", str(len(s.fallbacks))))
+    rows.append(("program", f"compiled: {s.compiled}" if s.compiled else "bare (uncompiled)"))
     table = "".join(f'<tr><th>{esc(k)}</th><td class="num">{esc(v)}</td></tr>' for k, v in rows)
     other = "".join(f"<li>{esc(m)}</li>" for m in unattributed)
     return (f'<h2>How this page was made</h2><table class="stats">{table}</table>'
