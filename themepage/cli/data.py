@@ -1,16 +1,20 @@
-"""`themepage data check`: validate a data directory and summarize what it holds."""
+"""`themepage data check` validates a data directory and summarizes it; `data import` converts your own catalog."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.markup import escape
 
-from themepage.cli.common import DataOpt, console, err_console
+from themepage.cli.common import CliError, DataOpt, console, err_console
 from themepage.constants import BUNDLED_DATA_DIR
 
 
 def data_check(data: DataOpt = BUNDLED_DATA_DIR) -> None:
     """Validate a data directory and summarize what it holds."""
-    from themepage.cases import evaluation_cases
+    from themepage.cases import evaluation_case_count
     from themepage.dataset import Histories, read_dataset
 
     dataset = read_dataset(data)
@@ -21,8 +25,26 @@ def data_check(data: DataOpt = BUNDLED_DATA_DIR) -> None:
             ("users", len(dataset.user_ids)), ("users with a history", len(histories.user_ids)),
             ("prior item rows", len(dataset.prior)), ("train item rows", len(dataset.train)),
             ("anonymous basket item rows", len(dataset.baskets)),
-            ("evaluation cases", len(evaluation_cases(histories)))]
+            ("evaluation cases", evaluation_case_count(histories))]
     for label, value in rows:
         console.print(f"  {label:<28}{value:>12,}")
+    for name in dataset.absent:
+        console.print(f"  {escape(name):<28}{'absent':>12}")
+    for message in dataset.skipped:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+
+
+def data_import(source: Annotated[Path, typer.Argument(help="Folder with products.csv, orders.csv, order_items.csv.")],
+                out: Annotated[Path, typer.Option("--out", help="Folder to write the Instacart-layout files to.")]
+                ) -> None:
+    """Convert your own catalog (layout: themepage/dataset/own_catalog.py) into a data directory for --data."""
+    from themepage.dataset.own_catalog import read_own_catalog, write_instacart_layout
+
+    if out.exists() and any(out.iterdir()):
+        raise CliError(f"{out.resolve()}: not empty; give a new or empty folder")
+    dataset = read_own_catalog(source)
+    write_instacart_layout(dataset, out)
+    console.print(f"{escape(str(source))} -> {escape(str(out))}: {len(dataset.catalog):,} products, "
+                  f"{len(dataset.orders):,} orders, {len(dataset.user_ids):,} users")
     for message in dataset.skipped:
         err_console.print(f"[yellow]warning:[/yellow] {escape(message)}")
