@@ -4,6 +4,8 @@ Not a test: a script (about a minute).
 
     .venv/bin/python bench/fit_quality.py                      # cross-validated report only
     .venv/bin/python bench/fit_quality.py --write              # ... then refit on all rows, write models.json
+    .venv/bin/python bench/fit_quality.py --seed 11            # another grouping of titles into folds
+    .venv/bin/python bench/fit_quality.py --show-pairs 20      # ... and the worst out-of-fold pair errors
 
 Cross-validation is grouped: every placement with the same (normalised) title falls in one fold, so no
 placement, nor a near-copy of it under the same title, is both trained and tested on. The publishable
@@ -100,13 +102,29 @@ def out_of_fold_placement_rows(rows: list[Row], folds: int, seed: int) -> np.nda
     return out
 
 
-def cross_validate(rows: list[Row]) -> dict[str, float]:
-    fold = folds_of(rows, FOLDS, SEED)
+def pair_errors(rows: list[Row], seed: int) -> tuple[list, list]:
+    """Out-of-fold false positive and false negative pairs as (chance, title, name, name), worst first."""
+    fold = folds_of(rows, FOLDS, seed)
+    false_positives, false_negatives = [], []
+    for k in range(FOLDS):
+        duplicate = fit_duplicate_model([r for r, f in zip(rows, fold, strict=True) if f != k])
+        for i in np.flatnonzero(fold == k):
+            row = rows[i]
+            chances = duplicate.probability(row.pair_rows) if len(row.pairs) else np.zeros(0)
+            for (a, b), chance, truth in zip(row.pairs, chances, row.pair_labels, strict=True):
+                if (chance >= duplicate.threshold) != truth:
+                    found = false_negatives if truth else false_positives
+                    found.append((float(chance), row.title, row.evidence.names[a], row.evidence.names[b]))
+    return sorted(false_positives, reverse=True), sorted(false_negatives)
+
+
+def cross_validate(rows: list[Row], seed: int = SEED) -> dict[str, float]:
+    fold = folds_of(rows, FOLDS, seed)
     fit_scores, fit_truth, predicted_pairs, true_pairs, publish_scores = [], [], set(), set(), np.zeros(len(rows))
     for k in range(FOLDS):
         train = [r for r, f in zip(rows, fold, strict=True) if f != k]
         fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
-        inner = out_of_fold_placement_rows(train, FOLDS - 1, SEED + 1 + k)
+        inner = out_of_fold_placement_rows(train, FOLDS - 1, seed + 1 + k)
         publishable = fit_logistic(inner, np.array([r.publishable for r in train]), PLACEMENT_FEATURES, L2)
         for i in np.flatnonzero(fold == k):
             row = rows[i]
@@ -140,14 +158,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--write", action="store_true", help=f"refit on every row and write {MODELS_FILE.name}")
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the grouping of titles into folds")
+    parser.add_argument("--show-pairs", type=int, default=0, metavar="N",
+                        help="print the N worst out-of-fold pair errors of each kind")
     args = parser.parse_args()
     index = CatalogIndex.open()
     scorer = PlacementScorer(index, models=QualityModels.load() if MODELS_FILE.exists() else _blank_models())
     labels = [json.loads(line) for line in args.labels.read_text().splitlines() if line.strip()]
     rows = [Row(label, scorer) for label in labels]
-    print(f"{len(rows)} placements, {len({r.group for r in rows})} title groups, {FOLDS}-fold grouped CV")
-    for name, value in cross_validate(rows).items():
+    groups = len({r.group for r in rows})
+    print(f"{len(rows)} placements, {groups} title groups, {FOLDS}-fold grouped CV, seed {args.seed}")
+    for name, value in cross_validate(rows, args.seed).items():
         print(f"  {name:28s} {value:.3f}")
+    if args.show_pairs:
+        false_positives, false_negatives = pair_errors(rows, args.seed)
+        for kind, errors in (("false positives", false_positives), ("false negatives", false_negatives)):
+            print(f"{len(errors)} {kind}, worst first:")
+            for chance, title, a, b in errors[:args.show_pairs]:
+                print(f"  {chance:.2f}  {title!r}: {a} | {b}")
     if args.write:
         models = fit_all(rows)
         state = {"fit": models.fit.to_json(), "duplicate": models.duplicate.to_json(),

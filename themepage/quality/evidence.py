@@ -58,13 +58,15 @@ def aisle_words(text: str) -> str:
 @dataclass(frozen=True)
 class TitleEvidence:
     """A title's embedding, its top BM25 hits' centred centroid (None: no hit), their aisles/departments, and
-    whether the title is only a catalog aisle's name dressed up ("Fresh Fruits Picks", see `aisle_words`)."""
+    whether the title is only a catalog aisle's name dressed up ("Fresh Fruits Picks", see `aisle_words`):
+    `named_aisle` is that aisle's id (-1: the title names no aisle)."""
 
     embedding: np.ndarray
     centroid: np.ndarray | None
     hit_aisles: np.ndarray
     hit_departments: np.ndarray
     names_an_aisle: bool = False
+    named_aisle: int = -1
 
 
 class TitleLookup:
@@ -72,7 +74,7 @@ class TitleLookup:
 
     def __init__(self, index, embed: TextEmbedder, hits: int = TITLE_HITS, max_titles: int = 4096):
         self.index, self.embed, self.hits, self.max_titles = index, embed, hits, max_titles
-        self.aisle_names = frozenset(aisle_words(a) for a in index.catalog.aisles.values())
+        self.aisle_names = {aisle_words(name): int(a) for a, name in index.catalog.aisles.items()}
         self._cache: OrderedDict[str, TitleEvidence] = OrderedDict()
 
     def __call__(self, title: str) -> TitleEvidence:
@@ -83,8 +85,9 @@ class TitleLookup:
         hits = self.index.search(key, self.hits) if key else []
         rows = self.index.catalog.row_of[np.asarray(hits, dtype=np.int64)]
         centroid = unit_rows(centred_vectors(self.index, hits).mean(axis=0))[0] if hits else None
+        named = self.aisle_names.get(aisle_words(key), -1)
         found = TitleEvidence(self.embed([key])[0], centroid, np.asarray(self.index.catalog.aisle_ids)[rows],
-                              np.asarray(self.index.catalog.department_ids)[rows], aisle_words(key) in self.aisle_names)
+                              np.asarray(self.index.catalog.department_ids)[rows], named >= 0, named)
         self._cache[key] = found
         if len(self._cache) > self.max_titles:
             self._cache.popitem(last=False)

@@ -17,8 +17,14 @@ GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites f
 """Words of titles that promise the shopper's own or everyday products rather than one kind of food:
 under such a title almost any ordinary grocery product belongs (the labels' rubric says the same)."""
 
+CLAIMS = ("organic", "gluten free", "vegan", "dairy free", "sugar free", "fat free", "low fat", "whole grain",
+          "keto", "paleo", "non gmo", "plant based")
+"""Claims a title can make about every product in its row ("Organic Essentials"): a product whose name does
+not make the claim is at best arguable (the labels mark such rows down)."""
+
 PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copurchase", "hit_aisle_share",
-                    "hit_department_share", "title_words_in_product", "generic_title")
+                    "hit_department_share", "title_words_in_product", "generic_title", "outside_named_aisle",
+                    "claims_missing")
 """Only title-versus-product evidence: features of how well a product sits with the REST of its row
 (shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
 the wrong products (sodas under "Taco Tuesday") fit perfectly, and cost publishable AUC (0.74 vs 0.78)."""
@@ -39,6 +45,17 @@ def generic_share(title: str) -> float:
     """Share of the title's words that are generic (GENERIC_TITLE_WORDS), in [0, 1]; 0 for an empty title."""
     words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
     return sum(w in GENERIC_TITLE_WORDS for w in words) / len(words) if words else 0.0
+
+
+def spaced_words(text: str) -> str:
+    """Lower-case words of a text joined by single spaces, padded by one space each side (for phrase search)."""
+    return " " + " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split()) + " "
+
+
+def claims_missing(title: str, name: str) -> float:
+    """Share of the title's CLAIMS that the product name does not make, in [0, 1]; 0 for a title making none."""
+    made = [c for c in CLAIMS if f" {c} " in spaced_words(title)]
+    return sum(f" {c} " not in spaced_words(name) for c in made) / len(made) if made else 0.0
 
 
 def title_word_share(title: str, product_text: str) -> float:
@@ -68,6 +85,8 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
         title_copurchase, hit_aisle, hit_dept,
         [title_word_share(title, text) for text in shelf_texts],
         np.full(n, generic_share(title)),
+        (placement.aisle_ids != found.named_aisle) if found.names_an_aisle else np.zeros(n),
+        [claims_missing(title, name) for name in placement.names],
     ])
 
 
