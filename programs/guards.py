@@ -10,6 +10,8 @@ READ_FACTOR = 4
 """An LM answer is read up to this multiple of what was asked for (or of the ids it could name)."""
 
 _INTEGER = re.compile(r"-?[0-9]+")
+_BLANKS = " \t\r\n"
+"""Only plain blanks around an id: str.strip() would also eat control characters such as U+001F."""
 
 
 def as_id(value) -> int | None:
@@ -20,8 +22,9 @@ def as_id(value) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value.strip())
+    text = value.strip(_BLANKS) if isinstance(value, str) else ""
+    if _INTEGER.fullmatch(text):
+        return int(text)
     return None
 
 

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from programs.bottoms_up import BottomsUpProgram
-from programs.guards import READ_FACTOR, clean_ids, top_up
+from programs.guards import READ_FACTOR, as_id, clean_ids, top_up
 from programs.top_down import TopDownProgram
 from themepage.dataset.history import UserHistory
 from themepage.objective import load_objective
@@ -89,6 +89,16 @@ def test_clean_ids_keeps_every_valid_plain_int_in_order(raw, allowed, used, limi
     if limit is not None:
         expected = expected[:limit]
     assert clean_ids(raw, allowed, used, limit) == expected
+
+
+@pytest.mark.parametrize("text", ["8\x1f", "\x1c8", "8\u2028", "\u00a08"])
+def test_an_id_with_control_or_unicode_space_characters_is_refused(text):
+    """Found by hypothesis: str.strip() took '8\\x1f' for 8, a value int() itself refuses."""
+    assert as_id(text) is None and clean_ids([text], [8]) == []
+
+
+def test_an_id_with_plain_blanks_is_read():
+    assert as_id(" 8\t") == 8 and as_id("-3") == -3
 
 
 def test_clean_ids_limit_zero_means_none():
