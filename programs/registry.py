@@ -13,10 +13,10 @@ import dspy
 from programs.baselines import PopularBaseline, RepurchaseBaseline
 from programs.bottoms_up import BottomsUpProgram
 from programs.top_down import TopDownProgram
-from themepage.adapter import default_adapter
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Page
+from themepage.structured import adapter_for
 
 BASELINES = {"repurchase": RepurchaseBaseline, "popular": PopularBaseline}
 LLM_PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
@@ -32,11 +32,11 @@ def program_names() -> list[str]:
 
 
 class LMPageMaker:
-    """Runs a DSPy program under its LM and returns the Page."""
+    """Runs a DSPy program under its LM (and the adapter its server's structured outputs call for)."""
 
     def __init__(self, module: dspy.Module, lm: dspy.LM):
         self.module, self.lm = module, lm
-        self.adapter = default_adapter()
+        self.adapter = adapter_for(lm)
 
     def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
         with dspy.context(lm=self.lm, adapter=self.adapter):

@@ -1,8 +1,9 @@
 """LM settings from the command line, environment variables or a config file, in that order of precedence.
 
-Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE.
+Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE,
+THEMEPAGE_LM_STRUCTURED.
 Config file: `themepage.toml` in the working directory (or the file $THEMEPAGE_CONFIG names), table
-`[lm]` with keys model, api_base, timeout, retries, engine. Keys for providers stay in their usual
+`[lm]` with keys model, api_base, timeout, retries, engine, structured. Keys for providers stay in their usual
 environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
 setting and where its value came from.
 """
@@ -19,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
-       "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE"}
+       "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
+       "structured": "THEMEPAGE_LM_STRUCTURED"}
 FLAGS = {"model": "--lm", "api_base": "--api-base", "timeout": "--lm-timeout", "retries": "--lm-retries",
-         "engine": "engine="}
+         "engine": "engine=", "structured": "structured="}
 CONFIG_FILE = "themepage.toml"
 OFFLINE_NAMES = frozenset({"offline", "themepage/offline"})
 
@@ -36,6 +38,8 @@ class LMSettings(BaseModel):
     timeout: float = Field(LM_TIMEOUT_SECONDS, gt=0, le=3600)
     retries: int = Field(LM_NUM_RETRIES, ge=0, le=10)
     engine: Literal["auto", "lm15", "litellm"] = "auto"
+    structured: Literal["auto", "json_object", "json_schema", "off"] = "auto"
+    """Constrained outputs (themepage.structured): auto = json_object for a llama.cpp server, else off."""
 
     @property
     def offline(self) -> bool:

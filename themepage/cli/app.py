@@ -266,6 +266,7 @@ def main() -> None:
 
 from themepage.cli import compile as _compile  # noqa: E402,F401  (registers compile)
 from themepage.cli import serve as _serve  # noqa: E402,F401  (registers serve-offline-lm)
+from themepage.cli import local as _local  # noqa: E402,F401  (registers serve-local-lm)
 
 if __name__ == "__main__":
     main()
