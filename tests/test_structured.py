@@ -48,7 +48,7 @@ def test_fill_schema_allows_only_the_shown_ids_and_exactly_the_wanted_count():
 def test_filter_schema_narrows_kept_and_dropped_ids():
     schema = output_schema(FilterTheme.output_fields, {"products": CANDIDATES})
     kept, dropped = schema["properties"]["kept_ids"], schema["properties"]["dropped"]
-    assert kept["items"]["enum"] == [24852, 13176, 7] and (kept["minItems"], kept["maxItems"]) == (1, 3)
+    assert kept["items"]["enum"] == [24852, 13176, 7] and (kept["minItems"], kept["maxItems"]) == (3, 3)
     assert dropped["items"]["properties"]["product_id"]["enum"] == [24852, 13176, 7]
     assert dropped["items"]["properties"]["reason"]["maxLength"] > 0
 

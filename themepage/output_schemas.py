@@ -19,14 +19,18 @@ from typing import Any
 
 import pydantic
 
+from themepage.objective import Constraints
 from themepage.user_context import PREFIX_AISLES
 
 ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
 ID_FIELDS = ("candidates", "products")
 """Input fields whose lines are `id | name | ...`: the ids an answer may name."""
 LIST_ID_OUTPUTS = ("product_ids", "kept_ids")
-TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS, REASON_CHARS, ATTRIBUTE_CHARS = 48, 120, 32, 48, 20
-QUERIES_PER_THEME, AISLES_PER_THEME, ATTRIBUTES_PER_THEME = 3, 2, 2
+TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS, REASON_CHARS = 40, 80, 24, 40
+QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
+"""Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
+MIN_KEPT = Constraints().min_products_per_placement
+"""The filter keeps at least this many: fewer is a guard fallback anyway (see programs/top_down.py)."""
 CHARS_PER_TOKEN = 2.0
 """Pessimistic: grocery words, digits and JSON punctuation run at 2-4 characters per token."""
 BUDGET_MARGIN = 1.2
@@ -70,14 +74,14 @@ def id_enum(ids: Sequence[int]) -> dict:
 
 
 def theme_schema(aisles: Sequence[str]) -> dict:
-    """A Theme (themepage.page.Theme) with short strings and aisles from `aisles` (free, short names if empty)."""
+    """A Theme (themepage.page.Theme) with short strings and aisles from `aisles` (free, short names if empty);
+    its optional attributes are left out (retrieval does not read them)."""
     aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
     return _object({
         "title": _string(TITLE_CHARS),
         "rationale": _string(RATIONALE_CHARS),
         "queries": _array(_string(QUERY_CHARS), QUERIES_PER_THEME, 1),
         "aisles": _array(aisle, AISLES_PER_THEME),
-        "attributes": _array(_string(ATTRIBUTE_CHARS), ATTRIBUTES_PER_THEME),
         "from_history": {"type": "boolean"},
     })
 
@@ -95,7 +99,7 @@ def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Seq
     ids = shown_ids(inputs)
     if name in LIST_ID_OUTPUTS and ids:
         wanted = _positive_int(inputs.get("num_products"), len(ids))
-        return _array(id_enum(ids), min(wanted, len(ids)), 1 if name == "kept_ids" else min(wanted, len(ids)))
+        return _array(id_enum(ids), min(wanted, len(ids)), MIN_KEPT if name == "kept_ids" else min(wanted, len(ids)))
     if name == "dropped" and ids:
         return _array(_object({"product_id": id_enum(ids), "reason": _string(REASON_CHARS)}), len(ids))
     if name == "themes":

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +43,7 @@ def serve_local_lm(port: Annotated[int, typer.Option("--port", min=0, max=65535,
     key = "" if os.environ.get("OPENAI_API_KEY") else "OPENAI_API_KEY=local "
     err_console.print(f"use: {key}themepage generate --user 1 --lm openai/{name} --api-base {server.url}",
                       soft_wrap=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a terminated command stops its server too
     try:
         assert server.process is not None
         server.process.wait()
