@@ -26,7 +26,7 @@ SMOKE_TIMEOUT = 600.0
 def test_server_command_binds_loopback_with_every_thread_and_the_context():
     command = server_command(Path("m.gguf"), "smollm2", 8001, threads=2, context_tokens=8192)
     assert command[:3] == [sys.executable, "-m", "llama_cpp.server"]
-    pairs = dict(zip(command[3::2], command[4::2]))
+    pairs = dict(zip(command[3::2], command[4::2], strict=True))
     assert pairs == {"--model": "m.gguf", "--model_alias": "smollm2", "--host": "127.0.0.1", "--port": "8001",
                      "--n_threads": "2", "--n_threads_batch": "2", "--n_ctx": "8192"}
 
@@ -86,3 +86,11 @@ def test_smoke_pages_through_llama_cpp(index, local_server, program):
     assert_valid_page(page, index)
     assert lm_made_share(page) >= 0.5, page.stats.fallbacks
     assert page.stats.lm_calls >= 2 and page.stats.prompt_tokens > 500 and page.stats.completion_tokens > 10
+
+
+@pytest.mark.parametrize("program", ["top-down", "bottoms-up"])
+def test_programs_compiled_for_the_local_model_are_current_and_carry_demos(index, program):
+    from programs.compiling import COMPILED_DIR, load_compiled
+
+    module = load_compiled(program, "relevance", index, COMPILED_DIR / "smollm2")
+    assert all(len(predictor.demos) == 1 for _, predictor in module.named_predictors())
