@@ -120,7 +120,7 @@ def report(label: str, rows: list[dict]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description="Both programs through a real local model, uncompiled and compiled.")
     parser.add_argument("--users", type=int, default=5)
     parser.add_argument("--programs", default="top-down,bottoms-up")
     parser.add_argument("--objective", default="relevance")
@@ -141,7 +141,7 @@ def main() -> None:
         lm = mark_structured(dspy.LM(f"openai/{args.name}", api_base=server.url, api_key="local", cache=False,
                                      timeout=args.timeout, num_retries=0), "auto")
         for program in programs:
-            variants = {"uncompiled": None}
+            variants: dict[str, dspy.Module | None] = {"uncompiled": None}
             if compiled_path(args.objective, program, root).is_file():
                 variants["compiled"] = load_compiled(program, args.objective, index, root)
             for variant, module in variants.items():

@@ -5,7 +5,7 @@ import pytest
 from http_server import assert_valid_page, lm_server  # noqa: F401
 from schema_server import SchemaServer, schema_server  # noqa: F401
 
-from programs.registry import make_program
+from programs.registry import LMPageMaker, make_program
 from signatures.bottoms_up import GenerateItems
 from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.lm import lm_from_settings
@@ -137,6 +137,7 @@ def test_a_page_whose_prompts_overflow_falls_back_cleanly(index, schema_server):
     lm = mark_structured(dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False),
                          "json_object")
     make = make_program("top-down", index, lm=lm)
+    assert isinstance(make, LMPageMaker) and isinstance(make.adapter, StructuredAdapter)
     make.adapter.context_tokens = 200  # no prompt fits
     page = make(7, index.histories.get(7))
     assert_valid_page(page, index)
@@ -174,8 +175,10 @@ def test_structured_setting_from_the_environment(monkeypatch, schema_server):  #
     monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "json_schema")
     settings = resolve_lm_settings(model="openai/smollm2", api_base=schema_server.url)
     assert settings.structured == "json_schema"
-    assert adapter_for(lm_from_settings(settings)).form == "json_schema"
-    assert structured_form(lm_from_settings(LMSettings(model="openai/smollm2", structured="off"))) == "off"
+    adapter = adapter_for(lm_from_settings(settings))
+    assert isinstance(adapter, StructuredAdapter) and adapter.form == "json_schema"
+    off = LMSettings.model_validate({"model": "openai/smollm2", "structured": "off"})
+    assert structured_form(lm_from_settings(off)) == "off"
     monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "grammar")
     with pytest.raises(SettingsError, match="THEMEPAGE_LM_STRUCTURED"):
         resolve_lm_settings(model="openai/smollm2")

@@ -29,7 +29,7 @@ LIST_ID_OUTPUTS = ("product_ids", "kept_ids")
 TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS, REASON_CHARS = 40, 80, 24, 40
 QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
 """Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
-MIN_KEPT = Constraints().min_products_per_placement
+MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
 """The filter keeps at least this many: fewer is a guard fallback anyway (see programs/top_down.py)."""
 CHARS_PER_TOKEN = 2.0
 """Pessimistic: grocery words, digits and JSON punctuation run at 2-4 characters per token."""
