@@ -14,10 +14,10 @@ from programs.baselines import PopularBaseline, RepurchaseBaseline
 from programs.bottoms_up import BottomsUpProgram
 from programs.deadline import page_clock
 from programs.top_down import TopDownProgram
-from themepage.adapter import default_adapter
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Page
+from themepage.structured import adapter_for
 
 BASELINES = {"repurchase": RepurchaseBaseline, "popular": PopularBaseline}
 LLM_PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
@@ -33,14 +33,15 @@ def program_names() -> list[str]:
 
 
 class LMPageMaker:
-    """Runs a DSPy program under its LM, within the page deadline, and returns the Page."""
+    """Runs a DSPy program under its LM (and the adapter its server's structured outputs call for),
+    within the page deadline, and returns the Page."""
 
     def __init__(self, module: dspy.Module, lm: dspy.LM, page_deadline: float | None = None,
                  compiled_from: str | None = None):
         page_clock(page_deadline)  # a bad deadline fails here, with a clear message, not on the first page
         self.module, self.lm, self.page_deadline = module, lm, page_deadline
         self.compiled_from = compiled_from
-        self.adapter = default_adapter()
+        self.adapter = adapter_for(lm)
 
     def __call__(self, user_id: int, history: UserHistory, objective: str | None = None) -> Page:
         with dspy.context(lm=self.lm, adapter=self.adapter, **page_clock(self.page_deadline)):

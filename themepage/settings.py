@@ -1,9 +1,9 @@
 """LM settings from the command line, environment variables or a config file, in that order of precedence.
 
 Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE,
-THEMEPAGE_PAGE_DEADLINE. Config file: `themepage.toml` in the working directory (or the file
-$THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, retries, engine,
-page_deadline; any other table or key is an error naming the file. Keys for providers stay in their
+THEMEPAGE_PAGE_DEADLINE, THEMEPAGE_LM_STRUCTURED. Config file: `themepage.toml` in the working directory (or the
+file $THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, retries, engine,
+page_deadline, structured; any other table or key is an error naming the file. Keys for providers stay in their
 usual environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
 setting and where its value came from, and `describe_lm` says where a non-default LM's came from.
 """
@@ -23,9 +23,9 @@ from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, 
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
        "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
-       "page_deadline": "THEMEPAGE_PAGE_DEADLINE"}
+       "page_deadline": "THEMEPAGE_PAGE_DEADLINE", "structured": "THEMEPAGE_LM_STRUCTURED"}
 FLAGS = {"model": "--lm", "api_base": "--api-base", "timeout": "--lm-timeout", "retries": "--lm-retries",
-         "engine": "engine=", "page_deadline": "--page-deadline"}
+         "engine": "engine=", "page_deadline": "--page-deadline", "structured": "structured="}
 CONFIG_FILE = "themepage.toml"
 CONFIG_TABLES = ("lm",)
 OFFLINE_NAMES = frozenset({"offline", "themepage/offline"})
@@ -42,6 +42,8 @@ class LMSettings(BaseModel):
     retries: int = Field(LM_NUM_RETRIES, ge=0, le=10)
     engine: Literal["auto", "lm15", "litellm"] = "auto"
     page_deadline: float = Field(PAGE_DEADLINE_SECONDS, gt=0, le=86400)
+    structured: Literal["auto", "json_object", "json_schema", "off"] = "auto"
+    """Constrained outputs (themepage.structured): auto = json_object for a llama.cpp server, else off."""
 
     @property
     def offline(self) -> bool:

@@ -1,0 +1,156 @@
+"""Both programs through a real local model (llama.cpp's server, SmolLM2-135M by default), uncompiled and compiled.
+
+    python bench/real_lm.py [--users 5] [--programs top-down,bottoms-up] [--objective relevance]
+                            [--compile] [--model FILE.gguf] [--name smollm2]
+
+Starts its own server (log in a temp file), makes one page per dev user and program, and prints per
+variant: valid pages, the LM-made share of placements, fallbacks by phase and cause, prompt and
+completion tokens a page, prompt tokens the server reused from its cache (llama-cpp-python reports none
+in `usage`: its log's "N prefix-match hit" lines are read instead), page latency median and p90, and
+latency over the critical path (per step the slowest call's server time, steps in sequence).
+
+`--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
+offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import dspy
+
+from optimize.compile_sets import spread
+from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
+from optimize.fingerprint import compiled_path
+from programs.registry import LLM_PROGRAMS, make_program
+from themepage.adapter import MemoChatAdapter
+from themepage.constants import BUNDLED_DATA_DIR
+from themepage.index import CatalogIndex
+from themepage.lm import make_lm
+from themepage.lm_share import fallbacks_by_phase_and_cause, lm_made_share
+from themepage.local_lm import DEFAULT_NAME, LocalLMServer
+from themepage.structured import mark_structured
+from trainsets.loader import load_examples
+
+STEP_OF_OUTPUT = {"themes": 0, "product_ids": 1, "kept_ids": 2, "title": 1}
+"""Which sequential step a call belongs to, by the first key of its answer (GenerateItems, too, is step 1 of 2)."""
+_PREFIX = re.compile(r"Llama\.generate: (\d+) prefix-match hit")
+_PERF = re.compile(r"(prompt eval|\beval) time =\s+([0-9.]+) ms")
+
+
+def compile_for_lm(program: str, objective: str, index: CatalogIndex, root: Path, model: str) -> Path:
+    """BootstrapFewShot with the offline engine as teacher; saved as compiled/<lm-slug>/<objective>/<program>.json."""
+    from metrics.objective_metric import Objective
+
+    metric = Objective.load(objective, index).metric
+    teacher = {"lm": make_lm("offline", index, cache=False), "adapter": MemoChatAdapter()}
+    optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=1, max_labeled_demos=0, max_rounds=1,
+                                      teacher_settings=teacher)
+    student = LLM_PROGRAMS[program](index, objective=objective)
+    trainset = spread(load_examples("train"), 8)
+    with dspy.context(lm=teacher["lm"], adapter=teacher["adapter"]):
+        compiled = optimizer.compile(student, trainset=trainset)
+    path = compiled_path(objective, program, root, model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_compiled(compiled, path, program=program, objective=objective, lm=model, optimizer="bootstrap", index=index)
+    return path
+
+
+def server_calls(log_text: str) -> tuple[int, list[float]]:
+    """(prompt tokens reused from the cache, server milliseconds per call) in a stretch of the server's log."""
+    reused = sum(int(n) for n in _PREFIX.findall(log_text))
+    times, current = [], 0.0
+    for kind, ms in _PERF.findall(log_text):
+        current += float(ms)
+        if kind.strip() == "eval":  # the eval line closes a call
+            times.append(current)
+            current = 0.0
+    return reused, times
+
+
+def critical_path_ms(lm: dspy.LM, first_entry: int, call_ms: list[float]) -> float:
+    """Sum over sequential steps of the slowest call's server time (calls paired with history entries in order)."""
+    slowest: dict[int, float] = {}
+    for entry, ms in zip(lm.history[first_entry:], call_ms, strict=False):
+        text = str((entry.get("outputs") or [""])[0])
+        key = re.search(r'"(\w+)"', text)
+        step = STEP_OF_OUTPUT.get(key.group(1) if key else "", 1)
+        slowest[step] = max(slowest.get(step, 0.0), ms)
+    return sum(slowest.values())
+
+
+def run_variant(make, lm, users, index, log_path: Path) -> list[dict]:
+    rows = []
+    for user in users:
+        offset, first = log_path.stat().st_size, len(lm.history)
+        start = time.perf_counter()
+        page = make(user, index.histories.get(user))
+        seconds = time.perf_counter() - start
+        with log_path.open() as handle:
+            handle.seek(offset)
+            reused, call_ms = server_calls(handle.read())
+        ids = page.product_ids()
+        rows.append({"valid": len(ids) == len(set(ids)) and all(p in index.catalog for p in ids),
+                     "share": lm_made_share(page), "fallbacks": fallbacks_by_phase_and_cause(page),
+                     "prompt": page.stats.prompt_tokens, "completion": page.stats.completion_tokens,
+                     "reused": reused, "seconds": seconds,
+                     "critical": critical_path_ms(lm, first, call_ms) / 1000})
+        print(f"  user {user}: {seconds:.0f} s, LM-made {rows[-1]['share']:.0%}, {page.stats.prompt_tokens} prompt "
+              f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
+    return rows
+
+
+def report(label: str, rows: list[dict]) -> None:
+    seconds = sorted(r["seconds"] for r in rows)
+    p90 = seconds[min(len(seconds) - 1, round(0.9 * (len(seconds) - 1)))]
+    fallbacks = sum((r["fallbacks"] for r in rows), Counter())
+    ratios = [r["seconds"] / r["critical"] for r in rows if r["critical"]]
+    print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, LM-made "
+          f"{statistics.mean(r['share'] for r in rows):.0%}, prompt {statistics.mean(r['prompt'] for r in rows):.0f} "
+          f"(reused {statistics.mean(r['reused'] for r in rows):.0f}), completion "
+          f"{statistics.mean(r['completion'] for r in rows):.0f} tokens/page, latency p50 "
+          f"{statistics.median(seconds):.0f} s p90 {p90:.0f} s, latency/critical path "
+          f"{statistics.mean(ratios) if ratios else float('nan'):.2f}")
+    for (phase, cause), n in fallbacks.most_common():
+        print(f"    fallback {phase}: {cause} x{n}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Both programs through a real local model, uncompiled and compiled.")
+    parser.add_argument("--users", type=int, default=5)
+    parser.add_argument("--programs", default="top-down,bottoms-up")
+    parser.add_argument("--objective", default="relevance")
+    parser.add_argument("--compile", action="store_true", help="compile with offline demos first")
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--name", default=DEFAULT_NAME)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds one LM call may take")
+    args = parser.parse_args()
+    index = CatalogIndex.open(BUNDLED_DATA_DIR)
+    users = sorted({e.user_id for e in load_examples("dev")})[: args.users]
+    root, model = COMPILED_DIR, f"openai/{args.name}"
+    programs = [p.strip() for p in args.programs.split(",")]
+    if args.compile:
+        for program in programs:
+            print(f"compiled {compile_for_lm(program, args.objective, index, root, model)}", flush=True)
+    log_path = Path(tempfile.mkdtemp()) / "llama.log"
+    with log_path.open("w") as log, LocalLMServer(args.model, args.name, log=log) as server:
+        lm = mark_structured(dspy.LM(model, api_base=server.url, api_key="local", cache=False,
+                                     timeout=args.timeout, num_retries=0), "auto")
+        for program in programs:
+            variants: dict[str, dspy.Module | None] = {"uncompiled": None}
+            if compiled_path(args.objective, program, root, model).is_file():
+                variants["compiled"] = load_compiled(program, args.objective, index, root, lm=model)
+            for variant, module in variants.items():
+                print(f"{program} {variant}, users {users}", flush=True)
+                rows = run_variant(make_program(program, index, lm=lm, module=module), lm, users, index, log_path)
+                report(f"{program} {variant}", rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Constrained outputs: narrowed per-step schemas, output budgets, context fitting, and the form a server takes."""
+
+import dspy
+import pytest
+from http_server import assert_valid_page, lm_server  # noqa: F401
+from schema_server import SchemaServer, schema_server  # noqa: F401
+
+from programs.registry import LMPageMaker, make_program
+from signatures.bottoms_up import GenerateItems
+from signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.lm import lm_from_settings
+from themepage.output_schemas import favourite_aisles, output_budget, output_schema, shown_ids
+from themepage.page import Theme
+from themepage.settings import LMSettings, SettingsError, resolve_lm_settings
+from themepage.structured import (
+    AISLE_LIST_PREFIX,
+    ContextOverflow,
+    StructuredAdapter,
+    adapter_for,
+    detect_form,
+    mark_structured,
+    structured_form,
+)
+
+CANDIDATES = ("24852 | Banana | fresh fruits | bought 3 of 5 orders\n13176 | Bag of Organic Bananas | fresh fruits\n"
+              "7 | Pie")
+CONTEXT = ("Orders: 5, about every 7 days, usually Monday mornings.\n"
+           "Favourite aisles: fresh fruits (30%, 4 products), yogurt (10%, 2 products), soft drinks (5%, 1 products)\n"
+           "Frequent products: Banana (3/5)")
+
+
+def test_shown_ids_and_favourite_aisles_read_the_prompt_lines():
+    assert shown_ids({"candidates": CANDIDATES}) == [24852, 13176, 7]
+    assert shown_ids({"products": "5 | Milk | dairy\n5 | Milk | dairy"}) == [5]
+    assert shown_ids({"candidates": "Milk | dairy"}) == []
+    assert favourite_aisles(CONTEXT) == ["fresh fruits", "yogurt", "soft drinks"]
+    assert favourite_aisles("New shopper: no orders yet.") == []
+
+
+def test_fill_schema_allows_only_the_shown_ids_and_exactly_the_wanted_count():
+    schema = output_schema(FillTheme.output_fields, {"candidates": CANDIDATES, "num_products": 2})
+    ids = schema["properties"]["product_ids"]
+    assert ids["items"]["enum"] == [24852, 13176, 7]
+    assert ids["minItems"] == ids["maxItems"] == 2
+    assert schema["required"] == ["product_ids"]
+
+
+def test_filter_schema_narrows_kept_and_dropped_ids():
+    schema = output_schema(FilterTheme.output_fields, {"products": CANDIDATES})
+    kept, dropped = schema["properties"]["kept_ids"], schema["properties"]["dropped"]
+    assert kept["items"]["enum"] == [24852, 13176, 7] and (kept["minItems"], kept["maxItems"]) == (3, 3)
+    assert dropped["items"]["properties"]["product_id"]["enum"] == [24852, 13176, 7]
+    assert dropped["items"]["properties"]["reason"]["maxLength"] > 0
+
+
+def test_plan_schema_names_only_the_allowed_aisles_and_the_wanted_number_of_themes():
+    schema = output_schema(PlanThemes.output_fields, {"num_themes": 4}, aisles=["yogurt", "fresh fruits"])
+    themes = schema["properties"]["themes"]
+    assert themes["minItems"] == themes["maxItems"] == 4
+    assert themes["items"]["properties"]["aisles"]["items"]["enum"] == ["yogurt", "fresh fruits"]
+    Theme.model_validate({name: [] if sub["type"] == "array" else False if sub["type"] == "boolean" else "x"
+                          for name, sub in themes["items"]["properties"].items()})  # every property is a Theme's
+
+
+def test_output_budget_is_the_longest_admitted_answer_with_a_margin():
+    # object 2 + key "product_ids" (11 chars / 2 + 3 = 8.5) + array (2 + 10 x (enum 5 digits / 2 + 2 = 4.5, + 1))
+    schema = {"type": "object", "properties": {"product_ids": {
+        "type": "array", "items": {"type": "integer", "enum": [12345]}, "maxItems": 10}}}
+    assert output_budget(schema) == 81  # ceil((2 + 8.5 + 57) * 1.2)
+    assert output_budget({"type": "object", "properties": {}}) == 32  # the floor
+
+
+def test_generate_items_budget_grows_with_the_page_size():
+    small = output_schema(GenerateItems.output_fields, {"candidates": CANDIDATES, "num_products": 1})
+    large = output_schema(GenerateItems.output_fields, {"candidates": CANDIDATES, "num_products": 3})
+    assert output_budget(large) > output_budget(small)
+
+
+def test_adapter_sends_schema_and_budget_and_parses_the_answer(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    theme = Theme(title="Fruit", aisles=["fresh fruits"])
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object")):
+        result = dspy.Predict(FillTheme)(theme=theme, user_context=CONTEXT, objective_guidance="relevance first",
+                                         candidates=CANDIDATES, num_products=2)
+    assert result.product_ids == [24852, 13176]
+    body = schema_server.bodies[-1]
+    schema = body["response_format"]["schema"]
+    assert body["response_format"]["type"] == "json_object"
+    assert schema == output_schema(FillTheme.output_fields, {"candidates": CANDIDATES, "num_products": 2})
+    assert body["max_tokens"] == output_budget(schema)
+
+
+def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_schema")):
+        dspy.Predict(FilterTheme)(theme=Theme(title="Fruit"), products=CANDIDATES)
+    fmt = schema_server.bodies[-1]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "FilterTheme"
+    assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [24852, 13176, 7]
+
+
+def test_planner_is_shown_the_aisles_it_may_name(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", extra_aisles=["fresh vegetables"])):
+        result = dspy.Predict(PlanThemes)(user_context=CONTEXT, objective_guidance="relevance", num_themes=2)
+    body = schema_server.bodies[-1]
+    shown = AISLE_LIST_PREFIX + "fresh fruits, yogurt, soft drinks, fresh vegetables."
+    assert shown in body["messages"][-1]["content"]
+    enum = body["response_format"]["schema"]["properties"]["themes"]["items"]["properties"]["aisles"]["items"]["enum"]
+    assert enum == ["fresh fruits", "yogurt", "soft drinks", "fresh vegetables"]
+    assert len(result.themes) == 2 and all(a in enum for t in result.themes for a in t.aisles)
+
+
+def _demo(n: int) -> dspy.Example:
+    return dspy.Example(theme=Theme(title=f"Demo {n}"), user_context=CONTEXT * 20, objective_guidance="g",
+                        candidates=CANDIDATES, num_products=2, product_ids=[7]).with_inputs(
+        "theme", "user_context", "objective_guidance", "candidates", "num_products")
+
+
+def test_demos_are_dropped_last_first_until_the_prompt_fits():
+    adapter = StructuredAdapter("json_object")
+    inputs = {"theme": Theme(title="Fruit"), "user_context": CONTEXT, "objective_guidance": "g",
+              "candidates": CANDIDATES, "num_products": 2}
+    demos = [_demo(1), _demo(2), _demo(3)]
+    bare = adapter.prompt_tokens(FillTheme, [], inputs)
+    one = adapter.prompt_tokens(FillTheme, demos[:1], inputs)
+    adapter.context_tokens = one + 100
+    assert adapter.fit_demos(FillTheme, demos, inputs, budget=100) == demos[:1]
+    adapter.context_tokens = bare + 100
+    assert adapter.fit_demos(FillTheme, demos, inputs, budget=100) == []
+    adapter.context_tokens = bare + 99
+    with pytest.raises(ContextOverflow, match="FillTheme"):
+        adapter.fit_demos(FillTheme, demos, inputs, budget=100)
+
+
+def test_a_page_whose_prompts_overflow_falls_back_cleanly(index, schema_server):  # noqa: F811
+    lm = mark_structured(dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False),
+                         "json_object")
+    make = make_program("top-down", index, lm=lm)
+    assert isinstance(make, LMPageMaker) and isinstance(make.adapter, StructuredAdapter)
+    make.adapter.context_tokens = 200  # no prompt fits
+    page = make(7, index.histories.get(7))
+    assert_valid_page(page, index)
+    assert schema_server.bodies == []  # nothing that would overflow reached the server
+    assert any("ContextOverflow" in f for f in page.stats.fallbacks)
+
+
+@pytest.mark.parametrize("program", ["top-down", "bottoms-up"])
+def test_both_programs_through_a_schema_server_make_valid_pages_without_fallbacks(index, schema_server,  # noqa: F811
+                                                                                  program):
+    lm = mark_structured(dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False),
+                         "auto")
+    page = make_program(program, index, lm=lm)(7, index.histories.get(7))
+    assert_valid_page(page, index)
+    assert page.stats.fallbacks == []
+    assert schema_server.bodies and all("schema" in b["response_format"] and b["max_tokens"] > 0
+                                        for b in schema_server.bodies)
+
+
+def test_auto_detects_llama_cpp_and_leaves_other_servers_on_todays_path(schema_server, lm_server):  # noqa: F811
+    detect_form.cache_clear()
+    assert detect_form(schema_server.url) == "json_object"
+    assert detect_form(lm_server.url) == "off"  # the offline engine's server
+    assert detect_form("http://127.0.0.1:9/v1", timeout=0.5) == "off"  # nothing listening
+    plain = dspy.LM("openai/smollm2", api_base=lm_server.url, api_key="local")
+    assert structured_form(plain) == "off" and not isinstance(adapter_for(plain), StructuredAdapter)
+    marked = mark_structured(dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local"), "auto")
+    assert isinstance(adapter_for(marked), StructuredAdapter)
+    with pytest.raises(ValueError, match="structured must be one of"):
+        mark_structured(plain, "grammar")
+
+
+def test_structured_setting_from_the_environment(monkeypatch, schema_server):  # noqa: F811
+    monkeypatch.setenv("OPENAI_API_KEY", "local")
+    monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "json_schema")
+    settings = resolve_lm_settings(model="openai/smollm2", api_base=schema_server.url)
+    assert settings.structured == "json_schema"
+    adapter = adapter_for(lm_from_settings(settings))
+    assert isinstance(adapter, StructuredAdapter) and adapter.form == "json_schema"
+    off = LMSettings.model_validate({"model": "openai/smollm2", "structured": "off"})
+    assert structured_form(lm_from_settings(off)) == "off"
+    monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "grammar")
+    with pytest.raises(SettingsError, match="THEMEPAGE_LM_STRUCTURED"):
+        resolve_lm_settings(model="openai/smollm2")

@@ -1,0 +1,150 @@
+"""Per-step output schemas narrowed to what is valid, and the output-token budgets they imply.
+
+A small model under grammar-constrained decoding can only write what the schema allows, so
+each schema is narrowed to the call at hand: product ids are an enum of the ids shown in the
+prompt's candidate lines, aisle names an enum of the aisles the planner is shown, lists and
+strings have maximum lengths. An invalid id is then impossible rather than filtered, and the
+longest answer the schema admits bounds the step's `max_tokens` (`output_budget`).
+
+The schemas are read from the prompt's own inputs (candidate lines start with the id), so the
+programs need no changes and compiled programs keep working.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pydantic
+
+from themepage.objective import Constraints
+from themepage.user_context import PREFIX_AISLES
+
+ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
+ID_FIELDS = ("candidates", "products")
+"""Input fields whose lines are `id | name | ...`: the ids an answer may name."""
+LIST_ID_OUTPUTS = ("product_ids", "kept_ids")
+TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS, REASON_CHARS = 40, 80, 24, 40
+QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
+"""Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
+MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
+"""The filter keeps at least this many: fewer is a guard fallback anyway (see programs/top_down.py)."""
+CHARS_PER_TOKEN = 2.0
+"""Pessimistic: grocery words, digits and JSON punctuation run at 2-4 characters per token."""
+BUDGET_MARGIN = 1.2
+MIN_BUDGET = 32
+
+
+def shown_ids(inputs: dict[str, Any]) -> list[int]:
+    """The ids at the start of the candidate (or product) lines of a prompt, in order, each once."""
+    for name in ID_FIELDS:
+        text = inputs.get(name)
+        if isinstance(text, str):
+            ids = [int(m) for m in ID_LINE.findall(text)]
+            if ids:
+                return list(dict.fromkeys(ids))
+    return []
+
+
+def favourite_aisles(user_context: str) -> list[str]:
+    """The aisle names of the context's `Favourite aisles:` line (`name (12%, 3 products), ...`)."""
+    for line in user_context.splitlines():
+        if line.startswith(PREFIX_AISLES):
+            body = re.sub(r"\([^)]*\)", "", line[len(PREFIX_AISLES):])
+            return [a.strip() for a in body.split(",") if a.strip()]
+    return []
+
+
+def _string(max_chars: int) -> dict:
+    return {"type": "string", "maxLength": max_chars}
+
+
+def _array(items: dict, max_items: int, min_items: int = 0) -> dict:
+    return {"type": "array", "items": items, "minItems": min(min_items, max_items), "maxItems": max_items}
+
+
+def _object(properties: dict[str, dict]) -> dict:
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+
+
+def id_enum(ids: Sequence[int]) -> dict:
+    return {"type": "integer", "enum": list(ids)}
+
+
+def theme_schema(aisles: Sequence[str]) -> dict:
+    """A Theme (themepage.page.Theme) with short strings and aisles from `aisles` (free, short names if empty);
+    its optional attributes are left out (retrieval does not read them)."""
+    aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
+    return _object({
+        "title": _string(TITLE_CHARS),
+        "rationale": _string(RATIONALE_CHARS),
+        "queries": _array(_string(QUERY_CHARS), QUERIES_PER_THEME, 1),
+        "aisles": _array(aisle, AISLES_PER_THEME),
+        "from_history": {"type": "boolean"},
+    })
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Sequence[str]) -> dict:
+    """The narrowed schema of one output field, or the annotation's own JSON schema for fields not known here."""
+    ids = shown_ids(inputs)
+    if name in LIST_ID_OUTPUTS and ids:
+        wanted = _positive_int(inputs.get("num_products"), len(ids))
+        return _array(id_enum(ids), min(wanted, len(ids)), MIN_KEPT if name == "kept_ids" else min(wanted, len(ids)))
+    if name == "dropped" and ids:
+        return _array(_object({"product_id": id_enum(ids), "reason": _string(REASON_CHARS)}), len(ids))
+    if name == "themes":
+        wanted = _positive_int(inputs.get("num_themes"), 6)
+        return _array(theme_schema(aisles), wanted, wanted)
+    if name == "title":
+        return _string(TITLE_CHARS)
+    if name == "rationale":
+        return _string(RATIONALE_CHARS)
+    return pydantic.TypeAdapter(annotation).json_schema()
+
+
+def output_schema(output_fields: dict[str, Any], inputs: dict[str, Any], aisles: Sequence[str] = ()) -> dict:
+    """The whole answer: one JSON object with every output field, in signature order."""
+    return _object({name: field_schema(name, info.annotation, inputs, aisles) for name, info in output_fields.items()})
+
+
+def _tokens(schema: dict) -> float:
+    """Most tokens an answer matching `schema` can take (pessimistic; unbounded parts count a little)."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return max(len(str(v)) for v in schema["enum"]) / CHARS_PER_TOKEN + 2 if schema["enum"] else 2
+    if kind == "string":
+        return schema.get("maxLength", 64) / CHARS_PER_TOKEN + 2
+    if kind in ("integer", "number", "boolean"):
+        return 4
+    if kind == "array":
+        items = schema.get("items", {})
+        return 2 + schema.get("maxItems", 8) * (_tokens(items if isinstance(items, dict) else {}) + 1)
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return 2 + sum(len(key) / CHARS_PER_TOKEN + 3 + _tokens(value) for key, value in properties.items())
+    return 16
+
+
+def output_budget(schema: dict) -> int:
+    """max_tokens for a step: the longest answer its schema admits, with a margin."""
+    return max(MIN_BUDGET, math.ceil(_tokens(schema) * BUDGET_MARGIN))
+
+
+def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable[str] = ()) -> list[str]:
+    """Aisles a planner may name: the shopper's favourites, then `extra` (the objective's), each once.
+
+    With `known` (the catalog's aisle names), names not in the catalog are dropped.
+    """
+    names = list(dict.fromkeys([*favourite_aisles(user_context), *extra]))
+    catalog = set(known)
+    return [a for a in names if a in catalog] if catalog else names

@@ -1,0 +1,158 @@
+"""Constrained decoding through DSPy: an adapter that asks every step for its narrowed output schema.
+
+`StructuredAdapter` is DSPy's JSONAdapter (with a memoized system message) that, per call,
+builds the step's schema from the prompt's own inputs (`themepage.output_schemas`), sends it as
+`response_format`, sends the step's output budget as `max_tokens`, shows the planner the aisles
+it may name, and drops demos (last first) when the prompt would overflow the model's context;
+a prompt that still does not fit raises `ContextOverflow`, which the programs turn into their
+usual retrieval fallback.
+
+Servers take the schema in one of two forms: llama.cpp's `{"type": "json_object", "schema": ...}`
+(its OpenAI-style `json_schema` form returned HTTP 500 here) or OpenAI's `{"type": "json_schema",
+...}`. The form is configured (`structured` LM setting) or, with `auto`, detected from the
+server's `/models` answer; a provider that takes neither keeps today's ChatAdapter path (`off`).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import dspy
+
+from themepage.adapter import MAX_SIGNATURES, default_adapter
+from themepage.constants import HEALTHY_AISLES
+from themepage.output_schemas import allowed_aisles, output_budget, output_schema
+
+MODES = ("auto", "json_object", "json_schema", "off")
+FORM_ATTRIBUTE = "themepage_structured"
+"""Attribute of a dspy.LM naming the form its server takes (set by `mark_structured`)."""
+CONTEXT_TOKENS = 8192
+"""The context `serve-local-lm` gives the model (llama.cpp's --n_ctx)."""
+PROMPT_CHARS_PER_TOKEN = 3.0
+"""Prompts here (names, ids, markup) run at 3-4 characters per token; 3 errs toward cutting."""
+AISLE_LIST_PREFIX = "Aisles you may name: "
+LLAMA_CPP_OWNERS = ("me", "llamacpp")
+"""`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
+
+
+class ContextOverflow(ValueError):
+    """A prompt that does not fit the model's context even without demos."""
+
+
+class StructuredAdapter(dspy.JSONAdapter):
+    """JSONAdapter that sends each call's narrowed schema, output budget and a prompt that fits the context."""
+
+    def __init__(self, form: str = "json_object", context_tokens: int = CONTEXT_TOKENS,
+                 extra_aisles: Iterable[str] = HEALTHY_AISLES, known_aisles: Iterable[str] = ()):
+        if form not in ("json_object", "json_schema"):
+            raise ValueError(f"structured form must be json_object or json_schema, not {form!r}")
+        super().__init__(use_native_function_calling=False)
+        self._system_messages: dict[tuple[type, str], str] = {}
+        self.form = form
+        self.context_tokens = context_tokens
+        self.extra_aisles = tuple(extra_aisles)
+        self.known_aisles = tuple(known_aisles)
+
+    def format_system_message(self, signature) -> str:
+        """Memoized per signature class and instruction, as in MemoChatAdapter (not a base: DSPy binds
+        ChatAdapter's parse onto every ChatAdapter subclass, which would shadow JSONAdapter.parse)."""
+        key = (signature, signature.instructions)
+        if key not in self._system_messages:
+            if len(self._system_messages) >= MAX_SIGNATURES:
+                self._system_messages.clear()
+            self._system_messages[key] = super().format_system_message(signature)
+        return self._system_messages[key]
+
+    def response_format(self, schema: dict, name: str) -> dict:
+        if self.form == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+    def with_aisle_list(self, signature, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """For the planner: the aisles it may name, appended to the shopper's context it reads."""
+        if "themes" not in signature.output_fields or not isinstance(inputs.get("user_context"), str):
+            return inputs, []
+        aisles = allowed_aisles(inputs["user_context"], self.extra_aisles, self.known_aisles)
+        if not aisles:
+            return inputs, []
+        context = inputs["user_context"].rstrip() + "\n" + AISLE_LIST_PREFIX + ", ".join(aisles) + "."
+        return {**inputs, "user_context": context}, aisles
+
+    def prompt_tokens(self, signature, demos: list, inputs: dict[str, Any]) -> int:
+        """Estimated prompt tokens of the messages this adapter would send."""
+        messages = self.format(signature, demos, inputs)
+        return int(sum(len(str(m.get("content", ""))) for m in messages) / PROMPT_CHARS_PER_TOKEN)
+
+    def fit_demos(self, signature, demos: list, inputs: dict[str, Any], budget: int) -> list:
+        """The longest prefix of `demos` whose prompt leaves `budget` tokens for the answer."""
+        room = self.context_tokens - budget
+        kept = list(demos)
+        while True:
+            needed = self.prompt_tokens(signature, kept, inputs)
+            if needed <= room:
+                return kept
+            if not kept:
+                raise ContextOverflow(f"{signature.__name__}: a prompt of about {needed} tokens and {budget} for "
+                                      f"the answer do not fit the model's {self.context_tokens}-token context")
+            kept.pop()
+
+    def __call__(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
+        inputs, aisles = self.with_aisle_list(signature, inputs)
+        schema = output_schema(signature.output_fields, inputs, aisles)
+        lm_kwargs = {**lm_kwargs, "response_format": self.response_format(schema, signature.__name__)}
+        lm_kwargs.setdefault("max_tokens", output_budget(schema))
+        demos = self.fit_demos(signature, demos, inputs, lm_kwargs["max_tokens"])
+        return super().__call__(lm, lm_kwargs, signature, demos, inputs)
+
+    async def acall(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
+        inputs, aisles = self.with_aisle_list(signature, inputs)
+        schema = output_schema(signature.output_fields, inputs, aisles)
+        lm_kwargs = {**lm_kwargs, "response_format": self.response_format(schema, signature.__name__)}
+        lm_kwargs.setdefault("max_tokens", output_budget(schema))
+        demos = self.fit_demos(signature, demos, inputs, lm_kwargs["max_tokens"])
+        return await super().acall(lm, lm_kwargs, signature, demos, inputs)
+
+    def _prepare_response_format(self, lm, lm_kwargs, signature):
+        """The schema is already in lm_kwargs (set per call above); DSPy's own choice would replace it."""
+
+
+@lru_cache(maxsize=32)
+def detect_form(api_base: str, timeout: float = 3.0) -> str:
+    """`json_object` when `api_base` is a llama.cpp server (its /models names the owner), else `off`."""
+    try:
+        with urllib.request.urlopen(api_base.rstrip("/") + "/models", timeout=timeout) as response:
+            listing = json.loads(response.read())
+    except (OSError, ValueError):
+        return "off"
+    models = listing.get("data", []) if isinstance(listing, dict) else []
+    owners = {m.get("owned_by") for m in models if isinstance(m, dict)}
+    return "json_object" if owners & set(LLAMA_CPP_OWNERS) else "off"
+
+
+def mark_structured(lm: dspy.LM, mode: str) -> dspy.LM:
+    """Record on `lm` which structured-output form its server takes (auto, json_object, json_schema, off)."""
+    if mode not in MODES:
+        raise ValueError(f"structured must be one of {', '.join(MODES)}, not {mode!r}")
+    setattr(lm, FORM_ATTRIBUTE, mode)
+    return lm
+
+
+def structured_form(lm: dspy.LM | None) -> str:
+    """The form `lm`'s server takes: as marked, `auto` resolved by asking its server; unmarked LMs: off."""
+    mode = getattr(lm, FORM_ATTRIBUTE, "off")
+    if mode != "auto":
+        return mode
+    api_base = (getattr(lm, "kwargs", None) or {}).get("api_base")
+    return detect_form(api_base) if api_base else "off"
+
+
+def adapter_for(lm: dspy.LM | None, known_aisles: Sequence[str] = ()) -> dspy.Adapter:
+    """StructuredAdapter when `lm`'s server takes schemas, else today's adapter (configured or memoized chat)."""
+    form = structured_form(lm)
+    if form == "off":
+        return default_adapter()
+    return StructuredAdapter(form, known_aisles=known_aisles)
