@@ -7,6 +7,7 @@ Built once per data directory and cached on disk beside the parsed dataset
 from __future__ import annotations
 
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,8 @@ class CatalogIndex:
         """The k products most often bought alongside `product_id` (by vector), among well-seen products."""
         return self._nearest(self.vector(product_id), k, exclude={product_id})
 
-    def _nearest(self, query: np.ndarray, k: int, exclude: set[int] = frozenset(), prior: float = 0.0) -> list[int]:
+    def _nearest(self, query: np.ndarray, k: int, exclude: AbstractSet[int] = frozenset(),
+                 prior: float = 0.0) -> list[int]:
         scores = self.vectors @ query
         if prior:
             scores = scores + prior * np.log1p(self.popularity) / np.log1p(max(self.popularity.max(), 1))
@@ -152,7 +154,7 @@ class CatalogIndex:
         norm = np.linalg.norm(vector)
         return vector / norm if norm > 0 else vector
 
-    def popular(self, k: int, exclude: set[int] = frozenset()) -> list[int]:
+    def popular(self, k: int, exclude: AbstractSet[int] = frozenset()) -> list[int]:
         """G-TopFreq: the k products in the most baskets (ties by id)."""
         if self._popular_order is None:
             self._popular_order = np.lexsort((self.catalog.product_ids, -self.popularity))

@@ -12,6 +12,7 @@ every catalog product has a vector.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -50,15 +51,16 @@ def basket_matrix(order_ids: np.ndarray, rows: np.ndarray, n_products: int) -> s
 def ppmi(cooccurrence: sparse.csr_matrix) -> sparse.csr_matrix:
     """Positive PMI of a symmetric co-occurrence matrix, with smoothed context probabilities."""
     total = cooccurrence.sum()
-    if total == 0:
-        return cooccurrence.astype(np.float32)
+    if total == 0:  # scipy's untyped astype is inferred as its base class; it returns a csr_matrix
+        return cast(sparse.csr_matrix, cooccurrence.astype(np.float32))
     row_sums = np.asarray(cooccurrence.sum(axis=1)).ravel()
     context = row_sums**SMOOTHING
     context = context / context.sum()
     coo = cooccurrence.tocoo()
-    pmi = np.log(coo.data * 1.0 / total) - np.log(row_sums[coo.row] / total) - np.log(context[coo.col])
+    row, col = cast(np.ndarray, coo.row), cast(np.ndarray, coo.col)  # scipy's untyped coords may read as None
+    pmi = np.log(coo.data * 1.0 / total) - np.log(row_sums[row] / total) - np.log(context[col])
     keep = pmi > 0
-    return sparse.csr_matrix((pmi[keep].astype(np.float32), (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    return sparse.csr_matrix((pmi[keep].astype(np.float32), (row[keep], col[keep])), shape=coo.shape)
 
 
 def randomized_svd(matrix: sparse.csr_matrix, k: int, oversample: int = 16, power_iterations: int = 2,
@@ -68,7 +70,8 @@ def randomized_svd(matrix: sparse.csr_matrix, k: int, oversample: int = 16, powe
     Far faster and steadier than ARPACK on a large sparse PPMI matrix; accurate for the leading components.
     """
     rng = np.random.default_rng(seed)
-    sketch = matrix @ rng.standard_normal((matrix.shape[1], k + oversample))
+    columns = cast(tuple[int, int], matrix.shape)[1]  # scipy's untyped shape may read as None
+    sketch = matrix @ rng.standard_normal((columns, k + oversample))
     for _ in range(power_iterations):
         sketch, _ = np.linalg.qr(sketch)
         sketch, _ = np.linalg.qr(matrix.T @ sketch)
@@ -103,7 +106,7 @@ def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarr
     raw = np.zeros((n, dim), dtype=np.float32)
     if len(seen) > dim + 1:
         sub = ppmi(cooc[seen][:, seen])
-        u, s = randomized_svd(sub.astype(np.float64), dim)
+        u, s = randomized_svd(cast(sparse.csr_matrix, sub.astype(np.float64)), dim)  # scipy: untyped astype
         raw[seen] = (u * np.sqrt(s)).astype(np.float32)
     raw = _unit(raw)
     if len(seen):  # remove the common direction all products share, so unrelated products score ~0

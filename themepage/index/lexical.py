@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import bm25s
 import numpy as np
@@ -19,8 +20,9 @@ def _stemmer():
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lowercased, stop-word-free, Snowball-stemmed tokens (so 'tomatoes' meets 'tomato')."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False,
-                          show_progress=False)
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer().stemWords, return_ids=False,
+                            show_progress=False)
+    return cast(list[list[str]], tokens)  # bm25s types both return modes; return_ids=False gives the strings
 
 
 @lru_cache(maxsize=4096)

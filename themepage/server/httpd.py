@@ -51,8 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self):
-        self.timeout = self.server.limits.idle_timeout  # StreamRequestHandler applies it to the socket
         super().setup()
+        self.connection.settimeout(self.server.limits.idle_timeout)  # a silent socket times out
 
     def log_message(self, format, *args):  # noqa: A002 (stdlib signature)
         if self.server.owner.verbose:
@@ -112,16 +112,16 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (its timeout); nothing to answer
 
     def _complete(self, request: wire.ChatRequest, fault: Fault | None):
-        kind = fault.kind if fault else None
+        kind, seconds = (fault.kind, fault.seconds) if fault else (None, 0.0)
         if kind == "rate_limit":
             return self._json(429, wire.error("rate limit reached; retry later", "rate_limit_error", "rate_limit"),
-                              headers={"Retry-After": f"{fault.seconds:g}"})
+                              headers={"Retry-After": f"{seconds:g}"})
         if kind in ("server_error", "unavailable"):
             status = 500 if kind == "server_error" else 503
             return self._json(status, wire.error(f"injected {kind}", "server_error", kind))
         if kind == "garbage":
             return self._send(200, GARBAGE)
-        if kind == "hang" and self.server.owner.stopping.wait(fault.seconds):
+        if kind == "hang" and self.server.owner.stopping.wait(seconds):
             return None  # the server is stopping: drop the request
         try:
             text = self.server.owner.engine.answer(request.system, request.turns)
