@@ -10,12 +10,12 @@ from scipy.stats import rankdata
 
 def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     """ROC AUC (Mann-Whitney U / (n_pos * n_neg), ties counted half), in [0, 1]; 0.5 if a class is empty."""
-    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
-    positives, negatives = int(labels.sum()), int((~labels).sum())
+    score_array, label_array = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=bool)
+    positives, negatives = int(label_array.sum()), int((~label_array).sum())
     if positives == 0 or negatives == 0:
         return 0.5
-    ranks = rankdata(scores)
-    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    ranks = rankdata(score_array)
+    return float((ranks[label_array].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def f1(predicted: Collection, actual: Collection) -> float:

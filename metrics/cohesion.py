@@ -70,7 +70,7 @@ def title_fit(placement_fits: Sequence[float]) -> float:
     return float(np.mean(placement_fits)) if len(placement_fits) else 0.0
 
 
-def distinctness(centroids: Sequence[np.ndarray]) -> float:
+def distinctness(centroids: Sequence[np.ndarray] | np.ndarray) -> float:
     """1 - mean pairwise cosine of the placements' centroids, clipped to [0, 1]; 1.0 for a single placement.
 
     0 when there is no placement at all (an empty page is not distinct, it is empty).

@@ -37,7 +37,8 @@ def novelty(product_ids: Sequence[int], bought: Collection[int]) -> float:
     return sum(p not in bought for p in products) / len(products) if products else 0.0
 
 
-def discovery(product_ids: Sequence[int], bought: Collection[int], taste_fits: Sequence[float]) -> float:
+def discovery(product_ids: Sequence[int], bought: Collection[int],
+              taste_fits: Sequence[float] | np.ndarray) -> float:
     """Novelty anchored in taste, in [0, 1]: (mean over NEW products of their taste fit) * novelty.
 
     `taste_fits[i]` = max(0, cos(product i, user profile)) for the distinct `product_ids` in order. Equals

@@ -48,7 +48,7 @@ def taste_profile(history: UserHistory, index) -> np.ndarray:
             weights[p] = weights.get(p, 0.0) + RECENCY_DECAY ** (n - 1 - i)
     if not weights:
         return np.zeros(np.shape(index.vectors)[1])
-    vector = np.fromiter(weights.values(), dtype=np.float64) @ metric_vectors(index, weights)
+    vector = np.fromiter(weights.values(), dtype=np.float64) @ metric_vectors(index, list(weights))
     return unit_rows(vector)[0]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import dspy
 import numpy as np
@@ -63,7 +63,9 @@ def run_evaluate(program: Callable, examples: Sequence[dspy.Example], metric: Ca
     evaluate = dspy.Evaluate(devset=list(examples), num_threads=1, display_progress=False, max_errors=len(examples) + 1,
                              provide_traceback=False)
     with _EVALUATE:
-        result = evaluate(errors.guard(program, dspy.Prediction), metric=errors.guard(scored, lambda: 0.0))
+        # DSPy annotates `program` as dspy.Module but only calls it (`program(**example.inputs())`).
+        guarded = cast(dspy.Module, errors.guard(program, dspy.Prediction))
+        result = evaluate(guarded, metric=errors.guard(scored, lambda: 0.0))
     if errors.error is not None:
         raise errors.error
     return [(example, prediction, float(score)) for example, prediction, score in result.results]

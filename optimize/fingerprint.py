@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dspy
 from pydantic import TypeAdapter
@@ -43,8 +43,9 @@ def signature_description(signature: type[dspy.Signature]) -> dict:
 
 def predictor_fingerprints(module: dspy.Module) -> dict[str, str]:
     """Predictor name -> sha256 of its signature description; call it on a fresh (uncompiled) module."""
-    return {name: hashlib.sha256(json.dumps(signature_description(predictor.signature), sort_keys=True,
-                                            default=repr).encode()).hexdigest()
+    # DSPy types `Predict.signature` loosely (ensure_signature's union); on a Predict it is a Signature class.
+    return {name: hashlib.sha256(json.dumps(signature_description(cast(type[dspy.Signature], predictor.signature)),
+                                            sort_keys=True, default=repr).encode()).hexdigest()
             for name, predictor in module.named_predictors()}
 
 

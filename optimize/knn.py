@@ -42,8 +42,9 @@ def profile_embedder(index: Index) -> dspy.Embedder:
 
 def make_knn(index: Index, trainset: list[dspy.Example], metric) -> dspy.KNNFewShot:
     """KNNFewShot with this project's k and bootstrap settings over the trainset."""
+    # DSPy annotates **few_shot_bootstrap_args as dict values; they are BootstrapFewShot's keyword arguments
     return dspy.KNNFewShot(k=KNN_K, trainset=trainset, vectorizer=profile_embedder(index), metric=metric,
-                           **KNN_BOOTSTRAP)
+                           **KNN_BOOTSTRAP)  # pyright: ignore[reportArgumentType]
 
 
 def knn_state(teleprompter: dspy.KNNFewShot) -> dict:
@@ -73,8 +74,14 @@ def rebuild_knn(module: dspy.Module, knn: dict, objective: str, index: Index, pa
         raise StaleCompiledProgram(f"{path}: {len(missing)} knn examples (user, target order) are no longer in "
                                    f"trainsets/, e.g. {missing[0]}; recompile")
     pool = [to_example(cases[ref["user_id"], ref["target_order_id"]]) for ref in knn["pool"]]
+    # DSPy annotates **few_shot_bootstrap_args as dict values; they are BootstrapFewShot's keyword arguments
+    metric = Objective.load(objective, index).metric
     teleprompter = dspy.KNNFewShot(k=knn["k"], trainset=pool, vectorizer=profile_embedder(index),
-                                   metric=Objective.load(objective, index).metric, **KNN_BOOTSTRAP)
-    compiled = teleprompter.compile(module)
-    compiled.knn_state = knn
-    return compiled
+                                   metric=metric, **KNN_BOOTSTRAP)  # pyright: ignore[reportArgumentType]
+    return with_knn_state(teleprompter.compile(module), knn)
+
+
+def with_knn_state(module: dspy.Module, state: dict) -> dspy.Module:
+    """The module carrying `state` as `knn_state`, which optimize.compiled_files saves under KNN_KEY."""
+    module.knn_state = state  # pyright: ignore[reportAttributeAccessIssue]  # dspy.Module takes ad-hoc attributes
+    return module

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dspy
+from dspy.teleprompt import Teleprompter
 
 from metrics.objective_metric import Objective
 from optimize.errors import CompileError
-from optimize.knn import knn_state, make_knn
+from optimize.knn import knn_state, make_knn, with_knn_state
 from optimize.names import OPTIMIZERS
 from programs.registry import LLM_PROGRAMS
 from themepage.constants import GEPA_METRIC_CALLS, GEPA_MINIBATCH, SEED
-from themepage.index.protocol import Index
+from themepage.index import CatalogIndex
 
 MIPRO_CANDIDATES = 6
 MIPRO_TRIALS = 30
@@ -26,7 +27,9 @@ def mipro_run_settings(valset: list[dspy.Example]) -> dict:
             "minibatch_size": min(35, len(valset)), "minibatch_full_eval_steps": 5}
 
 
-def _gepa(objective: Objective, offline: bool, reflection_lm: dspy.LM | None, budget: int) -> dspy.GEPA:
+def _gepa(objective: Objective, offline: bool, reflection_lm: dspy.LM | None, budget: int) -> Teleprompter:
+    """dspy.GEPA for the objective (typed as its Teleprompter base: DSPy's @experimental decorator, which wraps
+    the GEPA class, is typed as returning a plain function)."""
     from themepage.offline.gepa_proposer import GuidanceProposer
 
     if not offline and reflection_lm is None:
@@ -38,7 +41,7 @@ def _gepa(objective: Objective, offline: bool, reflection_lm: dspy.LM | None, bu
                      reflection_lm=reflection_lm, num_threads=1, use_merge=False, seed=SEED, track_stats=False)
 
 
-def _mipro(objective: Objective, index: Index, offline: bool, reflection_lm: dspy.LM | None,
+def _mipro(objective: Objective, index: CatalogIndex, offline: bool, reflection_lm: dspy.LM | None,
            task_lm: dspy.LM | None) -> dspy.MIPROv2:
     try:
         __import__("optuna")
@@ -53,7 +56,7 @@ def _mipro(objective: Objective, index: Index, offline: bool, reflection_lm: dsp
                         max_labeled_demos=0, num_threads=1, seed=SEED, track_stats=False)
 
 
-def make_optimizer(name: str, objective: Objective, index: Index, trainset: list[dspy.Example],
+def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainset: list[dspy.Example],
                    offline: bool, reflection_lm: dspy.LM | None = None, budget: int = GEPA_METRIC_CALLS,
                    task_lm: dspy.LM | None = None):
     """The named DSPy optimizer, set up for this objective's metric."""
@@ -72,7 +75,7 @@ def make_optimizer(name: str, objective: Objective, index: Index, trainset: list
     raise CompileError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
 
 
-def compile_program(program: str, objective: Objective, index: Index, lm: dspy.LM, optimizer: str,
+def compile_program(program: str, objective: Objective, index: CatalogIndex, lm: dspy.LM, optimizer: str,
                     trainset: list[dspy.Example], valset: list[dspy.Example], offline: bool,
                     reflection_lm: dspy.LM | None = None, adapter: dspy.Adapter | None = None) -> dspy.Module:
     """A program compiled for the objective; the uncompiled student is made fresh here."""
@@ -81,12 +84,10 @@ def compile_program(program: str, objective: Objective, index: Index, lm: dspy.L
     student = LLM_PROGRAMS[program](index, objective=objective.name)
     teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm, task_lm=lm)
     with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
-        if optimizer == "knn":
-            module = teleprompter.compile(student)
-            module.knn_state = knn_state(teleprompter)
-            return module
-        if optimizer == "mipro":
+        if isinstance(teleprompter, dspy.KNNFewShot):
+            return with_knn_state(teleprompter.compile(student), knn_state(teleprompter))
+        if isinstance(teleprompter, dspy.MIPROv2):
             return teleprompter.compile(student, trainset=trainset, valset=valset, **mipro_run_settings(valset))
-        if optimizer in ("gepa", "random-search"):
-            return teleprompter.compile(student, trainset=trainset, valset=valset)
-        return teleprompter.compile(student, trainset=trainset)
+        if isinstance(teleprompter, dspy.BootstrapFewShot):
+            return teleprompter.compile(student, trainset=trainset)
+        return teleprompter.compile(student, trainset=trainset, valset=valset)  # gepa, random-search

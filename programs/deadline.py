@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import dspy
 from dspy.dsp.utils.settings import thread_local_overrides
+from dspy.dsp.utils.utils import dotdict
 
 T = TypeVar("T")
 PAGE_ENDS = "themepage_page_ends"
@@ -44,7 +45,7 @@ def inheriting(function: Callable[..., T]) -> Callable[..., T]:
     parent = thread_local_overrides.get().copy()
 
     def run(*args):
-        token = thread_local_overrides.set({**thread_local_overrides.get(), **parent})
+        token = thread_local_overrides.set(dotdict({**thread_local_overrides.get(), **parent}))  # as dspy.context does
         try:
             return function(*args)
         finally:

@@ -44,10 +44,10 @@ class Constraints(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    placements: int = Field(PLACEMENTS_PER_PAGE, ge=1, le=20)
-    products_per_placement: int = Field(PRODUCTS_PER_PLACEMENT, ge=1, le=40)
-    min_products_per_placement: int = Field(4, ge=1)
-    max_products_per_placement: int = Field(2 * PRODUCTS_PER_PLACEMENT, ge=1, le=80)
+    placements: int = Field(default=PLACEMENTS_PER_PAGE, ge=1, le=20)
+    products_per_placement: int = Field(default=PRODUCTS_PER_PLACEMENT, ge=1, le=40)
+    min_products_per_placement: int = Field(default=4, ge=1)
+    max_products_per_placement: int = Field(default=2 * PRODUCTS_PER_PLACEMENT, ge=1, le=80)
 
     @property
     def page_size(self) -> int:

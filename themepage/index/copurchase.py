@@ -57,9 +57,10 @@ def ppmi(cooccurrence: sparse.csr_matrix) -> sparse.csr_matrix:
     context = row_sums**SMOOTHING
     context = context / context.sum()
     coo = cooccurrence.tocoo()
-    pmi = np.log(coo.data * 1.0 / total) - np.log(row_sums[coo.row] / total) - np.log(context[coo.col])
+    row, col = cast(np.ndarray, coo.row), cast(np.ndarray, coo.col)  # scipy's untyped coords may read as None
+    pmi = np.log(coo.data * 1.0 / total) - np.log(row_sums[row] / total) - np.log(context[col])
     keep = pmi > 0
-    return sparse.csr_matrix((pmi[keep].astype(np.float32), (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    return sparse.csr_matrix((pmi[keep].astype(np.float32), (row[keep], col[keep])), shape=coo.shape)
 
 
 def randomized_svd(matrix: sparse.csr_matrix, k: int, oversample: int = 16, power_iterations: int = 2,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -34,6 +35,6 @@ class Index(Protocol):
 
     def profile(self, user: int | UserHistory) -> np.ndarray: ...
 
-    def popular(self, k: int, exclude: set[int] = ...) -> list[int]: ...
+    def popular(self, k: int, exclude: AbstractSet[int] = ...) -> list[int]: ...
 
     def candidates_for_user(self, user: int | UserHistory, k: int) -> list[int]: ...

@@ -127,16 +127,16 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _complete(self, request: wire.ChatRequest, fault: Fault | None):
-        kind = fault.kind if fault else None
-        if fault is not None and kind == "rate_limit":
+        kind, seconds = (fault.kind, fault.seconds) if fault else (None, 0.0)
+        if kind == "rate_limit":
             return self._json(429, wire.error("rate limit reached; retry later", "rate_limit_error", "rate_limit"),
-                              headers={"Retry-After": f"{fault.seconds:g}"})
+                              headers={"Retry-After": f"{seconds:g}"})
         if kind in ("server_error", "unavailable"):
             status = 500 if kind == "server_error" else 503
             return self._json(status, wire.error(f"injected {kind}", "server_error", kind))
         if kind == "garbage":
             return self._send(200, GARBAGE)
-        if fault is not None and kind == "hang" and not self._hang(fault.seconds):
+        if kind == "hang" and not self._hang(seconds):
             return None  # the server is stopping, or the client gave up: drop the request
         try:
             text = self.server.owner.engine.answer(request.system, request.turns)

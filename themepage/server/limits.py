@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from email.message import Message
 from http.server import ThreadingHTTPServer
+from typing import cast
 
 _BUSY = json.dumps({"error": {"message": "server busy: too many connections", "type": "server_error", "param": None,
                               "code": "unavailable"}}).encode()
@@ -91,7 +92,7 @@ class BoundedThreadingHTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request, client_address):
         if not self._wait_for_slot():
-            self._refuse(request)
+            self._refuse(cast(socket.socket, request))  # TCP: a socket (typeshed's type also allows UDP's tuple)
             return
         try:
             super().process_request(request, client_address)
