@@ -73,8 +73,9 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
     n = len(placement.product_ids)
     if n == 0:
         return np.zeros((0, len(PRODUCT_FEATURES)))
-    has_hits = found.centroid is not None and len(found.hit_aisles) > 0
-    title_copurchase = cosine_to(placement.vectors, found.centroid) if has_hits else np.zeros(n)
+    centroid = found.centroid
+    has_hits = centroid is not None and len(found.hit_aisles) > 0
+    title_copurchase = cosine_to(placement.vectors, centroid) if centroid is not None and has_hits else np.zeros(n)
     hit_aisle = np.array([np.mean(found.hit_aisles == a) for a in placement.aisle_ids]) if has_hits else np.zeros(n)
     hit_dept = (np.array([np.mean(found.hit_departments == d) for d in placement.department_ids])
                 if has_hits else np.zeros(n))

@@ -49,7 +49,7 @@ class TextEmbedder:
         with self._lock:
             missing = sorted({k for k in keys if k not in self._cache})
             if missing:
-                rows = unit_rows(self._model.embed(missing, norm=False))
+                rows = unit_rows(np.asarray(self._model.embed(missing, norm=False)))
                 self._cache.update(zip(missing, rows, strict=True))
             return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 256))
 
