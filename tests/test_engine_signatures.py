@@ -69,4 +69,4 @@ def test_every_known_signature_has_a_distinct_field_set():
     keys = [(k.inputs, k.outputs) for k in KNOWN]
     assert len(set(keys)) == len(keys)
     labels = {k.label for k in KNOWN}
-    assert {"PlanThemes", "FillTheme", "FilterTheme", "GenerateItems", "NamePlacement", "JudgePage"} <= labels
+    assert {"PlanThemes", "FillTheme", "FilterTheme", "GenerateItems", "NamePlacement"} <= labels

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from themepage.index import CatalogIndex
 from themepage.offline.choosing import fill, generate_items, judge_fit
-from themepage.offline.judge import JUDGE_OUTPUTS, answer_judge
 from themepage.offline.namer import name
 from themepage.offline.planner import plan
 from themepage.offline.prompt import REASONING, Prompt
@@ -68,7 +67,6 @@ KNOWN: tuple[KnownSignature, ...] = (
     _sig("FilterTheme", "theme products", "kept_ids dropped", judge_fit),
     _sig("GenerateItems", "user_context objective_guidance candidates num_products", "product_ids", generate_items),
     _sig("NamePlacement", "products", "title rationale", name),
-    _sig("JudgePage", "user_context page", " ".join(sorted(JUDGE_OUTPUTS)), answer_judge),
     _sig("DatasetDescriptor", "examples", "observations", describe_examples, optional="prior_observations"),
     _sig("ObservationSummarizer", "observations", "summary", summarize),
     _sig("DescribeProgram", "program_code program_example", "program_description", describe_program),
