@@ -134,7 +134,7 @@ class TopDownProgram(dspy.Module):
         prompt_pool = pool[:shown]
         wanted = min(size + SPARE_PICKS, len(prompt_pool))
         filled, cause = attempt(
-            lambda: self.filler(theme=theme, user_context=context, objective_guidance=config.guidance,
+            lambda: self.filler(theme=theme, objective_guidance=config.guidance,
                                 candidates=render_candidates(prompt_pool, self.index, history), num_products=wanted),
             lambda r: None if clean_ids(r.product_ids, prompt_pool) else "no valid candidate ids")
         picks = clean_ids(filled.product_ids, prompt_pool, limit=wanted) if filled else []

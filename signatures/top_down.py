@@ -21,10 +21,10 @@ class PlanThemes(dspy.Signature):
 class FillTheme(dspy.Signature):
     """Choose the products for one themed placement from the retrieved candidates.
     Pick only candidate ids, never repeat one, best first: products that clearly belong to the
-    theme and that this shopper is likely to buy."""
+    theme and that this shopper is likely to buy (their purchase history says how often and how
+    recently they bought each)."""
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
-    user_context: str = dspy.InputField(desc="readable summary of the shopper's order history")
     objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
     candidates: str = dspy.InputField(desc="one candidate per line: id | name | aisle | purchase history")
     num_products: int = dspy.InputField(desc="how many products to choose")

@@ -59,13 +59,19 @@ def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
         if name in ids:
             shopper.product_share[ids[name]] = min(1.0, count / max(context.orders, 1))
     shopper.recent = {ids[name] for name in context.recent if name in ids}
-    known = list(shopper.product_share)
-    if known:
-        weights = np.array([shopper.product_share[p] for p in known], dtype=np.float32)
-        vector = weights @ index.vectors[index.rows(known)]
-        norm = np.linalg.norm(vector)
-        shopper.profile = vector / norm if norm > 0 else None
+    shopper.profile = taste_profile(shopper.product_share, index)
     return shopper
+
+
+def taste_profile(shares: dict[int, float], index: CatalogIndex) -> np.ndarray | None:
+    """The unit share-weighted sum of the products' co-purchase vectors; None when there are none."""
+    known = list(shares)
+    if not known:
+        return None
+    weights = np.array([shares[p] for p in known], dtype=np.float32)
+    vector = weights @ index.vectors[index.rows(known)]
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else None
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,13 @@ def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candid
         if len(out) >= MAX_CANDIDATES:
             break
     return out
+
+
+def shopper_from_marks(candidates: list[Candidate], index: CatalogIndex) -> Shopper:
+    """The shopper as candidate lines show them (a prompt without a user context): what they bought, how
+    often, and a taste vector of those products."""
+    shares = {c.product_id: c.bought_share for c in candidates if c.bought_share > 0}
+    return Shopper(product_share=shares, profile=taste_profile(shares, index))
 
 
 def read_named_products(text: str) -> list[tuple[str, str]]:
