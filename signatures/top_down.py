@@ -13,7 +13,7 @@ class PlanThemes(dspy.Signature):
     aisles its products live in."""
 
     user_context: str = dspy.InputField(desc="readable summary of the shopper's order history")
-    objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
+    objective_guidance: str = dspy.InputField(desc="the page's business goal")
     num_themes: int = dspy.InputField(desc="how many placements the page has")
     themes: list[Theme] = dspy.OutputField(desc="the page's themes in display order")
 
@@ -21,21 +21,20 @@ class PlanThemes(dspy.Signature):
 class FillTheme(dspy.Signature):
     """Choose the products for one themed placement from the retrieved candidates.
     Pick only candidate ids, never repeat one, best first: products that clearly belong to the
-    theme and that this shopper is likely to buy (their purchase history says how often and how
-    recently they bought each)."""
+    theme and that this shopper is likely to buy, as their purchase history shows."""
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
-    objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
-    candidates: str = dspy.InputField(desc="one candidate per line: id | name | aisle | purchase history")
-    num_products: int = dspy.InputField(desc="how many products to choose")
+    objective_guidance: str = dspy.InputField(desc="the page's business goal")
+    candidates: str = dspy.InputField(desc="one per line: id | name | aisle | purchase history")
+    num_products: int = dspy.InputField(desc="how many to choose")
     product_ids: list[int] = dspy.OutputField(desc="chosen candidate ids, best first")
 
 
 class FilterTheme(dspy.Signature):
-    """Check a filled placement: keep the products that truly fit its theme, drop the rest.
-    Give a short reason for every product you drop."""
+    """Check a filled placement: keep the products that truly fit its theme, drop the rest,
+    each with a short reason."""
 
     theme: Theme = dspy.InputField(desc="the placement being checked")
-    products: str = dspy.InputField(desc="one product per line: id | name | aisle")
-    kept_ids: list[int] = dspy.OutputField(desc="ids of the products that fit, in their original order")
-    dropped: list[DroppedProduct] = dspy.OutputField(desc="products removed, each with a short reason")
+    products: str = dspy.InputField(desc="one per line: id | name | aisle")
+    kept_ids: list[int] = dspy.OutputField(desc="ids that fit, in the given order")
+    dropped: list[DroppedProduct] = dspy.OutputField(desc="the others, each with a short reason")

@@ -1,4 +1,5 @@
-"""FillTheme carries no user context: the offline filler reads the shopper from the candidates' purchase marks."""
+"""Top-down prompts stay small: FillTheme carries no user context (the offline filler reads the shopper from the
+candidates' purchase marks), and each call states its output format once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from signatures.top_down import FillTheme
+from themepage.adapter import MemoChatAdapter
 from themepage.offline.reading import read_candidates, shopper_from_marks
 from themepage.page import Theme
 
@@ -48,3 +50,11 @@ def test_the_filler_puts_the_most_bought_candidates_first_from_their_marks(index
     picks = dspy.Predict(FillTheme)(theme=theme, objective_guidance=GUIDANCE, candidates=lines,
                                     num_products=4).product_ids
     assert picks[:2] == [ids[5], ids[3]]
+
+
+def test_the_output_order_is_stated_once_per_call_in_the_user_turn():
+    theme = Theme(title="Soft Drinks", queries=["soda"], aisles=["soft drinks"])
+    system, user = MemoChatAdapter().format(FillTheme, [], dict(theme=theme, objective_guidance=GUIDANCE,
+                                                                candidates="1 | A | b | new", num_products=1))
+    assert "Respond with" not in system["content"] and "Inputs come as" in system["content"]
+    assert user["content"].count("[[ ## product_ids ## ]]") == 1
