@@ -7,11 +7,16 @@ import dspy
 import numpy as np
 import pytest
 
+from programs.fill_lines import render_fill_candidates
+from programs.retrieval import history_note
+from programs.top_down import TopDownProgram
 from signatures.top_down import FillTheme
 from themepage.adapter import MemoChatAdapter
 from themepage.offline.reading import read_candidates, shopper_from_marks
 from themepage.page import Theme
 
+PROMPT_BUDGET = 6000
+"""Prompt tokens (the offline engine's estimate, chars / 4) a top-down page may cost (issue: at most 6,000)."""
 GUIDANCE = "Relevance: put what this shopper buys again and again on the page."
 
 
@@ -58,3 +63,30 @@ def test_the_output_order_is_stated_once_per_call_in_the_user_turn():
                                                                 candidates="1 | A | b | new", num_products=1))
     assert "Respond with" not in system["content"] and "Inputs come as" in system["content"]
     assert user["content"].count("[[ ## product_ids ## ]]") == 1
+
+
+def test_fill_lines_have_no_aisle_and_the_engine_reads_it_from_the_catalog(index):
+    history = index.histories.get(1)
+    bought = max(history.product_counts, key=history.product_counts.get)
+    fresh = next(p for p in index.popular(200) if p not in history.product_counts)
+    text = render_fill_candidates([bought, fresh], index, history)
+    lines = text.splitlines()
+    assert lines[0] == f"{bought} | {index.catalog.name(bought)} | {history_note(bought, history)}"
+    assert lines[1] == f"{fresh} | {index.catalog.name(fresh)} | new"
+    read = read_candidates(text, index)
+    assert [c.aisle for c in read] == [index.catalog.aisle(bought), index.catalog.aisle(fresh)]
+    assert read[0].bought_share == pytest.approx(history.product_counts[bought] / len(history.orders))
+    assert read[1].bought_share == 0
+
+
+def test_a_four_column_line_still_reads_its_own_aisle(index):
+    [candidate] = read_candidates("196 | Soda | my aisle | bought 2/4, last order", index)
+    assert candidate.aisle == "my aisle" and candidate.bought_share == pytest.approx(0.5)
+
+
+def test_user_1s_top_down_page_fits_the_prompt_budget(index, lm):
+    history = index.histories.get(1)
+    with dspy.context(lm=lm, adapter=MemoChatAdapter()):
+        page = TopDownProgram(index)(user_id=1, history=history).page
+    assert not page.stats.fallbacks
+    assert 0 < page.stats.prompt_tokens <= PROMPT_BUDGET

@@ -29,7 +29,7 @@ SHARED_FIRST = ("user_context", "objective_guidance")
 """Inputs identical across a page's calls: rendered first so the prompt prefix repeats."""
 DISPLAY_ONLY = {"rationale"}
 """Model fields written for the shopper, not read by any step that takes the model as an input."""
-FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections, and so do outputs."
+FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections; so do outputs."
 """The output order and types are stated once, at the end of the user turn (`user_message_output_requirements`)."""
 OBJECTIVE = "Your objective is:"
 
