@@ -9,14 +9,11 @@ import pytest
 
 from programs.fill_lines import render_fill_candidates
 from programs.retrieval import history_note
-from programs.top_down import TopDownProgram
 from signatures.top_down import FillTheme
 from themepage.adapter import MemoChatAdapter
 from themepage.offline.reading import read_candidates, shopper_from_marks
 from themepage.page import Theme
 
-PROMPT_BUDGET = 6000
-"""Prompt tokens (the offline engine's estimate, chars / 4) a top-down page may cost (issue: at most 6,000)."""
 GUIDANCE = "Relevance: put what this shopper buys again and again on the page."
 
 
@@ -83,10 +80,3 @@ def test_a_four_column_line_still_reads_its_own_aisle(index):
     [candidate] = read_candidates("196 | Soda | my aisle | bought 2/4, last order", index)
     assert candidate.aisle == "my aisle" and candidate.bought_share == pytest.approx(0.5)
 
-
-def test_user_1s_top_down_page_fits_the_prompt_budget(index, lm):
-    history = index.histories.get(1)
-    with dspy.context(lm=lm, adapter=MemoChatAdapter()):
-        page = TopDownProgram(index)(user_id=1, history=history).page
-    assert not page.stats.fallbacks
-    assert 0 < page.stats.prompt_tokens <= PROMPT_BUDGET
