@@ -23,7 +23,7 @@ def _aisle_products(index, aisle: str, n: int) -> list[int]:
 
 def test_fill_theme_takes_no_user_context():
     assert "user_context" not in FillTheme.input_fields
-    assert "purchase history" in FillTheme.input_fields["candidates"].json_schema_extra["desc"]
+    assert "purchase history" in str(FillTheme.input_fields["candidates"].json_schema_extra)
 
 
 def test_shopper_from_marks_keeps_the_bought_shares_and_their_taste(index):
@@ -33,6 +33,7 @@ def test_shopper_from_marks_keeps_the_bought_shares_and_their_taste(index):
     shopper = shopper_from_marks(read_candidates(lines, index), index)
     assert shopper.product_share == {a: pytest.approx(0.75), c: pytest.approx(0.25)}
     expected = 0.75 * index.vectors[index.rows([a])[0]] + 0.25 * index.vectors[index.rows([c])[0]]
+    assert shopper.profile is not None
     assert np.allclose(shopper.profile, expected / np.linalg.norm(expected), atol=1e-5)
 
 
