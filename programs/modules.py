@@ -20,16 +20,15 @@ class ThemePlanner(dspy.Module):
 
 
 class ThemeFiller(dspy.Module):
-    """Chooses a theme's products among the retrieved candidates."""
+    """Chooses a theme's products among the retrieved candidates (their lines carry the shopper's history)."""
 
     def __init__(self):
         super().__init__()
         self.fill = dspy.Predict(FillTheme)
 
-    def forward(self, theme: Theme, user_context: str, objective_guidance: str, candidates: str,
-                num_products: int) -> dspy.Prediction:
-        return self.fill(theme=theme, user_context=user_context, objective_guidance=objective_guidance,
-                         candidates=candidates, num_products=num_products)
+    def forward(self, theme: Theme, objective_guidance: str, candidates: str, num_products: int) -> dspy.Prediction:
+        return self.fill(theme=theme, objective_guidance=objective_guidance, candidates=candidates,
+                         num_products=num_products)
 
 
 class ThemeFilter(dspy.Module):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import dspy
 from pydantic import ValidationError
 
+from programs.fill_lines import render_fill_candidates
 from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
 from programs.retrieval import render_candidates, retrieve_for_theme
@@ -134,8 +135,8 @@ class TopDownProgram(dspy.Module):
         prompt_pool = pool[:shown]
         wanted = min(size + SPARE_PICKS, len(prompt_pool))
         filled, cause = attempt(
-            lambda: self.filler(theme=theme, user_context=context, objective_guidance=config.guidance,
-                                candidates=render_candidates(prompt_pool, self.index, history), num_products=wanted),
+            lambda: self.filler(theme=theme, objective_guidance=config.guidance, num_products=wanted,
+                                candidates=render_fill_candidates(prompt_pool, self.index, history)),
             lambda r: None if clean_ids(r.product_ids, prompt_pool) else "no valid candidate ids")
         picks = clean_ids(filled.product_ids, prompt_pool, limit=wanted) if filled else []
         if cause:

@@ -9,33 +9,29 @@ class PlanThemes(dspy.Signature):
     """Plan the placements of a personalized grocery landing page for this shopper.
     Return exactly `num_themes` distinct themes, most relevant to the shopper first. Keep the
     shopper's regular purchases on the page (a theme built from their history), then add themes
-    that fit their tastes and the objective. Each theme gives catalog search queries and the
-    aisles its products live in."""
+    that fit their tastes and the objective."""
 
     user_context: str = dspy.InputField(desc="readable summary of the shopper's order history")
-    objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
-    num_themes: int = dspy.InputField(desc="how many placements the page has")
+    objective_guidance: str = dspy.InputField(desc="the page's business goal")
+    num_themes: int = dspy.InputField(desc="how many themes")
     themes: list[Theme] = dspy.OutputField(desc="the page's themes in display order")
 
 
 class FillTheme(dspy.Signature):
-    """Choose the products for one themed placement from the retrieved candidates.
-    Pick only candidate ids, never repeat one, best first: products that clearly belong to the
-    theme and that this shopper is likely to buy."""
+    """Fill one themed placement: pick candidate ids, never one twice, best first: products that
+    clearly belong to the theme and that this shopper is likely to buy, as their purchase history shows."""
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
-    user_context: str = dspy.InputField(desc="readable summary of the shopper's order history")
-    objective_guidance: str = dspy.InputField(desc="what the page must achieve for the business right now")
-    candidates: str = dspy.InputField(desc="one candidate per line: id | name | aisle | purchase history")
-    num_products: int = dspy.InputField(desc="how many products to choose")
-    product_ids: list[int] = dspy.OutputField(desc="chosen candidate ids, best first")
+    objective_guidance: str = dspy.InputField(desc="the page's business goal")
+    candidates: str = dspy.InputField(desc="one per line: id | name | purchase history")
+    num_products: int = dspy.InputField(desc="how many to choose")
+    product_ids: list[int] = dspy.OutputField(desc="chosen ids, best first")
 
 
 class FilterTheme(dspy.Signature):
-    """Check a filled placement: keep the products that truly fit its theme, drop the rest.
-    Give a short reason for every product you drop."""
+    """Check a filled placement: keep the products that truly fit its theme and drop the rest."""
 
-    theme: Theme = dspy.InputField(desc="the placement being checked")
-    products: str = dspy.InputField(desc="one product per line: id | name | aisle")
-    kept_ids: list[int] = dspy.OutputField(desc="ids of the products that fit, in their original order")
-    dropped: list[DroppedProduct] = dspy.OutputField(desc="products removed, each with a short reason")
+    theme: Theme = dspy.InputField(desc="the placement to check")
+    products: str = dspy.InputField(desc="one per line: id | name | aisle")
+    kept_ids: list[int] = dspy.OutputField(desc="ids that fit, in the given order")
+    dropped: list[DroppedProduct] = dspy.OutputField(desc="the others, each with a short reason")

@@ -27,10 +27,9 @@ def test_the_system_message_has_no_json_schema_but_describes_output_models():
 
 
 def test_shared_inputs_come_first_and_models_are_compact():
-    inputs = dict(theme=THEME, user_context="Orders: 3.", objective_guidance="Relevance.", candidates="1 | A | b",
-                  num_products=2)
+    inputs = dict(theme=THEME, objective_guidance="Relevance.", candidates="1 | A | b", num_products=2)
     user = MemoChatAdapter().format(FillTheme, [], inputs)[-1]["content"]
-    names = ("user_context", "objective_guidance", "theme", "candidates")
+    names = ("objective_guidance", "theme", "candidates")
     order = [user.index(f"[[ ## {name} ## ]]") for name in names]
     assert order == sorted(order)
     assert '{"title":"Easy Pasta Night","queries":["spaghetti"],"aisles":["dry pasta"]}' in user

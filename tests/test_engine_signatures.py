@@ -24,8 +24,7 @@ def _inputs(index) -> dict[type, dict]:
     lines = "\n".join(f"{p} | {index.catalog.name(p)} | {index.catalog.aisle(p)}" for p in pool)
     return {
         PlanThemes: dict(user_context=context, objective_guidance=GUIDANCE, num_themes=4),
-        FillTheme: dict(theme=THEME, user_context=context, objective_guidance=GUIDANCE, candidates=lines,
-                        num_products=3),
+        FillTheme: dict(theme=THEME, objective_guidance=GUIDANCE, candidates=lines, num_products=3),
         FilterTheme: dict(theme=THEME, products=lines),
         GenerateItems: dict(user_context=context, objective_guidance=GUIDANCE, candidates=lines, num_products=3),
         NamePlacement: dict(products=lines),

@@ -97,7 +97,7 @@ def test_fill_theme(index, adapter):
     history = _user(index, 1)
     theme, pool, candidates = _theme_and_candidates(index, history)
     for n in (8, 12):
-        picks = _fill(dspy.Predict(FillTheme), theme=theme, user_context=describe_user(history, index),
+        picks = _fill(dspy.Predict(FillTheme), theme=theme,
                       candidates=candidates, num_products=n)
         assert all(isinstance(p, int) for p in picks)
         assert set(picks) <= set(pool), "picked an id that was not a candidate"
@@ -108,7 +108,7 @@ def test_fill_theme_with_fewer_candidates_than_asked(index, offline):
     history = _user(index, 1)
     theme, pool, _ = _theme_and_candidates(index, history)
     few = pool[:5]
-    picks = _fill(dspy.Predict(FillTheme), theme=theme, user_context=describe_user(history, index),
+    picks = _fill(dspy.Predict(FillTheme), theme=theme,
                   candidates=render_candidates(few, index, history), num_products=8)
     assert sorted(picks) == sorted(few)
 
@@ -205,7 +205,7 @@ def test_same_prompt_same_answer(index, lm, adapter):
     again = _plan(context)
     assert [t.model_dump() for t in first] == [t.model_dump() for t in again]
     theme, pool, candidates = _theme_and_candidates(index, history, first[0])
-    fills = [_fill(dspy.Predict(FillTheme), theme=theme, user_context=context, candidates=candidates,
+    fills = [_fill(dspy.Predict(FillTheme), theme=theme, candidates=candidates,
                    num_products=10) for _ in range(2)]
     assert fills[0] == fills[1]
     # a fresh engine over the same index answers identically
@@ -235,10 +235,9 @@ def _more_new_products_when_steered(index, steer) -> int:
     checked = 0
     for i in range(5):
         history = _user(index, i)
-        context = describe_user(history, index)
         theme, pool, candidates = _theme_and_candidates(index, history)
         new = {p for p in pool if not history.product_counts.get(p)}
-        inputs = dict(theme=theme, user_context=context, candidates=candidates, num_products=8)
+        inputs = dict(theme=theme, candidates=candidates, num_products=8)
         base = _fill(dspy.Predict(FillTheme), **inputs)
         if sum(p in new for p in base) >= min(8, len(new)):
             continue  # already as new as the candidates allow
@@ -337,7 +336,7 @@ def test_new_shopper_fill_uses_only_candidates(index, offline):
     empty = UserHistory(user_id=0)
     theme = _plan(NEW_SHOPPER)[0]
     pool = retrieve_for_theme(index, theme, empty, CANDIDATES_PER_THEME)
-    picks = _fill(dspy.Predict(FillTheme), theme=theme, user_context=NEW_SHOPPER,
+    picks = _fill(dspy.Predict(FillTheme), theme=theme,
                   candidates=render_candidates(pool, index, empty), num_products=8)
     assert set(picks) <= set(pool) and len(set(picks)) == 8
 
@@ -404,7 +403,7 @@ def test_cohesion_instruction_fills_with_products_bought_together(index, offline
     for i in range(4):
         history = _user(index, i)
         theme, _, candidates = _theme_and_candidates(index, history)
-        inputs = dict(theme=theme, user_context=describe_user(history, index), candidates=candidates, num_products=8)
+        inputs = dict(theme=theme, candidates=candidates, num_products=8)
         plain = dspy.Predict(FillTheme)
         cohesive = dspy.Predict(FillTheme.with_instructions(
             FillTheme.instructions + " Keep every placement cohesive, focused and distinct."))

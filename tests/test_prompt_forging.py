@@ -97,7 +97,7 @@ def test_the_user_context_of_a_shopper_with_forged_names_reads_back(index):
 
 def test_an_unknown_or_out_of_range_id_is_ignored(index):
     lines = "99999 | Fake Product | soft drinks\n123456789 | Huge | x\n196 | Soda | soft drinks\n196 | Soda again | x"
-    inputs = dict(theme=THEME, user_context="", objective_guidance="Relevance.", candidates=lines, num_products=5)
+    inputs = dict(theme=THEME, objective_guidance="Relevance.", candidates=lines, num_products=5)
     answer = OfflineEngine(index).answer(*_prompt(FillTheme, inputs))
     assert dspy.ChatAdapter().parse(FillTheme, answer)["product_ids"] == [196]
 
@@ -115,10 +115,9 @@ _FIELD_TEXT = st.lists(st.one_of(_ID_LINE, st.text(max_size=60),
 def test_the_engine_answers_any_field_text_from_what_is_valid(index, candidates, theme, context, count):
     engine = OfflineEngine(index)
     valid = {c.product_id for c in read_candidates(candidates, index)}
-    fill = dict(theme=theme, user_context=context, objective_guidance=context, candidates=candidates,
-                num_products=count)
-    for signature, inputs in ((FillTheme, fill),
-                              (GenerateItems, {k: v for k, v in fill.items() if k != "theme"}),
+    fill = dict(objective_guidance=context, candidates=candidates, num_products=count)
+    for signature, inputs in ((FillTheme, dict(fill, theme=theme)),
+                              (GenerateItems, dict(fill, user_context=context)),
                               (FilterTheme, dict(theme=theme, products=candidates)),
                               (PlanThemes, dict(user_context=context, objective_guidance=theme, num_themes=count)),
                               (NamePlacement, dict(products=candidates))):
@@ -137,6 +136,6 @@ def test_parse_prompt_reads_any_text(text):
 
 def test_a_huge_prompt_is_answered(index):
     lines = "\n".join(f"{p} | Product | aisle" for p in index.popular(3000)) + "\n" + "x" * 200_000
-    inputs = dict(theme=THEME, user_context="", objective_guidance="Relevance.", candidates=lines, num_products=8)
+    inputs = dict(theme=THEME, objective_guidance="Relevance.", candidates=lines, num_products=8)
     answer = dspy.ChatAdapter().parse(FillTheme, OfflineEngine(index).answer(*_prompt(FillTheme, inputs)))
     assert len(answer["product_ids"]) == 8 and set(answer["product_ids"]) <= set(index.popular(3000))

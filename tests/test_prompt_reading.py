@@ -28,7 +28,7 @@ THEME = Theme(title="Easy Pasta Night", rationale="You buy pasta often.", querie
 CONTEXT = "Orders: 3, about every 7 days, usually Monday mornings.\nFavourite aisles: dry pasta (50%, 2 products)"
 INPUTS = {
     PlanThemes: dict(user_context=CONTEXT, objective_guidance="Relevance first.", num_themes=6),
-    FillTheme: dict(theme=THEME, user_context=CONTEXT, objective_guidance="Relevance first.",
+    FillTheme: dict(theme=THEME, objective_guidance="Relevance first.",
                     candidates="1 | Spaghetti | dry pasta | new to you\n2 | Marinara | pasta sauce | new to you",
                     num_products=2),
     FilterTheme: dict(theme=THEME, products="1 | Spaghetti | dry pasta\n2 | Marinara | pasta sauce"),

@@ -29,7 +29,8 @@ SHARED_FIRST = ("user_context", "objective_guidance")
 """Inputs identical across a page's calls: rendered first so the prompt prefix repeats."""
 DISPLAY_ONLY = {"rationale"}
 """Model fields written for the shopper, not read by any step that takes the model as an input."""
-FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections. Respond with {outputs}, then `[[ ## completed ## ]]`."
+FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections; so do outputs."
+"""The output order and types are stated once, at the end of the user turn (`user_message_output_requirements`)."""
 OBJECTIVE = "Your objective is:"
 
 
@@ -87,11 +88,10 @@ class MemoChatAdapter(dspy.ChatAdapter):
                 f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
 
     def format_field_structure(self, signature) -> str:
-        outputs = ", then ".join(f"`[[ ## {name} ## ]]`" for name in signature.output_fields)
         models: list[type[pydantic.BaseModel]] = []
         for info in signature.output_fields.values():
             models += [m for m in _models(info.annotation) if m not in models]
-        return "\n".join([FORMAT_LINE.format(outputs=outputs), *map(describe_model, models)])
+        return "\n".join([FORMAT_LINE, *map(describe_model, models)])
 
     def format_task_description(self, signature) -> str:
         return f"{OBJECTIVE} {textwrap.dedent(signature.instructions).strip()}"

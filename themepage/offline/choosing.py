@@ -13,7 +13,7 @@ import numpy as np
 from themepage.constants import HEALTHY_AISLES
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
-from themepage.offline.reading import Candidate, read_candidates, read_shopper, read_theme
+from themepage.offline.reading import Candidate, Shopper, read_candidates, read_shopper, read_theme, shopper_from_marks
 from themepage.offline.steering import Steering, steer
 from themepage.page import Theme
 
@@ -44,7 +44,7 @@ def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, s
     vector; asked for new products, it penalizes what was bought and leans on taste;
     asked for healthy choices, it lifts the health aisles.
     """
-    shopper = read_shopper(prompt.inputs["user_context"], index)
+    shopper = _shopper(prompt, candidates, index)
     bought = np.array([max(c.bought_share, shopper.product_share.get(c.product_id, 0.0)) for c in candidates])
     recency = np.array([c.recency for c in candidates])
     taste = np.zeros(len(candidates))
@@ -55,6 +55,14 @@ def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, s
     habit = 0.5 * (bought > 0) + bought + 0.05 * recency
     return (habit * (1 - 2.5 * novelty) + (0.15 + 0.6 * novelty) * (1 + steering.taste_seeking) * taste
             + 0.8 * steering.health_seeking * healthy)
+
+
+def _shopper(prompt: Prompt, candidates: list[Candidate], index: CatalogIndex) -> Shopper:
+    """The shopper from the user context when the prompt has one (GenerateItems), else from the candidates'
+    purchase marks (FillTheme): the same shares, and a taste vector of the bought candidates."""
+    if "user_context" in prompt.inputs:
+        return read_shopper(prompt.inputs["user_context"], index)
+    return shopper_from_marks(candidates, index)
 
 
 def _top(candidates: list[Candidate], scores: np.ndarray, n: int) -> list[int]:

@@ -16,6 +16,8 @@ from themepage.user_context import parse_user_context
 _BOUGHT = re.compile(r"bought (\d{1,9})(?: of |/)(\d{1,9})")
 _AGO = re.compile(r"(\d{1,9}) orders? ago")
 _WORD = re.compile(r"[a-z]+")
+NEW = "new"
+"""The purchase note of a product the shopper never bought."""
 MAX_SHOPPERS = 256
 """Shoppers memoized per index (a page's dozen calls carry the same user context); cleared when full."""
 
@@ -59,13 +61,19 @@ def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
         if name in ids:
             shopper.product_share[ids[name]] = min(1.0, count / max(context.orders, 1))
     shopper.recent = {ids[name] for name in context.recent if name in ids}
-    known = list(shopper.product_share)
-    if known:
-        weights = np.array([shopper.product_share[p] for p in known], dtype=np.float32)
-        vector = weights @ index.vectors[index.rows(known)]
-        norm = np.linalg.norm(vector)
-        shopper.profile = vector / norm if norm > 0 else None
+    shopper.profile = taste_profile(shopper.product_share, index)
     return shopper
+
+
+def taste_profile(shares: dict[int, float], index: CatalogIndex) -> np.ndarray | None:
+    """The unit share-weighted sum of the products' co-purchase vectors; None when there are none."""
+    known = list(shares)
+    if not known:
+        return None
+    weights = np.array([shares[p] for p in known], dtype=np.float32)
+    vector = weights @ index.vectors[index.rows(known)]
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else None
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,19 @@ def _history(note: str) -> tuple[float, float]:
     return min(1.0, int(bought.group(1)) / orders), min(1.0, max(0.0, 1.0 - ago / orders))
 
 
+def _aisle_and_note(columns: list[str]) -> tuple[str, str]:
+    """(aisle, purchase note) of the columns after the name: `aisle | note`, `aisle`, or a lone note."""
+    if len(columns) >= 2:
+        return columns[0], columns[1]
+    if columns and (columns[0] == NEW or _BOUGHT.match(columns[0])):
+        return "", columns[0]
+    return (columns[0] if columns else ""), ""
+
+
 def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candidate]:
-    """Lines of `id | name | aisle | history`, each id once, at most MAX_CANDIDATES; lines that do not start
-    with an id are ignored and, given the index, so are ids the catalog does not hold."""
+    """Lines of `id | name | aisle | history` (or `id | name | history`, the aisle then read from the catalog),
+    each id once, at most MAX_CANDIDATES; lines that do not start with an id are ignored and, given the
+    index, so are ids the catalog does not hold."""
     out, seen = [], set()
     for line in text.splitlines():
         parts = [p.strip() for p in line.split("|")]
@@ -104,11 +122,21 @@ def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candid
         if product_id in seen or (index is not None and product_id not in index.catalog):
             continue
         seen.add(product_id)
-        share, recency = _history(parts[3]) if len(parts) > 3 else (0.0, 0.0)
-        out.append(Candidate(product_id, parts[1], parts[2] if len(parts) > 2 else "", share, recency))
+        aisle, note = _aisle_and_note(parts[2:])
+        if not aisle and index is not None:  # `id | name | history` lines (FillTheme): the catalog knows the aisle
+            aisle = index.catalog.aisle(product_id)
+        share, recency = _history(note)
+        out.append(Candidate(product_id, parts[1], aisle, share, recency))
         if len(out) >= MAX_CANDIDATES:
             break
     return out
+
+
+def shopper_from_marks(candidates: list[Candidate], index: CatalogIndex) -> Shopper:
+    """The shopper as candidate lines show them (a prompt without a user context): what they bought, how
+    often, and a taste vector of those products."""
+    shares = {c.product_id: c.bought_share for c in candidates if c.bought_share > 0}
+    return Shopper(product_share=shares, profile=taste_profile(shares, index))
 
 
 def read_named_products(text: str) -> list[tuple[str, str]]:

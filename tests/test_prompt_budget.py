@@ -1,0 +1,83 @@
+"""Top-down prompts stay small: FillTheme carries no user context (the offline filler reads the shopper from the
+candidates' purchase marks), and each call states its output format once."""
+
+from __future__ import annotations
+
+import dspy
+import numpy as np
+import pytest
+
+from programs.fill_lines import render_fill_candidates
+from programs.retrieval import history_note
+from signatures.top_down import FillTheme
+from themepage.adapter import MemoChatAdapter
+from themepage.offline.reading import read_candidates, shopper_from_marks
+from themepage.page import Theme
+
+GUIDANCE = "Relevance: put what this shopper buys again and again on the page."
+
+
+def _aisle_products(index, aisle: str, n: int) -> list[int]:
+    return [p for p in index.popular(5000) if index.catalog.aisle(p) == aisle][:n]
+
+
+def test_fill_theme_takes_no_user_context():
+    assert "user_context" not in FillTheme.input_fields
+    assert "purchase history" in str(FillTheme.input_fields["candidates"].json_schema_extra)
+
+
+def test_shopper_from_marks_keeps_the_bought_shares_and_their_taste(index):
+    a, b, c = _aisle_products(index, "soft drinks", 3)
+    lines = f"{a} | A | soft drinks | bought 6/8, last order\n{b} | B | soft drinks | new\n" \
+            f"{c} | C | soft drinks | bought 2/8, 3 orders ago"
+    shopper = shopper_from_marks(read_candidates(lines, index), index)
+    assert shopper.product_share == {a: pytest.approx(0.75), c: pytest.approx(0.25)}
+    expected = 0.75 * index.vectors[index.rows([a])[0]] + 0.25 * index.vectors[index.rows([c])[0]]
+    assert shopper.profile is not None
+    assert np.allclose(shopper.profile, expected / np.linalg.norm(expected), atol=1e-5)
+
+
+def test_shopper_from_marks_of_new_products_only_is_a_new_shopper(index):
+    a, b = _aisle_products(index, "soft drinks", 2)
+    shopper = shopper_from_marks(read_candidates(f"{a} | A | soft drinks | new\n{b} | B | soft drinks | new", index),
+                                 index)
+    assert shopper.is_new and shopper.profile is None
+
+
+def test_the_filler_puts_the_most_bought_candidates_first_from_their_marks(index, lm):
+    dspy.configure(lm=lm, adapter=dspy.ChatAdapter())
+    ids = _aisle_products(index, "soft drinks", 6)
+    marks = {ids[5]: "bought 9/10, last order", ids[3]: "bought 4/10, 2 orders ago"}
+    lines = "\n".join(f"{p} | {index.catalog.name(p)} | soft drinks | {marks.get(p, 'new')}" for p in ids)
+    theme = Theme(title="Your Soft Drinks", queries=["soda"], aisles=["soft drinks"], from_history=True)
+    picks = dspy.Predict(FillTheme)(theme=theme, objective_guidance=GUIDANCE, candidates=lines,
+                                    num_products=4).product_ids
+    assert picks[:2] == [ids[5], ids[3]]
+
+
+def test_the_output_order_is_stated_once_per_call_in_the_user_turn():
+    theme = Theme(title="Soft Drinks", queries=["soda"], aisles=["soft drinks"])
+    system, user = MemoChatAdapter().format(FillTheme, [], dict(theme=theme, objective_guidance=GUIDANCE,
+                                                                candidates="1 | A | b | new", num_products=1))
+    assert "Respond with" not in system["content"] and "Inputs come as" in system["content"]
+    assert user["content"].count("[[ ## product_ids ## ]]") == 1
+
+
+def test_fill_lines_have_no_aisle_and_the_engine_reads_it_from_the_catalog(index):
+    history = index.histories.get(1)
+    bought = max(history.product_counts, key=history.product_counts.get)
+    fresh = next(p for p in index.popular(200) if p not in history.product_counts)
+    text = render_fill_candidates([bought, fresh], index, history)
+    lines = text.splitlines()
+    assert lines[0] == f"{bought} | {index.catalog.name(bought)} | {history_note(bought, history)}"
+    assert lines[1] == f"{fresh} | {index.catalog.name(fresh)} | new"
+    read = read_candidates(text, index)
+    assert [c.aisle for c in read] == [index.catalog.aisle(bought), index.catalog.aisle(fresh)]
+    assert read[0].bought_share == pytest.approx(history.product_counts[bought] / len(history.orders))
+    assert read[1].bought_share == 0
+
+
+def test_a_four_column_line_still_reads_its_own_aisle(index):
+    [candidate] = read_candidates("196 | Soda | my aisle | bought 2/4, last order", index)
+    assert candidate.aisle == "my aisle" and candidate.bought_share == pytest.approx(0.5)
+
