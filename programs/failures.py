@@ -15,8 +15,12 @@ from collections.abc import Iterator
 import pydantic
 from dspy.utils.exceptions import DSPyError, LMAuthError, LMUnexpectedError
 
-LM_ERROR_TYPES = (DSPyError, pydantic.ValidationError, json.JSONDecodeError, TimeoutError, ConnectionError)
-"""DSPy's LM and adapter errors (LMError, AdapterParseError), parse and validation errors, timeouts, transport."""
+from themepage.structured import ContextOverflow
+
+LM_ERROR_TYPES = (DSPyError, pydantic.ValidationError, json.JSONDecodeError, TimeoutError, ConnectionError,
+                  ContextOverflow)
+"""DSPy's LM and adapter errors (LMError, AdapterParseError), parse and validation errors, timeouts, transport,
+and a prompt that does not fit the model's context."""
 LM_CLIENT_MODULES = ("litellm", "openai", "anthropic", "httpx", "httpcore", "dspy._vendor.lm15")
 """Exceptions defined by LM client libraries, recognised without importing them (litellm takes ~5 s)."""
 PROGRAMMING_ERRORS = (TypeError, AttributeError, KeyError, IndexError, NameError, AssertionError)

@@ -25,8 +25,8 @@ from themepage.structured import (
 CANDIDATES = ("24852 | Banana | fresh fruits | bought 3 of 5 orders\n13176 | Bag of Organic Bananas | fresh fruits\n"
               "7 | Pie")
 CONTEXT = ("Orders: 5, about every 7 days, usually Monday mornings.\n"
-           "Favourite aisles: fresh fruits (30%, 4 products), yogurt (10%, 2 products), soft drinks (5%, 1 products)\n"
-           "Frequent products: Banana (3/5)")
+           "Favourite aisles (share of items, products): fresh fruits 30% 4, yogurt 10% 2, soft drinks 5% 1\n"
+           "Frequent products: Banana 3/5")
 
 
 def test_shown_ids_and_favourite_aisles_read_the_prompt_lines():

@@ -20,7 +20,7 @@ from typing import Any
 import pydantic
 
 from themepage.objective import Constraints
-from themepage.user_context import PREFIX_AISLES
+from themepage.user_context import parse_user_context
 
 ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
 ID_FIELDS = ("candidates", "products")
@@ -49,12 +49,8 @@ def shown_ids(inputs: dict[str, Any]) -> list[int]:
 
 
 def favourite_aisles(user_context: str) -> list[str]:
-    """The aisle names of the context's `Favourite aisles:` line (`name (12%, 3 products), ...`)."""
-    for line in user_context.splitlines():
-        if line.startswith(PREFIX_AISLES):
-            body = re.sub(r"\([^)]*\)", "", line[len(PREFIX_AISLES):])
-            return [a.strip() for a in body.split(",") if a.strip()]
-    return []
+    """The aisle names of the context's favourite-aisles line, read by the one user-context reader."""
+    return [name for name, _, _ in parse_user_context(user_context).aisles]
 
 
 def _string(max_chars: int) -> dict:
