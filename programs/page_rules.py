@@ -13,10 +13,13 @@ ranked pool to replace them from) and get back placements that keep every rule o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from programs.aisle_labels import readable_aisle
+from programs.evidence_cache import EvidenceCache
 from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence, readable_rationale, readable_title
 from themepage.constants import RESTRICTED_AISLES
 from themepage.dataset.history import UserHistory
@@ -27,8 +30,12 @@ from themepage.quality.features import GENERIC_TITLE_WORDS
 
 INTENT_OVERLAP = 0.5
 """Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop."""
-FIX_ROUNDS = 200
-"""At most this many near-duplicate replacements per page (each replaces one product)."""
+AISLE_EXTENSION = 4000
+"""Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
+MAX_ROUNDS = 20
+"""At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
+FIX_ROUNDS = 12
+"""At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
 _FILLER_WORDS = frozenset("it the a an of for to and & on in my again".split())
 
 
@@ -96,22 +103,45 @@ def permitted_aisles(aisles: Sequence[str], index, history: UserHistory) -> bool
 
 
 def fallback_drafts(index, history: UserHistory, n: int) -> list[RowDraft]:
-    """Rows of the shopper's top aisles (or the best-selling aisles), titled with readable aisle labels."""
-    ranked = history.top_products() or index.popular(400)
+    """Rows of the shopper's top aisles, then of the best-selling aisles, titled with readable aisle labels."""
+    own = history.top_products()
     allowed = permitted_products(index, history)
-    aisles = list(dict.fromkeys(index.catalog.aisle(p) for p in ranked if allowed(p)))[:n]
-    personal = not history.is_empty()
+    ranked = [p for p in [*own, *index.popular(400)] if allowed(p)]
+    mine = {index.catalog.aisle_id(p) for p in own}
     drafts = []
-    for aisle in aisles:
-        aisle_id = index.aisle_ids([aisle])[0]
-        own = [p for p in ranked if index.catalog.aisle_id(p) == aisle_id]
-        more = [p for p in index.popular(2000) if index.catalog.aisle_id(p) == aisle_id]
-        label = readable_aisle(aisle)
-        title = f"Your {label}" if personal else f"Popular {label}"
-        why = (f"You often buy {label.lower()}, so here are your picks and a few more." if personal
-               else f"Shoppers here often buy {label.lower()}.")
-        drafts.append(RowDraft(title, why, own, [p for p in more if p not in set(own)]))
+    for aisle in list(dict.fromkeys(index.catalog.aisle_id(p) for p in ranked))[:n]:
+        label = readable_aisle(index.catalog.aisles[aisle])
+        picks = [p for p in own if index.catalog.aisle_id(p) == aisle]
+        more = [p for p in best_sellers_by_aisle(index).get(aisle, []) if p not in set(picks)]
+        if aisle in mine:
+            drafts.append(RowDraft(f"Your {label}", f"You often buy {label.lower()}, so here are your picks and "
+                                                   "a few more.", picks, more))
+        else:
+            drafts.append(RowDraft(f"Popular {label}", f"Shoppers here often buy {label.lower()}.", picks, more))
     return drafts
+
+
+_BEST_SELLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BY_AISLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def aisle_best_sellers(index) -> list[int]:
+    """The AISLE_EXTENSION best sellers, read once per index."""
+    found = _BEST_SELLERS.get(index)
+    if found is None:
+        found = _BEST_SELLERS[index] = index.popular(AISLE_EXTENSION)
+    return found
+
+
+def best_sellers_by_aisle(index) -> dict[int, list[int]]:
+    """`aisle_best_sellers` grouped by aisle id, best first (read once per index)."""
+    found = _BY_AISLE.get(index)
+    if found is None:
+        found = {}
+        for pid in aisle_best_sellers(index):
+            found.setdefault(index.catalog.aisle_id(pid), []).append(pid)
+        _BY_AISLE[index] = found
+    return found
 
 
 class _PageBuilder:
@@ -119,19 +149,23 @@ class _PageBuilder:
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
-        self.scorer = placement_scorer(index)
+        self.cache = EvidenceCache(placement_scorer(index))
         self.allowed = permitted_products(index, history)
         self.banned: set[int] = set()
         self.rows: list[list[int]] = []
         self.sources: list[list[int]] = []
         self.titles: list[str] = []
+        self.kept: list[RowDraft] = []
+        self.reserve: list[int] = []
 
     def used(self) -> set[int]:
         return {p for row in self.rows for p in row} | self.banned
 
     def _fits(self, row: list[int], pid: int) -> bool:
-        pairs = self.scorer.near_duplicates(self.scorer.evidence([*row, pid])) if row else []
-        return not any(pid in pair for pair in pairs)
+        """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle."""
+        aisle = self.index.catalog.aisle_id(pid)
+        others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
+        return not any(pid in pair for pair in self.cache.near_duplicates([*others, *row, pid]))
 
     def fill(self, row: list[int], source: list[int]) -> list[int]:
         """`row` grown to the row size from `source` in order: permitted, unused, no near-duplicate in the row."""
@@ -150,63 +184,97 @@ class _PageBuilder:
         """Fill the draft's row; keep it when it has products and an intent no kept row has."""
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         row = self.fill([], source)
-        intent = intent_of(draft.title, row, self.index)
-        if not row or any(intent.same_as(intent_of(t, r, self.index)) for t, r in zip(self.titles, self.rows,
-                                                                                    strict=True)):
+        title = readable_title(draft.title)
+        if not row or self.clashes(title, row, len(self.rows)):
             return False
         self.rows.append(row)
-        self.sources.append(source)
-        self.titles.append(draft.title)
+        self.sources.append([*source, *self.aisle_extension(row)])
+        self.titles.append(title)
+        self.kept.append(draft)
         return True
 
-    def first_duplicate(self) -> tuple[int, int] | None:
-        """(row, product) of the first later slot that near-duplicates an earlier one, within a row or on the page."""
+    def clashes(self, title: str, row: list[int], before: int) -> bool:
+        """Whether a row with this title and products has the intent of one of the first `before` rows."""
+        intent = intent_of(title, row, self.index)
+        return any(title.casefold() == t.casefold() or intent.same_as(intent_of(t, r, self.index))
+                   for t, r in zip(self.titles[:before], self.rows[:before], strict=True))
+
+    def aisle_extension(self, row: list[int]) -> list[int]:
+        """Best sellers of the row's aisles: what replaces a near-duplicate when the row's own pool runs dry."""
+        by_aisle = best_sellers_by_aisle(self.index)
+        aisles = dict.fromkeys(self.index.catalog.aisle_id(p) for p in row)
+        return [p for aisle in aisles for p in by_aisle.get(aisle, [])]
+
+    def drop_clashing_rows(self) -> bool:
+        """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""
+        for r in range(len(self.rows) - 1, 0, -1):
+            if self.clashes(self.titles[r], self.rows[r], r):
+                del self.rows[r], self.sources[r], self.titles[r], self.kept[r]
+                return True
+        return False
+
+    def top_up(self) -> None:
+        """Rows still short after their own pools take from the page reserve."""
+        for row, source in zip(self.rows, self.sources, strict=True):
+            self.fill(row, [*source, *self.reserve])
+
+    def duplicate_slots(self) -> set[tuple[int, int]]:
+        """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
+        found = set()
         for r, row in enumerate(self.rows):
-            for a, b in self.scorer.near_duplicates(self.scorer.evidence(row)):
-                return r, b if row.index(b) > row.index(a) else a
+            for a, b in self.cache.near_duplicates(row):
+                found.add((r, b if row.index(b) > row.index(a) else a))
         page = [p for row in self.rows for p in row]
-        pairs = self.scorer.near_duplicates(self.scorer.evidence(page)) if len(page) > 1 else []
-        if not pairs:
-            return None
-        a, b = pairs[0]
-        later = b if page.index(b) > page.index(a) else a
-        return next(r for r, row in enumerate(self.rows) if later in row), later
+        row_of = {p: r for r, row in enumerate(self.rows) for p in row}
+        for a, b in self.cache.near_duplicates(page):
+            later = b if page.index(b) > page.index(a) else a
+            found.add((row_of[later], later))
+        return found
 
     def remove_duplicates(self) -> None:
         """Replace near-duplicate slots by each row's next candidates until none is left (then drop them)."""
         for _ in range(FIX_ROUNDS):
-            found = self.first_duplicate()
-            if found is None:
+            found = self.duplicate_slots()
+            if not found:
                 return
-            r, pid = found
-            self.rows[r].remove(pid)
-            self.banned.add(pid)
-            self.fill(self.rows[r], self.sources[r])
-        while (found := self.first_duplicate()) is not None:
-            self.rows[found[0]].remove(found[1])
+            for r, pid in found:
+                self.rows[r].remove(pid)
+                self.banned.add(pid)
+            for r in sorted({r for r, _ in found}):
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve])
+        while found := self.duplicate_slots():
+            for r, pid in found:
+                self.rows[r].remove(pid)
 
 
-def apply_page_rules(drafts: Sequence[RowDraft], rules: PageRules, index, history: UserHistory,
+def lazy(make: Callable[[], Iterable[RowDraft]]) -> Iterator[RowDraft]:
+    """The drafts `make` returns, made only when the first of them is asked for."""
+    yield from make()
+
+
+def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, history: UserHistory,
                      reserve: Sequence[int] = ()) -> list[Placement]:
     """Placements from the drafts, in order, under every page rule (module docstring).
 
-    Drafts beyond `rules.placements` are spares for rows dropped as duplicate intents; fallback rows of the
-    shopper's aisles come after them. `reserve` (e.g. the shopper's candidates) tops up rows whose pools ran dry.
+    Drafts are read lazily, in order, only while rows are missing: drafts beyond `rules.placements` (e.g. a
+    generator filling spare themes) replace rows dropped as duplicate intents; fallback rows of the shopper's
+    aisles come after them. `reserve` (e.g. the shopper's candidates) tops up rows whose pools ran dry.
     """
     builder = _PageBuilder(rules, index, history)
-    kept: list[RowDraft] = []
-    for draft in [*drafts, *fallback_drafts(index, history, 2 * rules.placements)]:
-        if len(kept) == rules.placements:
+    builder.reserve = [*reserve, *index.popular(4 * rules.placements * rules.products_per_placement)]
+    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
+    for _ in range(MAX_ROUNDS):
+        while len(builder.rows) < rules.placements and (draft := next(queue, None)) is not None:
+            builder.add(draft)
+        builder.remove_duplicates()
+        builder.top_up()
+        builder.remove_duplicates()
+        if not builder.drop_clashing_rows():
             break
-        if builder.add(draft):
-            kept.append(draft)
-    builder.remove_duplicates()
-    for row, source in zip(builder.rows, builder.sources, strict=True):
-        builder.fill(row, [*source, *reserve])
-    builder.remove_duplicates()
     placements = []
-    for draft, row in zip(kept, builder.rows, strict=True):
-        title = readable_title(draft.title)
+    for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
+        if not row:
+            continue
         placements.append(Placement(title=title, rationale=readable_rationale(draft.rationale, f"Picked for you: "
                                                                                         f"{title.lower()}"),
                                     products=[ProductRef(product_id=p, name=index.catalog.name(p)) for p in row]))
@@ -226,7 +294,7 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
         problems.append("a product appears twice on the page")
     if len(ids) > 1 and scorer.near_duplicates(scorer.evidence(ids)):
         problems.append(f"near-duplicates across the page: {scorer.near_duplicates(scorer.evidence(ids))}")
-    intents: list[Intent] = []
+    intents: list[tuple[str, Intent]] = []
     for placement in placements:
         row = [p.product_id for p in placement.products]
         name = placement.title
@@ -242,7 +310,7 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
         if not is_sentence(placement.rationale):
             problems.append(f"{name!r}: rationale is not a sentence: {placement.rationale!r}")
         intent = intent_of(name, row, index)
-        if any(intent.same_as(other) for other in intents):
-            problems.append(f"{name!r}: same intent as an earlier row")
-        intents.append(intent)
+        if any(intent.same_as(other) or name.casefold() == title.casefold() for title, other in intents):
+            problems.append(f"{name!r}: same intent (or title) as an earlier row")
+        intents.append((name, intent))
     return problems

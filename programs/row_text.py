@@ -13,10 +13,21 @@ MIN_RATIONALE_WORDS = 4
 _SENTENCE_END = ".!?…"
 
 
+NOUN_PAIR_AISLES = frozenset({
+    "popcorn jerky", "candy chocolate", "cookies cakes", "chips pretzels", "diapers wipes", "oils vinegars",
+    "buns rolls", "mint gum", "soy lactosefree", "juice nectars", "shave needs", "granola bars",
+})
+"""Two-word aisle names that are two nouns glued together, not a phrase anyone would write ("popcorn jerky")."""
+
+
+def _unnatural(aisle: str) -> bool:
+    return len(aisle.split()) > 2 or aisle in NOUN_PAIR_AISLES
+
+
 @lru_cache(maxsize=1)
 def _aisle_pattern() -> re.Pattern:
-    """Raw aisle names of two or more words, longest first, on word boundaries (case-insensitive)."""
-    names = sorted((a for a in AISLE_LABELS if len(a.split()) > 1), key=len, reverse=True)
+    """Raw aisle names no one would write (three or more words, or two glued nouns), longest first."""
+    names = sorted((a for a in AISLE_LABELS if _unnatural(a)), key=len, reverse=True)
     return re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
 
 
@@ -65,5 +76,5 @@ def is_sentence(text: str) -> bool:
 
 
 def has_raw_aisle(title: str) -> bool:
-    """Whether a title is, or contains, a raw multi-word aisle name."""
+    """Whether a title is a raw aisle name (perhaps dressed up), or contains one no one would write."""
     return _dressing_removed(title) in AISLE_LABELS or bool(_aisle_pattern().search(title))
