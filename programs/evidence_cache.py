@@ -58,6 +58,13 @@ class EvidenceCache:
         self.read(product_ids)
         return _joined([self.pieces[int(p)] for p in product_ids])
 
-    def near_duplicates(self, product_ids: Sequence[int]) -> list[tuple[int, int]]:
-        """The scorer's flagged pairs among these products (none for fewer than two)."""
-        return self.scorer.near_duplicates(self.evidence(product_ids)) if len(product_ids) > 1 else []
+    def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None) -> list[tuple[int, int]]:
+        """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`."""
+        if len(product_ids) < 2:
+            return []
+        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids))
+        if threshold is None:
+            return flagged
+        n, ids = len(product_ids), [int(p) for p in product_ids]
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        return [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]

@@ -32,6 +32,9 @@ INTENT_OVERLAP = 0.5
 """Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop."""
 AISLE_EXTENSION = 4000
 """Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
+ROW_DUPLICATE_CHANCE = 0.05
+"""Within a row, two products whose near-duplicate chance (the core pair model) reaches this are not shown
+together, even below the model's own threshold: three cilantros in a herb row waste slots either way."""
 MAX_ROUNDS = 20
 """At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
 FIX_ROUNDS = 12
@@ -165,7 +168,9 @@ class _PageBuilder:
         """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle."""
         aisle = self.index.catalog.aisle_id(pid)
         others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
-        return not any(pid in pair for pair in self.cache.near_duplicates([*others, *row, pid]))
+        page_pairs = self.cache.near_duplicates([*others, *row, pid])
+        row_pairs = self.cache.near_duplicates([*row, pid], ROW_DUPLICATE_CHANCE)
+        return not any(pid in pair for pair in [*page_pairs, *row_pairs])
 
     def fill(self, row: list[int], source: list[int]) -> list[int]:
         """`row` grown to the row size from `source` in order: permitted, unused, no near-duplicate in the row."""
@@ -182,9 +187,9 @@ class _PageBuilder:
 
     def add(self, draft: RowDraft) -> bool:
         """Fill the draft's row; keep it when it has products and an intent no kept row has."""
+        title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         row = self.fill([], source)
-        title = readable_title(draft.title)
         if not row or self.clashes(title, row, len(self.rows)):
             return False
         self.rows.append(row)
@@ -222,7 +227,7 @@ class _PageBuilder:
         """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
         found = set()
         for r, row in enumerate(self.rows):
-            for a, b in self.cache.near_duplicates(row):
+            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE):
                 found.add((r, b if row.index(b) > row.index(a) else a))
         page = [p for row in self.rows for p in row]
         row_of = {p: r for r, row in enumerate(self.rows) for p in row}
