@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from programs.compiling import load_compiled  # noqa: E402
+from optimize.compiled_files import load_compiled  # noqa: E402
 from programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
 from themepage.cases import evaluation_cases  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402

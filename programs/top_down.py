@@ -7,7 +7,7 @@ any step that fails twice falls back to retrieval and says so in the page stats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from itertools import chain
 
 import dspy
 from pydantic import ValidationError
@@ -15,18 +15,30 @@ from pydantic import ValidationError
 from programs.fill_lines import render_fill_candidates
 from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
+from programs.page_rules import (
+    Intent,
+    PageRules,
+    RowDraft,
+    apply_page_rules,
+    fallback_drafts,
+    is_catch_all_title,
+    permitted_aisles,
+)
 from programs.retrieval import render_candidates, retrieve_for_theme
+from programs.row_text import readable_title
 from programs.runtime import RunRecord, attempt, fan_out
-from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE
+from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE, HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objective import ObjectiveConfig, load_objective
-from themepage.page import Page, Placement, ProductRef, Theme
+from themepage.page import Page, Theme
 from themepage.text import clean_rationale, clean_title, usable_title
 from themepage.user_context import describe_user
 
 SPARE_PICKS = 4
 """The filler picks a few extra products so placements can give up repeats and stay full."""
+SPARE_THEMES = 3
+"""The planner plans a few themes more than the page shows: spares for rows the page rules drop."""
 
 
 def title_key(title: str) -> str:
@@ -57,24 +69,73 @@ def usable_themes(raw: object, wanted: int) -> list[Theme]:
     return themes
 
 
-@dataclass
-class Draft:
-    """One theme after fill and filter, before page-level de-duplication."""
+def theme_intent(theme: Theme, index: CatalogIndex) -> Intent:
+    """A planned theme's intent, read from what it declares (its products are not known yet)."""
+    catch_all = not theme.aisles or is_catch_all_title(theme.title)
+    return Intent(catch_all, frozenset(index.aisle_ids(theme.aisles)))
 
-    theme: Theme
-    picks: list[int]
-    pool: list[int]
+
+def planned_themes(themes: list[Theme], index: CatalogIndex, history: UserHistory) -> list[Theme]:
+    """The planner's themes this shopper may see, one per intent: none about a restricted aisle they never
+    bought in, none repeating an earlier theme's intent (so spare themes are rarely needed)."""
+    kept: list[Theme] = []
+    for theme in themes:
+        if permitted_aisles(theme.aisles, index, history) and not any(
+                theme_intent(theme, index).same_as(theme_intent(k, index)) for k in kept):
+            kept.append(theme)
+    return kept
 
 
 def fallback_themes(index: CatalogIndex, history: UserHistory, n: int) -> list[Theme]:
-    """Themes built from retrieval alone: the shopper's top aisles, or the best-selling aisles."""
-    catalog = index.catalog
-    ranked = history.top_products() or index.popular(400)
-    aisles = list(dict.fromkeys(catalog.aisle(p) for p in ranked))[:n]
-    personal = not history.is_empty()
-    return [Theme(title=f"{'Your ' if personal else 'Popular in '}{a.title()}", aisles=[a], from_history=personal,
-                  rationale="Picked from your purchases." if personal else "What shoppers buy most here.")
-            for a in aisles]
+    """Themes built from retrieval alone: the shopper's top aisles, or the best-selling aisles, readably titled."""
+    return [Theme(title=d.title, rationale=d.rationale, aisles=[index.catalog.aisle((d.picks or d.pool)[0])],
+                  from_history=not history.is_empty())
+            for d in fallback_drafts(index, history, n) if d.picks or d.pool]
+
+
+REGULARS_METRICS = ("recall@48", "ndcg@48")
+"""Metrics that reward the shopper's next basket: an objective weighing one of them most leads with regulars."""
+REGULARS_THEME = Theme(title="Buy It Again", rationale="The products you buy most often, the likeliest first.",
+                       from_history=True)
+
+
+def heaviest_weight(config: ObjectiveConfig) -> str:
+    return max(config.weights, key=lambda name: config.weights[name])
+
+
+def is_healthy(theme: Theme) -> bool:
+    """A theme mostly about fruit and vegetables (HEALTHY_AISLES)."""
+    return bool(theme.aisles) and sum(a in HEALTHY_AISLES for a in theme.aisles) / len(theme.aisles) >= 0.5
+
+
+def lead_for_objective(themes: list[Theme], config: ObjectiveConfig, history: UserHistory) -> list[Theme]:
+    """The page opens with what the objective is for, whatever the planner's order.
+
+    An objective weighing next-basket metrics most opens with the shopper's catch-all regulars row (added
+    when not planned); one weighing healthy_share most opens with its first healthy theme.
+    """
+    lead = heaviest_weight(config)
+    if lead in REGULARS_METRICS and not history.is_empty():
+        first = next((t for t in themes if not t.aisles and t.from_history), REGULARS_THEME)
+    elif lead == "healthy_share":
+        first = next((t for t in themes if is_healthy(t)), None)
+    else:
+        first = None
+    return themes if first is None else [first, *[t for t in themes if t is not first]]
+
+
+def regulars_first(theme: Theme, picks: list[int], pool: list[int], history: UserHistory) -> list[int]:
+    """A row of the shopper's own products lists them likeliest first (P-TopFreq), then the rest of the picks.
+
+    A catch-all row takes any product they bought; a row about some aisles, those its pool holds.
+    """
+    if not theme.from_history:
+        return picks
+    ranked = history.top_products()
+    if theme.aisles:
+        reach = set(pool)
+        ranked = [p for p in ranked if p in reach]
+    return [*ranked, *[p for p in picks if p not in history.product_counts]]
 
 
 class TopDownProgram(dspy.Module):
@@ -103,20 +164,28 @@ class TopDownProgram(dspy.Module):
             with record.phase("plan"):
                 themes = self._plan(context, config, history, record)
             with record.phase("fill_filter"):
-                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes)
-            placements = self._assemble(drafts, config, history)
+                wanted = config.constraints.placements
+                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes[:wanted])
+                spares = (self._place(theme, context, history, config, record) for theme in themes[wanted:])
+            with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
+                reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
+                placements = apply_page_rules(chain(drafts, spares), PageRules.for_objective(config), self.index,
+                                              history, reserve)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())
-        return dspy.Prediction(page=page, themes=themes)
+        shown = {p.title for p in placements}
+        return dspy.Prediction(page=page, themes=[t for t in themes if readable_title(t.title) in shown])
 
     def _plan(self, context: str, config: ObjectiveConfig, history: UserHistory, record: RunRecord) -> list[Theme]:
+        """The planned themes and a few spares; short plans are recorded (the page rules add fallback rows)."""
         wanted = config.constraints.placements
+        asked = wanted + SPARE_THEMES
         planned, cause = attempt(
             lambda: usable_themes(self.planner(user_context=context, objective_guidance=config.guidance,
-                                               num_themes=wanted).themes, wanted),
+                                               num_themes=asked).themes, asked),
             lambda found: None if found else "the planner returned no usable themes",
-            complete=lambda found: len(found) == wanted)
-        themes = planned or []
+            complete=lambda found: len(found) >= wanted)
+        themes = planned_themes(planned or [], self.index, history)
         if cause:
             record.fallback("plan", cause)
         if len(themes) < wanted:
@@ -124,10 +193,10 @@ class TopDownProgram(dspy.Module):
                 record.fallback("plan", f"{len(themes)} usable themes of {wanted}; added themes from retrieval")
             known = {title_key(t.title) for t in themes}
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
-        return themes[:wanted]
+        return lead_for_objective(themes[:asked], config, history)
 
     def _place(self, theme: Theme, context: str, history: UserHistory, config: ObjectiveConfig,
-               record: RunRecord) -> Draft:
+               record: RunRecord) -> RowDraft:
         size = config.constraints.products_per_placement
         shown = self.candidates_per_theme
         # a catch-all row may have to grow, so it keeps a deeper pool to refill from
@@ -152,54 +221,4 @@ class TopDownProgram(dspy.Module):
                 record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
         elif cause:
             record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
-        return Draft(theme, picks, pool)
-
-    def _assemble(self, drafts: list[Draft], config: ObjectiveConfig, history: UserHistory) -> list[Placement]:
-        """Give every product to one placement, then keep the planned display order.
-
-        Rows about one part of the shop claim their picks first; catch-all rows (no aisles) then
-        share what is left of the page budget, taking the next products from their own pools, so
-        "Buy It Again" gets what the specific rows left rather than their best products. A page
-        still short of its size (pools run dry, e.g. after fallbacks) is filled row by row from a
-        page-level reserve: the shopper's candidates, then the best sellers.
-        """
-        shape = config.constraints
-        broad = [i for i, d in enumerate(drafts) if not d.theme.aisles]
-        specific = [i for i, d in enumerate(drafts) if d.theme.aisles]
-        used: set[int] = set()
-        claimed: dict[int, list[int]] = {}
-        for i in specific:
-            fresh = [p for p in drafts[i].picks if p not in used][:shape.products_per_placement]
-            floor = shape.min_products_per_placement if broad else shape.products_per_placement
-            claimed[i] = top_up(fresh, drafts[i].pool, max(floor, len(fresh)), used)
-            used.update(claimed[i])
-        for n, i in enumerate(broad):
-            share = -(-(shape.page_size - len(used)) // (len(broad) - n))
-            size = min(max(share, shape.min_products_per_placement), shape.max_products_per_placement)
-            claimed[i] = top_up([p for p in drafts[i].picks if p not in used], drafts[i].pool, size, used)
-            used.update(claimed[i])
-        self._fill_short_page(drafts, claimed, used, shape, history)
-        return [Placement(title=d.theme.title, rationale=d.theme.rationale,
-                          products=[ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in claimed[i]])
-                for i, d in enumerate(drafts) if claimed[i]]
-
-    def _fill_short_page(self, drafts: list[Draft], claimed: dict[int, list[int]], used: set[int], shape,
-                         history: UserHistory) -> None:
-        """Top rows up to the usual size, then to the maximum, from their pools and then a page reserve."""
-        reserve = None
-        for cap in (shape.products_per_placement, shape.max_products_per_placement):
-            for i in range(len(drafts)):
-                missing = shape.page_size - len(used)
-                if missing <= 0:
-                    return
-                size = min(cap, len(claimed[i]) + missing)
-                if size <= len(claimed[i]):
-                    continue
-                grown = top_up(claimed[i], drafts[i].pool, size, used)
-                if len(grown) < size:
-                    if reserve is None:
-                        reserve = self.index.candidates_for_user(history, 4 * shape.page_size)
-                        reserve += self.index.popular(4 * shape.page_size, exclude=set(reserve))
-                    grown = top_up(grown, reserve, size, used)
-                used.update(grown[len(claimed[i]):])
-                claimed[i] = grown
+        return RowDraft(theme.title, theme.rationale, regulars_first(theme, picks, pool, history), pool)

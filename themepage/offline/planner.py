@@ -17,6 +17,13 @@ from themepage.offline.theme_bank import BankTheme, load_theme_bank
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
 PLACEMENT_SLOTS = 10
 """About how many own products a personal row needs (eight shown, a few spare for de-duplication)."""
+NEIGHBOUR_WEIGHT = 8.0
+"""Asked for discovery, how much a theme gains for lying in the shopper's own neighbourhood of the catalog."""
+NEIGHBOURS = 150
+"""Products nearest the shopper's taste vector (co-purchase) that stand for their neighbourhood."""
+LIFT_CAP = 3.0
+OWN_SHARE = 0.25
+"""In a shopper's neighbourhood, the weight of their own aisles; their co-purchase neighbours' aisles get the rest."""
 OVERLAP_PENALTY = 0.6
 """How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
 
@@ -41,8 +48,39 @@ def steer_fit(theme: BankTheme, steering: Steering) -> float:
     tags = sum(steering.weight(tag) for tag in theme.tags) / max(1, len(theme.tags)) ** 0.5
     breadth = 1.0 if not theme.aisles else min(1.0, len(theme.aisles) / 8)
     produce = sum(a in HEALTHY_AISLES for a in theme.aisles) / max(1, len(theme.aisles))
-    personal = 0.4 if "personal" in theme.tags else 0.0  # "Your ..." rows group by habit, not by kind
+    # "Your ..." rows group by habit, not by kind: asked for cohesion they lose, unless regulars are asked for too
+    personal = 0.4 * (1 - min(1.0, 2 * steering.weight("personal"))) if "personal" in theme.tags else 0.0
     return tags - steering.strictness * (breadth + personal) + steering.health_seeking * produce
+
+
+def neighbourhood_shares(shopper: Shopper, index: CatalogIndex) -> dict[str, float]:
+    """Aisle shares of the shopper's own products and of their co-purchase neighbours, mixed by OWN_SHARE.
+
+    The neighbours are the NEIGHBOURS products (not bought yet) nearest the shopper's taste vector: the
+    parts of the shop next to what they buy, where a new product still suits them. Empty for a new shopper.
+    """
+    if shopper.profile is None:
+        return dict(shopper.aisle_shares)
+    closeness = index.vectors @ shopper.profile
+    owned = index.rows(list(shopper.product_share)) if shopper.product_share else []
+    closeness[owned] = -np.inf
+    nearest = np.argpartition(-closeness, NEIGHBOURS)[:NEIGHBOURS]
+    aisles = np.asarray(index.catalog.aisle_ids)[nearest]
+    shares = dict.fromkeys(shopper.aisle_shares, 0.0)
+    for aisle, share in shopper.aisle_shares.items():
+        shares[aisle] = OWN_SHARE * share
+    for aisle_id, count in zip(*np.unique(aisles, return_counts=True), strict=True):
+        name = index.catalog.aisles[int(aisle_id)]
+        shares[name] = shares.get(name, 0.0) + (1 - OWN_SHARE) * count / NEIGHBOURS
+    return shares
+
+
+def neighbourhood_fit(theme: BankTheme, shares: dict[str, float], popularity: dict[str, float]) -> float:
+    """In [0, 1]: how much of the shopper's neighbourhood the theme's aisles hold, times how much more than
+    for shoppers at large (lift, capped at LIFT_CAP): produce is near everyone, pickles near some (catch-all: 0)."""
+    mine = sum(shares.get(a, 0.0) for a in theme.aisles)
+    usual = sum(popularity.get(a, 0.0) for a in theme.aisles)
+    return float(np.sqrt(min(1.0, mine))) * min(1.0, mine / (usual + 0.01) / LIFT_CAP)
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
@@ -73,19 +111,19 @@ def _count_aisle_popularity(index: CatalogIndex) -> dict[str, float]:
     return {name: counts[aid] / total for aid, name in index.catalog.aisles.items() if aid < len(counts)}
 
 
-def _rationale(theme: BankTheme, shopper: Shopper) -> str:
+def _rationale(theme: BankTheme, shopper: Shopper, novelty: float) -> str:
+    """One sentence on why this shopper gets the theme; the bank's description says what is in it."""
     if "personal" in theme.tags:
         return f"From your own orders: {theme.description[0].lower()}{theme.description[1:]}"
-    liked = [a for a in theme.aisles if shopper.aisle_shares.get(a)]
-    if liked:
-        return f"You often shop {liked[0]}; {theme.description[0].lower()}{theme.description[1:]}"
+    if novelty > 0 and shopper.profile is not None:
+        return f"New to you, next to what you buy: {theme.description[0].lower()}{theme.description[1:]}"
     return theme.description
 
 
 @lru_cache(maxsize=1)
 def _aisle_overlap() -> np.ndarray:
     """Jaccard overlap of every pair of the default bank's themes' aisles, computed once; two catch-all themes
-    overlap by a third (the second sweeps up what the first left, so both may be worth a row)."""
+    overlap fully ("Your Weekly Staples" and "Buy It Again" are one intent: the page rules keep one)."""
     bank = load_theme_bank()
     sets = [set(t.aisles) for t in bank]
     overlap = np.zeros((len(bank), len(bank)))
@@ -94,7 +132,7 @@ def _aisle_overlap() -> np.ndarray:
             if a and b:
                 overlap[i, j] = len(a & b) / len(a | b)
             elif not a and not b:
-                overlap[i, j] = 1 / 3
+                overlap[i, j] = 1.0
     return overlap
 
 
@@ -105,8 +143,13 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     popularity = _aisle_popularity(index)
     bank = load_theme_bank()
     user_weight = USER_WEIGHT * (1 + steering.taste_seeking)
+    novelty = steering.novelty_seeking
+    shares = neighbourhood_shares(shopper, index) if novelty > 0 else {}
     scores = np.array([user_weight * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
-                       + DEMO_WEIGHT * demo_fit(t, prompt) for t in bank])
+                       + DEMO_WEIGHT * demo_fit(t, prompt)
+                       + novelty * NEIGHBOUR_WEIGHT * (neighbourhood_fit(t, shares, popularity)
+                                                       - ("personal" in t.tags))
+                       for t in bank])
     chosen: list[int] = []
     adjusted = scores.copy()
     overlap = _aisle_overlap()
@@ -115,7 +158,7 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
         chosen.append(best)
         adjusted -= OVERLAP_PENALTY * overlap[best]
         adjusted[chosen] = -np.inf
-    themes = [{"title": bank[i].title, "rationale": _rationale(bank[i], shopper), "queries": list(bank[i].queries),
-               "aisles": list(bank[i].aisles), "attributes": list(bank[i].diet),
+    themes = [{"title": bank[i].title, "rationale": _rationale(bank[i], shopper, novelty),
+               "queries": list(bank[i].queries), "aisles": list(bank[i].aisles), "attributes": list(bank[i].diet),
                "from_history": "personal" in bank[i].tags} for i in chosen]
     return {"themes": themes}

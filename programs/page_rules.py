@@ -1,0 +1,321 @@
+"""Page rules in code, applied to every page whatever the LM said (DESIGN.md: "Page rules are guards in code").
+
+Both programs hand their rows over as `RowDraft`s (a title, a rationale, the picks in preferred order and a
+ranked pool to replace them from) and get back placements that keep every rule of `page_violations`:
+- no product twice, no near-duplicates within a row or across the page (the core scorer's pair model);
+  a near-duplicate is replaced by the row's next candidate, not just dropped;
+- products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
+- no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
+  fallback row of the shopper's own aisles;
+- every row exactly `products_per_placement` products unless the candidates run out;
+- readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+
+from programs.aisle_labels import readable_aisle
+from programs.evidence_cache import EvidenceCache
+from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence, readable_rationale, readable_title
+from themepage.constants import RESTRICTED_AISLES
+from themepage.dataset.history import UserHistory
+from themepage.objective import ObjectiveConfig
+from themepage.page import Placement, ProductRef
+from themepage.quality import placement_scorer
+from themepage.quality.features import GENERIC_TITLE_WORDS
+
+INTENT_OVERLAP = 0.5
+"""Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop."""
+AISLE_EXTENSION = 4000
+"""Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
+ROW_DUPLICATE_CHANCE = 0.05
+"""Within a row, two products whose near-duplicate chance (the core pair model) reaches this are not shown
+together, even below the model's own threshold: three cilantros in a herb row waste slots either way."""
+MAX_ROUNDS = 20
+"""At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
+FIX_ROUNDS = 12
+"""At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
+_FILLER_WORDS = frozenset("it the a an of for to and & on in my again".split())
+
+
+@dataclass(frozen=True)
+class PageRules:
+    """The objective's page shape the rules enforce."""
+
+    placements: int
+    products_per_placement: int
+
+    @classmethod
+    def for_objective(cls, config: ObjectiveConfig) -> PageRules:
+        return cls(config.constraints.placements, config.constraints.products_per_placement)
+
+
+@dataclass
+class RowDraft:
+    """A row before the rules: title, rationale, picks in preferred order, a ranked pool to replace them from."""
+
+    title: str
+    rationale: str
+    picks: list[int]
+    pool: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a row is for: the shopper's own catch-all (a title of generic words only), or a set of aisles."""
+
+    catch_all: bool
+    aisles: frozenset[int]
+
+    def same_as(self, other: Intent) -> bool:
+        if self.catch_all or other.catch_all:
+            return self.catch_all and other.catch_all
+        union = self.aisles | other.aisles
+        return not union or len(self.aisles & other.aisles) / len(union) > INTENT_OVERLAP
+
+
+def is_catch_all_title(title: str) -> bool:
+    """"Your Weekly Staples", "Buy It Again", "Your Go-To Favorites": every word generic (or filler)."""
+    words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
+    content = [w for w in words if w not in _FILLER_WORDS]
+    return bool(content) and all(w in GENERIC_TITLE_WORDS for w in content)
+
+
+def intent_of(title: str, product_ids: Iterable[int], index) -> Intent:
+    """The intent of a row with these products (see `Intent`)."""
+    return Intent(is_catch_all_title(title), frozenset(index.catalog.aisle_id(p) for p in product_ids))
+
+
+def permitted_products(index, history: UserHistory) -> Callable[[int], bool]:
+    """A test: may this product be shown to this shopper? Restricted aisles only where they bought before."""
+    restricted = set(index.aisle_ids(RESTRICTED_AISLES))
+    bought = {index.catalog.aisle_id(p) for p in history.product_counts}
+    barred = restricted - bought
+    return lambda product_id: index.catalog.aisle_id(product_id) not in barred
+
+
+def permitted_aisles(aisles: Sequence[str], index, history: UserHistory) -> bool:
+    """Whether a theme about these aisles may be planned for this shopper (no barred restricted aisle)."""
+    restricted = set(RESTRICTED_AISLES)
+    bought_restricted = {index.catalog.aisle(p) for p in history.product_counts} & restricted
+    return all(a not in restricted or a in bought_restricted for a in aisles)
+
+
+def fallback_drafts(index, history: UserHistory, n: int) -> list[RowDraft]:
+    """Rows of the shopper's top aisles, then of the best-selling aisles, titled with readable aisle labels."""
+    own = history.top_products()
+    allowed = permitted_products(index, history)
+    ranked = [p for p in [*own, *index.popular(400)] if allowed(p)]
+    mine = {index.catalog.aisle_id(p) for p in own}
+    drafts = []
+    for aisle in list(dict.fromkeys(index.catalog.aisle_id(p) for p in ranked))[:n]:
+        label = readable_aisle(index.catalog.aisles[aisle])
+        picks = [p for p in own if index.catalog.aisle_id(p) == aisle]
+        more = [p for p in best_sellers_by_aisle(index).get(aisle, []) if p not in set(picks)]
+        if aisle in mine:
+            drafts.append(RowDraft(f"Your {label}", f"You often buy {label.lower()}, so here are your picks and "
+                                                   "a few more.", picks, more))
+        else:
+            drafts.append(RowDraft(f"Popular {label}", f"Shoppers here often buy {label.lower()}.", picks, more))
+    return drafts
+
+
+_BEST_SELLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BY_AISLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def aisle_best_sellers(index) -> list[int]:
+    """The AISLE_EXTENSION best sellers, read once per index."""
+    found = _BEST_SELLERS.get(index)
+    if found is None:
+        found = _BEST_SELLERS[index] = index.popular(AISLE_EXTENSION)
+    return found
+
+
+def best_sellers_by_aisle(index) -> dict[int, list[int]]:
+    """`aisle_best_sellers` grouped by aisle id, best first (read once per index)."""
+    found = _BY_AISLE.get(index)
+    if found is None:
+        found = {}
+        for pid in aisle_best_sellers(index):
+            found.setdefault(index.catalog.aisle_id(pid), []).append(pid)
+        _BY_AISLE[index] = found
+    return found
+
+
+class _PageBuilder:
+    """Fills rows in order under the rules; keeps the near-duplicate checks of the core scorer."""
+
+    def __init__(self, rules: PageRules, index, history: UserHistory):
+        self.rules, self.index, self.history = rules, index, history
+        self.cache = EvidenceCache(placement_scorer(index))
+        self.allowed = permitted_products(index, history)
+        self.banned: set[int] = set()
+        self.rows: list[list[int]] = []
+        self.sources: list[list[int]] = []
+        self.titles: list[str] = []
+        self.kept: list[RowDraft] = []
+        self.reserve: list[int] = []
+
+    def used(self) -> set[int]:
+        return {p for row in self.rows for p in row} | self.banned
+
+    def _fits(self, row: list[int], pid: int) -> bool:
+        """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle."""
+        aisle = self.index.catalog.aisle_id(pid)
+        others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
+        page_pairs = self.cache.near_duplicates([*others, *row, pid])
+        row_pairs = self.cache.near_duplicates([*row, pid], ROW_DUPLICATE_CHANCE)
+        return not any(pid in pair for pair in [*page_pairs, *row_pairs])
+
+    def fill(self, row: list[int], source: list[int]) -> list[int]:
+        """`row` grown to the row size from `source` in order: permitted, unused, no near-duplicate in the row."""
+        taken = self.used() | set(row)
+        for pid in source:
+            if len(row) >= self.rules.products_per_placement:
+                break
+            if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
+                continue
+            taken.add(pid)
+            if self._fits(row, pid):
+                row.append(pid)
+        return row
+
+    def add(self, draft: RowDraft) -> bool:
+        """Fill the draft's row; keep it when it has products and an intent no kept row has."""
+        title = readable_title(draft.title)
+        source = list(dict.fromkeys([*draft.picks, *draft.pool]))
+        row = self.fill([], source)
+        if not row or self.clashes(title, row, len(self.rows)):
+            return False
+        self.rows.append(row)
+        self.sources.append([*source, *self.aisle_extension(row)])
+        self.titles.append(title)
+        self.kept.append(draft)
+        return True
+
+    def clashes(self, title: str, row: list[int], before: int) -> bool:
+        """Whether a row with this title and products has the intent of one of the first `before` rows."""
+        intent = intent_of(title, row, self.index)
+        return any(title.casefold() == t.casefold() or intent.same_as(intent_of(t, r, self.index))
+                   for t, r in zip(self.titles[:before], self.rows[:before], strict=True))
+
+    def aisle_extension(self, row: list[int]) -> list[int]:
+        """Best sellers of the row's aisles: what replaces a near-duplicate when the row's own pool runs dry."""
+        by_aisle = best_sellers_by_aisle(self.index)
+        aisles = dict.fromkeys(self.index.catalog.aisle_id(p) for p in row)
+        return [p for aisle in aisles for p in by_aisle.get(aisle, [])]
+
+    def drop_clashing_rows(self) -> bool:
+        """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""
+        for r in range(len(self.rows) - 1, 0, -1):
+            if self.clashes(self.titles[r], self.rows[r], r):
+                del self.rows[r], self.sources[r], self.titles[r], self.kept[r]
+                return True
+        return False
+
+    def top_up(self) -> None:
+        """Rows still short after their own pools take from the page reserve."""
+        for row, source in zip(self.rows, self.sources, strict=True):
+            self.fill(row, [*source, *self.reserve])
+
+    def duplicate_slots(self) -> set[tuple[int, int]]:
+        """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
+        found = set()
+        for r, row in enumerate(self.rows):
+            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE):
+                found.add((r, b if row.index(b) > row.index(a) else a))
+        page = [p for row in self.rows for p in row]
+        row_of = {p: r for r, row in enumerate(self.rows) for p in row}
+        for a, b in self.cache.near_duplicates(page):
+            later = b if page.index(b) > page.index(a) else a
+            found.add((row_of[later], later))
+        return found
+
+    def remove_duplicates(self) -> None:
+        """Replace near-duplicate slots by each row's next candidates until none is left (then drop them)."""
+        for _ in range(FIX_ROUNDS):
+            found = self.duplicate_slots()
+            if not found:
+                return
+            for r, pid in found:
+                self.rows[r].remove(pid)
+                self.banned.add(pid)
+            for r in sorted({r for r, _ in found}):
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve])
+        while found := self.duplicate_slots():
+            for r, pid in found:
+                self.rows[r].remove(pid)
+
+
+def lazy(make: Callable[[], Iterable[RowDraft]]) -> Iterator[RowDraft]:
+    """The drafts `make` returns, made only when the first of them is asked for."""
+    yield from make()
+
+
+def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, history: UserHistory,
+                     reserve: Sequence[int] = ()) -> list[Placement]:
+    """Placements from the drafts, in order, under every page rule (module docstring).
+
+    Drafts are read lazily, in order, only while rows are missing: drafts beyond `rules.placements` (e.g. a
+    generator filling spare themes) replace rows dropped as duplicate intents; fallback rows of the shopper's
+    aisles come after them. `reserve` (e.g. the shopper's candidates) tops up rows whose pools ran dry.
+    """
+    builder = _PageBuilder(rules, index, history)
+    builder.reserve = [*reserve, *index.popular(4 * rules.placements * rules.products_per_placement)]
+    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
+    for _ in range(MAX_ROUNDS):
+        while len(builder.rows) < rules.placements and (draft := next(queue, None)) is not None:
+            builder.add(draft)
+        builder.remove_duplicates()
+        builder.top_up()
+        builder.remove_duplicates()
+        if not builder.drop_clashing_rows():
+            break
+    placements = []
+    for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
+        if not row:
+            continue
+        placements.append(Placement(title=title, rationale=readable_rationale(draft.rationale, f"Picked for you: "
+                                                                                        f"{title.lower()}"),
+                                    products=[ProductRef(product_id=p, name=index.catalog.name(p)) for p in row]))
+    return placements
+
+
+def page_violations(placements: Sequence[Placement], rules: PageRules, index, history: UserHistory,
+                    allow_short: bool = False) -> list[str]:
+    """Every page rule each placement breaks, one line each (empty: the page keeps every rule)."""
+    scorer = placement_scorer(index)
+    allowed = permitted_products(index, history)
+    problems = []
+    if len(placements) > rules.placements:
+        problems.append(f"{len(placements)} rows, more than {rules.placements}")
+    ids = [p.product_id for placement in placements for p in placement.products]
+    if len(ids) != len(set(ids)):
+        problems.append("a product appears twice on the page")
+    if len(ids) > 1 and scorer.near_duplicates(scorer.evidence(ids)):
+        problems.append(f"near-duplicates across the page: {scorer.near_duplicates(scorer.evidence(ids))}")
+    intents: list[tuple[str, Intent]] = []
+    for placement in placements:
+        row = [p.product_id for p in placement.products]
+        name = placement.title
+        if len(row) > rules.products_per_placement or (len(row) < rules.products_per_placement and not allow_short):
+            problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
+        if len(row) > 1 and scorer.near_duplicates(scorer.evidence(row)):
+            problems.append(f"{name!r}: near-duplicates in the row")
+        barred = [p for p in row if not allowed(p)]
+        if barred:
+            problems.append(f"{name!r}: restricted products {barred} for a shopper who never bought there")
+        if len(name.split()) > MAX_TITLE_WORDS or has_raw_aisle(name):
+            problems.append(f"{name!r}: title too long or a raw aisle name")
+        if not is_sentence(placement.rationale):
+            problems.append(f"{name!r}: rationale is not a sentence: {placement.rationale!r}")
+        intent = intent_of(name, row, index)
+        if any(intent.same_as(other) or name.casefold() == title.casefold() for title, other in intents):
+            problems.append(f"{name!r}: same intent (or title) as an earlier row")
+        intents.append((name, intent))
+    return problems

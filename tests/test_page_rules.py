@@ -1,0 +1,148 @@
+"""The page rules (programs/page_rules.py): each rule on hand-made rows, then every rule on random LM answers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from programs.page_rules import (
+    PageRules,
+    RowDraft,
+    apply_page_rules,
+    intent_of,
+    is_catch_all_title,
+    page_violations,
+    permitted_products,
+)
+from programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title
+from themepage.constants import RESTRICTED_AISLES
+from themepage.dataset.history import Order, UserHistory
+from themepage.quality import placement_scorer
+
+RULES = PageRules(placements=3, products_per_placement=5)
+BANANA, BAG_OF_BANANAS = 24852, 13176
+"""Two products the core scorer flags as near-duplicates (the same fruit, loose or bagged)."""
+
+
+def _history(products: list[int], user_id: int = 9_000_001) -> UserHistory:
+    order = Order(order_id=1, order_number=1, dow=0, hour=9, products=tuple(products))
+    return UserHistory(user_id=user_id, orders=(order, order))
+
+
+def _aisle_products(index, aisle: str, n: int) -> list[int]:
+    aisle_id = index.aisle_ids([aisle])[0]
+    return [p for p in index.popular(20_000) if index.catalog.aisle_id(p) == aisle_id][:n]
+
+
+# ----- titles and rationales ----------------------------------------------------------------------
+
+def test_raw_aisle_names_become_readable_titles_of_at_most_six_words():
+    assert readable_title("nuts seeds dried fruit") == "Nuts & Dried Fruit"
+    assert readable_title("Your fresh fruits") == "Your Fresh Fruit"
+    assert readable_title("Popular In Packaged Vegetables Fruits") == "Salad Greens & Cut Veg"
+    assert readable_title("One Two Three Four Five Six Seven Eight") == "One Two Three Four Five Six"
+    assert readable_title('{"title": "Eas') == "Picks for You"
+    assert not has_raw_aisle("Easy Pasta Night") and has_raw_aisle("More Popcorn Jerky Picks")
+
+
+def test_rationales_read_as_sentences():
+    assert readable_rationale("you often shop nuts seeds dried fruit", "x") == "You often shop nuts & dried fruit."
+    assert readable_rationale("ok", "picked from your orders") == "Picked from your orders."
+    assert is_sentence("You often shop nuts & dried fruit.")
+    assert not is_sentence("You often shop nuts seeds dried fruit.") and not is_sentence("lowercase start here.")
+
+
+def test_catch_all_personal_titles_are_one_intent(index):
+    for title in ("Your Weekly Staples", "Your Go-To Favorites", "Buy It Again"):
+        assert is_catch_all_title(title), title
+    assert not is_catch_all_title("Your Produce Regulars") and not is_catch_all_title("Easy Pasta Night")
+    staples, again = intent_of("Your Weekly Staples", [BANANA], index), intent_of("Buy It Again", [1, 2], index)
+    assert staples.same_as(again)
+    fruit = intent_of("Fruit Bowl", [BANANA, BAG_OF_BANANAS], index)
+    assert fruit.same_as(intent_of("Your Fruit", [BANANA], index)) and not fruit.same_as(staples)
+
+
+# ----- each rule on hand-made rows ----------------------------------------------------------------
+
+def test_a_near_duplicate_is_replaced_by_the_next_candidate(index):
+    scorer = placement_scorer(index)
+    assert scorer.near_duplicates(scorer.evidence([BANANA, BAG_OF_BANANAS]))
+    fruit = [p for p in _aisle_products(index, "fresh fruits", 40) if p not in (BANANA, BAG_OF_BANANAS)]
+    picks = [BANANA, BAG_OF_BANANAS, *fruit[:4]]
+    page = apply_page_rules([RowDraft("Fruit Bowl", "Fresh fruit for the week.", picks, fruit[4:])],
+                            PageRules(1, 5), index, _history([BANANA]))
+    row = [p.product_id for p in page[0].products]
+    assert BANANA in row and BAG_OF_BANANAS not in row
+    assert len(row) == 5 and fruit[3] in row  # the next candidate took the freed slot
+    assert page_violations(page, PageRules(1, 5), index, _history([BANANA])) == []
+
+
+def test_restricted_aisles_only_for_shoppers_who_bought_there(index):
+    wine = _aisle_products(index, "red wines", 12)
+    beer = _aisle_products(index, "beers coolers", 12)
+    snacks = _aisle_products(index, "chips pretzels", 30)
+    drafts = [RowDraft("Weeknight Wine", "Wine for the week ahead.", wine + beer, snacks)]
+    never = apply_page_rules(drafts, PageRules(1, 5), index, _history(snacks[:3]))
+    assert not set(wine + beer) & {p.product_id for p in never[0].products}
+    wine_buyer = _history([wine[0], *snacks[:3]])
+    allowed = permitted_products(index, wine_buyer)
+    assert allowed(wine[1]) and not allowed(beer[0])
+    shown = {p.product_id for p in apply_page_rules(drafts, PageRules(1, 5), index, wine_buyer)[0].products}
+    assert shown & set(wine) and not shown & set(beer)
+    assert len(RESTRICTED_AISLES) == len(index.aisle_ids(RESTRICTED_AISLES)) == 5
+
+
+def test_a_second_row_of_one_intent_gives_way_to_the_next_draft(index):
+    history = _history(_aisle_products(index, "fresh fruits", 6) + _aisle_products(index, "yogurt", 6))
+    own = history.top_products()
+    pasta = _aisle_products(index, "dry pasta", 20)
+    drafts = [RowDraft("Your Weekly Staples", "The products you buy most.", own, index.popular(40)),
+              RowDraft("Buy It Again", "Your usual products.", own[::-1], index.popular(60)[20:]),
+              RowDraft("Easy Pasta Night", "Pasta for a quick dinner.", pasta[:6], pasta[6:])]
+    page = apply_page_rules(drafts, PageRules(2, 5), index, history)
+    assert [p.title for p in page] == ["Your Weekly Staples", "Easy Pasta Night"]
+    assert [len(p.products) for p in page] == [5, 5]
+
+
+def test_missing_rows_come_from_the_shoppers_aisles_with_readable_titles(index):
+    history = _history(_aisle_products(index, "nuts seeds dried fruit", 8))
+    page = apply_page_rules([], RULES, index, history)
+    assert len(page) == RULES.placements and page[0].title == "Your Nuts & Dried Fruit"
+    assert page_violations(page, RULES, index, history) == []
+
+
+# ----- every rule on random LM answers ------------------------------------------------------------
+
+@st.composite
+def lm_rows(draw, pool: list[int], aisles: list[str]):
+    """A row as an LM might answer it: any title (aisle names, catch-alls, junk), any ids, repeats included."""
+    title = draw(st.one_of(st.sampled_from(aisles), st.sampled_from(["Your Weekly Staples", "Buy It Again",
+                                                                     "Your Go-To Favorites", "Easy Pasta Night"]),
+                           st.text(max_size=80)))
+    rationale = draw(st.one_of(st.text(max_size=120), st.sampled_from(aisles)))
+    picks = draw(st.lists(st.sampled_from(pool), max_size=14))
+    more = draw(st.lists(st.sampled_from(pool), max_size=30))
+    return RowDraft(title, rationale, picks, more)
+
+
+@pytest.fixture(scope="module")
+def lm_pool(index) -> tuple[list[int], list[str]]:
+    alcohol = [p for a in RESTRICTED_AISLES for p in _aisle_products(index, a, 6)]
+    produce = _aisle_products(index, "fresh fruits", 20) + _aisle_products(index, "fresh herbs", 20)
+    return index.popular(150) + alcohol + produce, sorted(index.catalog.aisles.values())
+
+
+def test_every_rule_holds_on_every_page_whatever_the_lm_said(index, lm_pool):
+    pool, aisles = lm_pool
+    users = [index.histories.get(u) for u in index.histories.user_ids]
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=st.lists(lm_rows(pool, aisles), max_size=6), user=st.sampled_from(users),
+           shape=st.sampled_from([RULES, PageRules(6, 8), PageRules(4, 6)]))
+    def check(rows, user, shape):
+        page = apply_page_rules(rows, shape, index, user, reserve=index.candidates_for_user(user, 200))
+        assert len(page) == shape.placements
+        assert page_violations(page, shape, index, user) == []
+
+    check()

@@ -1,0 +1,61 @@
+"""Top-down pages for every bundled shopper under every objective: the page rules hold on each, discovery
+themes come from each shopper's own neighbourhood, healthy pages open healthy, relevance pages open with regulars."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import dspy
+import pytest
+
+from programs.page_rules import PageRules, page_violations
+from programs.top_down import TopDownProgram, is_healthy
+from themepage.lm import make_lm
+from themepage.objective import load_objective, objective_names
+
+
+@pytest.fixture(scope="module")
+def pages(index):
+    """(objective, history, prediction) for the 33 bundled users x 4 objectives, uncompiled, offline."""
+    lm = make_lm("offline", index, cache=False)
+    made = []
+    with dspy.context(lm=lm):
+        for objective in objective_names():
+            program = TopDownProgram(index, objective=objective)
+            for user_id in index.histories.user_ids:
+                history = index.histories.get(user_id)
+                made.append((objective, history, program(user_id=user_id, history=history)))
+    return made
+
+
+def test_every_page_keeps_every_rule(index, pages):
+    assert len(pages) == 4 * len(index.histories.user_ids) == 132
+    for objective, history, prediction in pages:
+        rules = PageRules.for_objective(load_objective(objective))
+        page = prediction.page
+        assert len(page.placements) == rules.placements, (objective, history.user_id)
+        assert page_violations(page.placements, rules, index, history) == [], (objective, history.user_id)
+
+
+def test_no_discovery_theme_on_more_than_a_quarter_of_the_pages(pages):
+    shown = Counter(p.title for objective, _, prediction in pages if objective == "discovery"
+                    for p in prediction.page.placements)
+    users = sum(objective == "discovery" for objective, _, _ in pages)
+    assert max(shown.values()) <= users / 4, shown.most_common(5)
+
+
+def test_healthy_pages_open_with_a_healthy_theme(pages):
+    for objective, history, prediction in pages:
+        if objective == "healthy":
+            first = prediction.themes[0]
+            assert is_healthy(first), (history.user_id, first.title, first.aisles)
+
+
+def test_relevance_pages_open_with_the_likeliest_products_in_order(pages):
+    for objective, history, prediction in pages:
+        if objective == "relevance":
+            row = [p.product_id for p in prediction.page.placements[0].products]
+            ranked = history.top_products()
+            assert row[0] == ranked[0], history.user_id
+            assert all(p in history.product_counts for p in row), history.user_id
+            assert row == sorted(row, key=ranked.index), history.user_id
