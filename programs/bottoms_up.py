@@ -5,8 +5,9 @@ from __future__ import annotations
 import dspy
 import numpy as np
 
-from programs.clustering import balanced_kmeans
+from programs.clustering import balanced_kmeans, improve_by_swaps
 from programs.guards import clean_ids, top_up
+from programs.kinds import kind_vectors
 from programs.retrieval import render_candidates, render_names
 from programs.runtime import RunRecord, attempt, fan_out
 from signatures.bottoms_up import GenerateItems, NamePlacement
@@ -15,6 +16,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objective import ObjectiveConfig, load_objective
 from themepage.page import Page, Placement, ProductRef
+from themepage.shelf_title import common_title
 from themepage.text import clean_rationale, clean_title, usable_title
 from themepage.user_context import describe_user
 
@@ -44,7 +46,8 @@ class BottomsUpProgram(dspy.Module):
             pool = self.index.candidates_for_user(history, max(self.candidates, shape.page_size))
             with record.phase("generate"):
                 chosen = self._generate(context, config, pool, history, record)
-            groups = balanced_kmeans(self.index.vectors[self.index.rows(chosen)], shape.placements)
+            kinds = kind_vectors(self.index, chosen)
+            groups = improve_by_swaps(kinds, balanced_kmeans(kinds, shape.placements))
             clusters = [[chosen[i] for i in group] for group in groups]
             clusters.sort(key=lambda members: np.mean([chosen.index(p) for p in members]))
             with record.phase("name"):
@@ -72,9 +75,10 @@ class BottomsUpProgram(dspy.Module):
                                 lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
         if result is not None:
             return clean_title(result.title), clean_rationale(result.rationale)
-        aisle = max(set(a := [self.index.catalog.aisle(p) for p in members]), key=a.count)
-        record.fallback("name", f"{cause}; titled after the main aisle")
-        return f"{aisle.title()} Picks", f"Products from {aisle} and what goes with them."
+        record.fallback("name", f"{cause}; titled after what the products have in common")
+        catalog = self.index.catalog
+        return common_title([catalog.name(p) for p in members], [catalog.department(p) for p in members],
+                            self.index)
 
     def _placements(self, clusters: list[list[int]], names: list[tuple[str, str]]) -> list[Placement]:
         seen: set[str] = set()
