@@ -59,3 +59,6 @@ HEALTHY_AISLES = (
 """Aisles of fruit and vegetables, whole, cut or frozen: the food group every dietary guideline asks
 shoppers to eat more of (WHO: at least 400 g a day; USDA MyPlate: half the plate). One definition,
 read by the healthy-share metric and by the offline engine's steering."""
+
+RESTRICTED_AISLES = ("beers coolers", "red wines", "white wines", "spirits", "specialty wines champagnes")
+"""Aisles of alcohol: their products reach a page only for a shopper who bought in that aisle (page rules)."""
