@@ -23,6 +23,7 @@ DEPARTMENT_LABELS = {
 }
 """Shopper-facing names of the Instacart departments (others, such as "missing", have none)."""
 MAX_HEADS = 3
+MAX_WORDS = 6
 SHARED = 0.5
 """Share of the products a title's words must cover before the department is named instead."""
 
@@ -56,20 +57,37 @@ def aisle_departments(index) -> dict[str, str]:
     return {catalog.aisles[int(a)].lower(): catalog.departments[int(d)] for a, d in set(pairs)}
 
 
-def common_title(names: Sequence[str], departments: Sequence[str], index) -> tuple[str, str]:
-    """(title, rationale) for products (names, departments) from the foods they name, else their department."""
-    heads = head_words(names, index)
-    covered = sum(count for _, count in heads[:MAX_HEADS])
+def aisle_label(aisle: str) -> str:
+    """An aisle's shopper-facing label ("nuts seeds dried fruit" -> "Nuts Seeds & Dried Fruit")."""
+    words = aisle.title().split()
+    return " & ".join([" ".join(words[:-1]), words[-1]]) if len(words) > 1 else (words[0] if words else "")
+
+
+def shelf_phrase(aisles: Sequence[str], departments: Sequence[str], label=aisle_label) -> str | None:
+    """The aisle (or two aisles, or department) most of the products come from, as a label; None if none."""
+    need = SHARED * len(aisles)
+    ranked = Counter(aisles).most_common(2)
+    if ranked and ranked[0][1] > need:
+        return label(ranked[0][0])
+    if len(ranked) == 2 and ranked[0][1] + ranked[1][1] > need:
+        both = f"{label(ranked[0][0]).split()[0]} & {label(ranked[1][0]).split()[0]}"
+        if len(both.split()) <= MAX_WORDS:
+            return both
     department, count = Counter(departments).most_common(1)[0] if departments else ("", 0)
-    label = DEPARTMENT_LABELS.get(department)
-    if heads and (covered >= SHARED * len(names) or label is None):
-        words = [word for word, _ in heads[:MAX_HEADS]]
-        if len(words) == 1:
-            words.append(label or "More")
-        title = join_words(words)
-    elif label is not None:
-        title = f"{label} Mix" if count < len(names) else f"{label} Selection"
+    return DEPARTMENT_LABELS.get(department) if count > need else None
+
+
+def common_title(names: Sequence[str], aisles: Sequence[str], departments: Sequence[str], index,
+                 label=aisle_label) -> tuple[str, str]:
+    """(title, rationale) for products (names, aisles, departments): the foods most of them name, else the
+    shelf most come from (`label` turns an aisle name into words), else a plain mixed-basket title."""
+    heads = [(word, count) for word, count in head_words(names, index) if count > 1][:MAX_HEADS]
+    listed = join_words([w.lower() for w, _ in head_words(names, index)[:MAX_HEADS]]) or "these products"
+    shelf = shelf_phrase(aisles, departments, label)
+    if heads and sum(count for _, count in heads) > SHARED * len(names):
+        title = join_words([w for w, _ in heads])
+    elif shelf:
+        title = shelf
     else:
-        title = "A Little of Everything"
-    listed = join_words([word.lower() for word, _ in heads[:MAX_HEADS]]) if heads else "these products"
+        title = "A Mixed Basket"
     return title, f"Grouped because they share a shelf: {listed}."

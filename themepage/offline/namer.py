@@ -35,5 +35,6 @@ def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     if best is not None:
         return {"title": best.title, "rationale": best.description}
     shelf = aisle_departments(index)
-    title, rationale = common_title([n for n, _ in products], [shelf.get(a, "") for _, a in products], index)
+    title, rationale = common_title([n for n, _ in products], [a for _, a in products],
+                                   [shelf.get(a, "") for _, a in products], index)
     return {"title": title, "rationale": rationale}
