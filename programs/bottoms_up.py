@@ -5,8 +5,12 @@ from __future__ import annotations
 import dspy
 import numpy as np
 
-from programs.clustering import balanced_kmeans
+from programs.aisle_labels import readable_aisle
+from programs.bottoms_up_rows import group_drafts
+from programs.clustering import balanced_kmeans, improve_by_swaps
 from programs.guards import clean_ids, top_up
+from programs.kinds import kind_vectors
+from programs.page_rules import PageRules, apply_page_rules
 from programs.retrieval import render_candidates, render_names
 from programs.runtime import RunRecord, attempt, fan_out
 from signatures.bottoms_up import GenerateItems, NamePlacement
@@ -14,7 +18,8 @@ from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objective import ObjectiveConfig, load_objective
-from themepage.page import Page, Placement, ProductRef
+from themepage.page import Page
+from themepage.shelf_title import common_title
 from themepage.text import clean_rationale, clean_title, usable_title
 from themepage.user_context import describe_user
 
@@ -44,12 +49,15 @@ class BottomsUpProgram(dspy.Module):
             pool = self.index.candidates_for_user(history, max(self.candidates, shape.page_size))
             with record.phase("generate"):
                 chosen = self._generate(context, config, pool, history, record)
-            groups = balanced_kmeans(self.index.vectors[self.index.rows(chosen)], shape.placements)
-            clusters = [[chosen[i] for i in group] for group in groups]
-            clusters.sort(key=lambda members: np.mean([chosen.index(p) for p in members]))
+            candidates = [*chosen, *(p for p in pool if p not in set(chosen))]
+            kinds = kind_vectors(self.index, candidates)
+            groups = improve_by_swaps(kinds[:len(chosen)], balanced_kmeans(kinds[:len(chosen)], shape.placements))
+            groups.sort(key=np.mean)
             with record.phase("name"):
-                names = fan_out(lambda members: self._name(members, record), clusters)
-            placements = self._placements(clusters, names)
+                names = fan_out(lambda group: self._name([candidates[i] for i in group], record), groups)
+            drafts = group_drafts(groups, names, kinds, candidates, self.index)
+            placements = apply_page_rules(drafts, PageRules.for_objective(config), self.index, history,
+                                          reserve=pool)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())
         return dspy.Prediction(page=page)
@@ -72,19 +80,7 @@ class BottomsUpProgram(dspy.Module):
                                 lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
         if result is not None:
             return clean_title(result.title), clean_rationale(result.rationale)
-        aisle = max(set(a := [self.index.catalog.aisle(p) for p in members]), key=a.count)
-        record.fallback("name", f"{cause}; titled after the main aisle")
-        return f"{aisle.title()} Picks", f"Products from {aisle} and what goes with them."
-
-    def _placements(self, clusters: list[list[int]], names: list[tuple[str, str]]) -> list[Placement]:
-        seen: set[str] = set()
-        placements = []
-        for members, (title, rationale) in zip(clusters, names, strict=True):
-            base, n = title, 1
-            while title.lower() in seen:
-                n += 1
-                title = f"More {base}" if n == 2 else f"More {base} ({n - 1})"
-            seen.add(title.lower())
-            placements.append(Placement(title=title, rationale=rationale, products=[
-                ProductRef(product_id=p, name=self.index.catalog.name(p)) for p in members]))
-        return placements
+        record.fallback("name", f"{cause}; titled after what the products have in common")
+        catalog = self.index.catalog
+        return common_title([catalog.name(p) for p in members], [catalog.aisle(p) for p in members],
+                            [catalog.department(p) for p in members], self.index, label=readable_aisle)

@@ -51,3 +51,28 @@ def balanced_kmeans(vectors: np.ndarray, k: int, seed: int = SEED) -> list[list[
             break
         labels = new
     return [np.flatnonzero(labels == c).tolist() for c in range(k) if np.any(labels == c)]
+
+
+def improve_by_swaps(vectors: np.ndarray, groups: list[list[int]], rounds: int = 200) -> list[list[int]]:
+    """Swap pairs of points between groups while a swap lowers the summed squared distance to the centres.
+
+    Greedy capacitated assignment leaves the last points wherever room is left; each swap keeps the group
+    sizes and strictly lowers the cost against the current centres, so the loop ends.
+    """
+    labels = np.full(len(vectors), -1)
+    for g, members in enumerate(groups):
+        labels[members] = g
+    if len(groups) < 2:
+        return [sorted(g) for g in groups]
+    for _ in range(rounds):
+        centres = np.array([vectors[labels == g].mean(axis=0) for g in range(len(groups))])
+        distance = ((vectors[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        own = distance[np.arange(len(vectors)), labels]
+        cross = distance[:, labels]  # cross[a, b] = distance of a to b's centre
+        gain = own[:, None] + own[None, :] - cross - cross.T
+        gain[labels[:, None] == labels[None, :]] = 0.0
+        a, b = divmod(int(np.argmax(gain)), len(vectors))
+        if gain[a, b] <= 1e-9:
+            break
+        labels[a], labels[b] = labels[b], labels[a]
+    return [np.flatnonzero(labels == g).tolist() for g in range(len(groups))]

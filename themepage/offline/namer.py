@@ -1,4 +1,5 @@
-"""The offline answer to NamePlacement: name a group of products after the theme it most resembles."""
+"""The offline answer to NamePlacement: a bank theme only when its aisles hold most of the products, else a
+title from what the products have in common (`themepage.shelf_title`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
 from themepage.offline.theme_bank import load_theme_bank
+from themepage.shelf_title import aisle_departments, common_title
+
+BANK_COVERAGE = 0.75
+"""Share of the products a bank theme's aisles must hold for its title to name the group: under a theme
+chosen on a third of its products ("Hydration Station" over water, pistachios and paper towels) most of
+the row does not belong."""
 
 
 def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
@@ -19,12 +26,15 @@ def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
         if "personal" in theme.tags:
             continue
         aisle_share = sum(aisles[a] for a in theme.aisles) / max(1, len(products))
+        if aisle_share < BANK_COVERAGE:
+            continue
         query_hits = sum(name_words[w] for q in theme.queries for w in words(q)) / max(1, len(products))
         score = aisle_share + 0.5 * min(1.0, query_hits)
         if score > best_score:
             best, best_score = theme, score
-    top_aisle = aisles.most_common(1)[0][0] if aisles else "favourites"
-    if best is None or best_score < 0.5:
-        return {"title": f"{top_aisle.title()} Picks",
-                "rationale": f"A mix built around {top_aisle} and what goes with it."}
-    return {"title": best.title, "rationale": best.description}
+    if best is not None:
+        return {"title": best.title, "rationale": best.description}
+    shelf = aisle_departments(index)
+    title, rationale = common_title([n for n, _ in products], [a for _, a in products],
+                                   [shelf.get(a, "") for _, a in products], index)
+    return {"title": title, "rationale": rationale}
