@@ -21,7 +21,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index.catalog_index import RECENCY_DECAY
 from themepage.page import Page
 from themepage.quality.evidence import centred_vectors as metric_vectors
-from themepage.quality.vectors import unit_rows
+from themepage.vectors import unit_rows
 
 # ----- shared plumbing ------------------------------------------------------------------------
 

@@ -18,10 +18,7 @@ import dspy
 
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY
 from themepage.index import CatalogIndex
-from themepage.settings import OFFLINE_NAMES as _OFFLINE
-from themepage.settings import LMSettings, is_loopback_url
-
-OFFLINE_NAMES = set(_OFFLINE)
+from themepage.settings import OFFLINE_NAMES, LMSettings, is_loopback_url
 
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 """Providers whose client refuses to run without a key; checked up front for a clear error."""

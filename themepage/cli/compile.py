@@ -58,7 +58,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     from optimize.optimizers import compile_program
     from programs.registry import LLM_PROGRAMS
     from themepage.adapter import default_adapter
-    from themepage.lm import OFFLINE_NAMES
+    from themepage.settings import OFFLINE_NAMES
 
     _check_objective(objective)
     if program not in LLM_PROGRAMS:

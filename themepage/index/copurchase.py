@@ -19,6 +19,7 @@ from scipy import sparse
 
 from themepage.constants import EMBEDDING_DIM, MIN_PRODUCT_COUNT, SEED
 from themepage.dataset.model import Catalog
+from themepage.vectors import unit_rows
 
 SMOOTHING = 0.75
 
@@ -81,15 +82,10 @@ def randomized_svd(matrix: sparse.csr_matrix, k: int, oversample: int = 16, powe
     return (basis @ u_small)[:, :k], s[:k]
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
-
-
 def _group_means(vectors: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> np.ndarray:
     sums = np.zeros((int(groups.max(initial=0)) + 1, vectors.shape[1]), dtype=np.float64)
     np.add.at(sums, groups, vectors * weights[:, None])
-    return _unit(sums.astype(np.float32))
+    return unit_rows(sums.astype(np.float32), np.float32)
 
 
 def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarray,
@@ -108,9 +104,9 @@ def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarr
         sub = ppmi(cooc[seen][:, seen])
         u, s = randomized_svd(sparse.csr_matrix(sub, dtype=np.float64), dim)
         raw[seen] = (u * np.sqrt(s)).astype(np.float32)
-    raw = _unit(raw)
+    raw = unit_rows(raw, np.float32)
     if len(seen):  # remove the common direction all products share, so unrelated products score ~0
-        raw[seen] = _unit(raw[seen] - raw[seen].mean(axis=0))
+        raw[seen] = unit_rows(raw[seen] - raw[seen].mean(axis=0), np.float32)
     weights = counts.astype(np.float32)
     aisle_means = _group_means(raw, weights, catalog.aisle_ids.astype(np.int64))
     dept_means = _group_means(raw, weights, catalog.department_ids.astype(np.int64))
@@ -118,4 +114,4 @@ def learn_vectors(catalog: Catalog, order_ids: np.ndarray, product_ids: np.ndarr
     empty_aisle = np.linalg.norm(backoff, axis=1) == 0
     backoff[empty_aisle] = dept_means[catalog.department_ids[empty_aisle]]
     own = (counts / (counts + MIN_PRODUCT_COUNT)).astype(np.float32)[:, None]
-    return CopurchaseVectors(_unit(own * raw + (1 - own) * backoff), counts)
+    return CopurchaseVectors(unit_rows(own * raw + (1 - own) * backoff, np.float32), counts)

@@ -17,7 +17,7 @@ import numpy as np
 from themepage.constants import TITLE_HITS
 from themepage.quality.heads import WordStats, core_phrase, ordered_stems
 from themepage.quality.text import TextEmbedder
-from themepage.quality.vectors import unit_rows
+from themepage.vectors import unit_rows
 
 _CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -10,7 +10,7 @@ import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
 from themepage.quality.text import content_stems, jaccard
-from themepage.quality.vectors import cosine_to, unit_rows
+from themepage.vectors import cosine_to, unit_rows
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
                                 "essentials basics picks run restock weekly".split())

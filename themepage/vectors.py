@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (a 1-D input is one row); all-zero rows stay zero."""
-    matrix = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
+def unit_rows(matrix: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Rows scaled to unit length (a 1-D input is one row), as `dtype`; all-zero rows stay zero."""
+    matrix = np.atleast_2d(np.asarray(matrix, dtype=dtype))
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
