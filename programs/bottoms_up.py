@@ -55,7 +55,7 @@ class BottomsUpProgram(dspy.Module):
             groups.sort(key=np.mean)
             with record.phase("name"):
                 names = fan_out(lambda group: self._name([candidates[i] for i in group], record), groups)
-            drafts = group_drafts(groups, names, kinds, candidates, self.index)
+            drafts = group_drafts(groups, names, candidates, self.index)
             placements = apply_page_rules(drafts, PageRules.for_objective(config), self.index, history,
                                           reserve=pool)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,

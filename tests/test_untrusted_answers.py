@@ -99,11 +99,12 @@ def test_unusable_planner_titles_fall_back_to_retrieval_themes(monkeypatch, inde
     assert any("1 usable themes" in note for note in page.stats.fallbacks), page.stats.fallbacks
 
 
-def test_an_unusable_placement_name_falls_back_to_the_aisle(monkeypatch, index, lm):
+def test_an_unusable_placement_name_falls_back_to_what_the_products_share(monkeypatch, index, lm):
     _namer_answers(monkeypatch, "Y", "cut")
     page = make_program("bottoms-up", index, lm=lm)(7, index.histories.get(7))
-    assert all(p.title.endswith("Picks") or p.title.startswith("More ") for p in page.placements)
-    assert any("no usable title" in note for note in page.stats.fallbacks)
+    assert all(usable_title(p.title) and len(p.title.split()) <= 6 and not p.title.endswith("Picks")
+               for p in page.placements), [p.title for p in page.placements]
+    assert any("no usable title" in note and "have in common" in note for note in page.stats.fallbacks)
 
 
 def test_a_huge_plan_is_read_only_a_few_times_over(monkeypatch, index, lm):

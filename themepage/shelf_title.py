@@ -46,8 +46,10 @@ def head_words(names: Sequence[str], index) -> list[tuple[str, int]]:
 
 
 def join_words(words: Sequence[str]) -> str:
-    """'A', 'A & B', 'A, B & C'."""
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} & {words[-1]}"
+    """'', 'A', 'A & B', 'A, B & C'."""
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} & {words[-1]}"
 
 
 def aisle_departments(index) -> dict[str, str]:
@@ -66,7 +68,7 @@ def aisle_label(aisle: str) -> str:
 def shelf_phrase(aisles: Sequence[str], departments: Sequence[str], label=aisle_label) -> str | None:
     """The aisle (or two aisles, or department) most of the products come from, as a label; None if none."""
     need = SHARED * len(aisles)
-    ranked = Counter(aisles).most_common(2)
+    ranked = [(aisle, n) for aisle, n in Counter(aisles).most_common() if label(aisle).strip()][:2]
     if ranked and ranked[0][1] > need:
         return label(ranked[0][0])
     if len(ranked) == 2 and ranked[0][1] + ranked[1][1] > need:
@@ -89,5 +91,5 @@ def common_title(names: Sequence[str], aisles: Sequence[str], departments: Seque
     elif shelf:
         title = shelf
     else:
-        title = "A Mixed Basket"
-    return title, f"Grouped because they share a shelf: {listed}."
+        title = ""
+    return title.strip() or "A Mixed Basket", f"Grouped because they share a shelf: {listed}."
