@@ -276,6 +276,9 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
         builder.remove_duplicates()
         if not builder.drop_clashing_rows():
             break
+    else:  # out of rounds: a page one row short beats two rows of one intent
+        while builder.drop_clashing_rows():
+            pass
     placements = []
     for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
         if not row:
