@@ -15,6 +15,7 @@ import numpy as np
 
 from metrics.ranking import first_occurrences
 from metrics.relevance import metric_vectors, unit_rows
+from themepage.index.protocol import Index
 from themepage.page import Page
 from themepage.quality import PlacementScorer
 from themepage.quality.scorer import duplicate_slots
@@ -102,13 +103,13 @@ class VectorEvidence:
 
     _BY_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __init__(self, index):
+    def __init__(self, index: Index):
         self.index = index
         self.borrowed = ~np.asarray(index.well_seen)
         self.aisle_baseline = self._aisle_baseline()
 
     @classmethod
-    def of(cls, index) -> VectorEvidence:
+    def of(cls, index: Index) -> VectorEvidence:
         found = cls._BY_INDEX.get(index)
         if found is None:
             found = cls._BY_INDEX[index] = cls(index)
@@ -129,7 +130,7 @@ class VectorEvidence:
                                         self.aisle_baseline)
 
 
-def cohesion_parts(page: Page, index, scorer: PlacementScorer) -> dict[str, float]:
+def cohesion_parts(page: Page, index: Index, scorer: PlacementScorer) -> dict[str, float]:
     """COHESION_KEYS of a page: intra-list similarity, title fit, mean publishable estimate, distinctness,
     duplicate share (repeats and near-duplicates) and the cohesion composite.
 

@@ -14,6 +14,7 @@ from metrics.ranking import first_occurrences
 from metrics.relevance import fits, metric_vectors, taste_profile
 from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
+from themepage.index.protocol import Index
 from themepage.page import Page
 
 
@@ -56,7 +57,8 @@ def healthy_share(aisle_names: Sequence[str]) -> float:
     return sum(name in HEALTHY_AISLES for name in aisle_names) / len(aisle_names) if aisle_names else 0.0
 
 
-def coverage_parts(page: Page, history: UserHistory, index, profile: np.ndarray | None = None) -> dict[str, float]:
+def coverage_parts(page: Page, history: UserHistory, index: Index,
+                   profile: np.ndarray | None = None) -> dict[str, float]:
     """aisle/department diversity, their mean `diversity`, novelty, discovery and healthy share of a page."""
     products = first_occurrences(page.product_ids())
     catalog = index.catalog

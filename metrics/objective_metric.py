@@ -14,6 +14,7 @@ import dspy
 
 from metrics.relevance import page_of
 from metrics.scores import SCORE_KEYS, page_scores
+from themepage.index.protocol import Index
 from themepage.objective import ADVICE, ObjectiveConfig, load_objective
 
 
@@ -24,14 +25,14 @@ class UnknownScore(ValueError):
 class Objective:
     """One objective bound to a catalog index: scores, weighted score, feedback, and the DSPy metric."""
 
-    def __init__(self, config: ObjectiveConfig, index):
+    def __init__(self, config: ObjectiveConfig, index: Index):
         unknown = sorted(set(config.weights) - set(SCORE_KEYS))
         if unknown:
             raise UnknownScore(f"objective {config.name!r} weights unknown scores {unknown}; known: {list(SCORE_KEYS)}")
         self.config, self.index = config, index
 
     @classmethod
-    def load(cls, name: str, index) -> Objective:
+    def load(cls, name: str, index: Index) -> Objective:
         return cls(load_objective(name), index)
 
     @property

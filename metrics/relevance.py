@@ -19,6 +19,7 @@ import numpy as np
 from metrics.ranking import first_occurrences
 from themepage.dataset.history import UserHistory
 from themepage.index.catalog_index import RECENCY_DECAY
+from themepage.index.protocol import Index
 from themepage.page import Page
 from themepage.quality.evidence import centred_vectors as metric_vectors
 from themepage.vectors import unit_rows
@@ -35,7 +36,7 @@ def metric_result(score: float, trace, threshold: float) -> float | bool:
     return float(score) if trace is None else bool(score >= threshold)
 
 
-def taste_profile(history: UserHistory, index) -> np.ndarray:
+def taste_profile(history: UserHistory, index: Index) -> np.ndarray:
     """Unit taste vector: the user's products' metric vectors weighted by frequency and recency.
 
     Same weights as `CatalogIndex.profile` (an order n orders ago weighs RECENCY_DECAY**n), in the
@@ -67,7 +68,7 @@ def soft_relevance(product_vectors: np.ndarray, profile: np.ndarray) -> float:
     return float(fits(product_vectors, profile).mean()) if len(product_vectors) else 0.0
 
 
-def page_soft_relevance(page: Page, history: UserHistory, index, profile: np.ndarray | None = None) -> float:
+def page_soft_relevance(page: Page, history: UserHistory, index: Index, profile: np.ndarray | None = None) -> float:
     """`soft_relevance` of the page's distinct products to the shopper's taste profile."""
     products = first_occurrences(page.product_ids())
     if not products:

@@ -19,6 +19,7 @@ from metrics.ranking import ndcg_at_k, recall_at_k
 from metrics.relevance import page_soft_relevance, taste_profile
 from themepage.constants import PAGE_SIZE
 from themepage.dataset.history import UserHistory
+from themepage.index.protocol import Index
 from themepage.page import Page
 from themepage.quality import placement_scorer
 
@@ -34,7 +35,7 @@ SCORE_KEYS = LABELED_KEYS + UNLABELED_KEYS
 class PageScorer:
     """Scores pages against one index, with the index's shared placement-quality scorer unless given one."""
 
-    def __init__(self, index, quality=None):
+    def __init__(self, index: Index, quality=None):
         self.index = index
         self.quality = placement_scorer(index) if quality is None else quality
 
@@ -54,7 +55,7 @@ class PageScorer:
 _SCORERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def scorer_for(index) -> PageScorer:
+def scorer_for(index: Index) -> PageScorer:
     """The shared PageScorer of this index (one per index)."""
     scorer = _SCORERS.get(index)
     if scorer is None:
@@ -62,7 +63,8 @@ def scorer_for(index) -> PageScorer:
     return scorer
 
 
-def page_scores(page: Page, history: UserHistory, index, target: Iterable[int] | None = None) -> dict[str, float]:
+def page_scores(page: Page, history: UserHistory, index: Index,
+                target: Iterable[int] | None = None) -> dict[str, float]:
     """Every score of the page for this shopper (and their real next basket, when given); floats in [0, 1]."""
     return scorer_for(index)(page, history, target)
 

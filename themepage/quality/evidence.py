@@ -39,7 +39,7 @@ def vector_center(index) -> np.ndarray:
     return center
 
 
-def centred_vectors(index, product_ids: Sequence[int]) -> np.ndarray:
+def centred_vectors(index, product_ids: Sequence[int] | np.ndarray) -> np.ndarray:
     """Centred unit co-purchase vectors of the products, one row each (see the module docstring)."""
     rows = index.catalog.row_of[np.asarray(list(product_ids), dtype=np.int64)]
     return unit_rows(np.asarray(index.vectors[rows], dtype=np.float64) - vector_center(index))
