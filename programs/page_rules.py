@@ -20,7 +20,7 @@ from itertools import chain
 
 from programs.aisle_labels import readable_aisle
 from programs.evidence_cache import EvidenceCache
-from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence, readable_rationale, readable_title
+from programs.row_text import readable_rationale, readable_title
 from themepage.constants import RESTRICTED_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.objective import ObjectiveConfig
@@ -287,38 +287,3 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
                                                                                         f"{title.lower()}"),
                                     products=[ProductRef(product_id=p, name=index.catalog.name(p)) for p in row]))
     return placements
-
-
-def page_violations(placements: Sequence[Placement], rules: PageRules, index, history: UserHistory,
-                    allow_short: bool = False) -> list[str]:
-    """Every page rule each placement breaks, one line each (empty: the page keeps every rule)."""
-    scorer = placement_scorer(index)
-    allowed = permitted_products(index, history)
-    problems = []
-    if len(placements) > rules.placements:
-        problems.append(f"{len(placements)} rows, more than {rules.placements}")
-    ids = [p.product_id for placement in placements for p in placement.products]
-    if len(ids) != len(set(ids)):
-        problems.append("a product appears twice on the page")
-    if len(ids) > 1 and scorer.near_duplicates(scorer.evidence(ids)):
-        problems.append(f"near-duplicates across the page: {scorer.near_duplicates(scorer.evidence(ids))}")
-    intents: list[tuple[str, Intent]] = []
-    for placement in placements:
-        row = [p.product_id for p in placement.products]
-        name = placement.title
-        if len(row) > rules.products_per_placement or (len(row) < rules.products_per_placement and not allow_short):
-            problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
-        if len(row) > 1 and scorer.near_duplicates(scorer.evidence(row)):
-            problems.append(f"{name!r}: near-duplicates in the row")
-        barred = [p for p in row if not allowed(p)]
-        if barred:
-            problems.append(f"{name!r}: restricted products {barred} for a shopper who never bought there")
-        if len(name.split()) > MAX_TITLE_WORDS or has_raw_aisle(name):
-            problems.append(f"{name!r}: title too long or a raw aisle name")
-        if not is_sentence(placement.rationale):
-            problems.append(f"{name!r}: rationale is not a sentence: {placement.rationale!r}")
-        intent = intent_of(name, row, index)
-        if any(intent.same_as(other) or name.casefold() == title.casefold() for title, other in intents):
-            problems.append(f"{name!r}: same intent (or title) as an earlier row")
-        intents.append((name, intent))
-    return problems

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from programs.page_checks import page_violations
 from programs.page_rules import (
     PageRules,
     RowDraft,
     apply_page_rules,
     intent_of,
     is_catch_all_title,
-    page_violations,
     permitted_products,
 )
 from programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title

@@ -1,0 +1,46 @@
+"""The page rules as a check: every rule a finished page breaks, one line each (tests and audits use it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from programs.page_rules import Intent, PageRules, intent_of, permitted_products
+from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
+from themepage.dataset.history import UserHistory
+from themepage.page import Placement
+from themepage.quality import placement_scorer
+
+
+def page_violations(placements: Sequence[Placement], rules: PageRules, index, history: UserHistory,
+                    allow_short: bool = False) -> list[str]:
+    """Every page rule each placement breaks, one line each (empty: the page keeps every rule)."""
+    scorer = placement_scorer(index)
+    allowed = permitted_products(index, history)
+    problems = []
+    if len(placements) > rules.placements:
+        problems.append(f"{len(placements)} rows, more than {rules.placements}")
+    ids = [p.product_id for placement in placements for p in placement.products]
+    if len(ids) != len(set(ids)):
+        problems.append("a product appears twice on the page")
+    if len(ids) > 1 and scorer.near_duplicates(scorer.evidence(ids)):
+        problems.append(f"near-duplicates across the page: {scorer.near_duplicates(scorer.evidence(ids))}")
+    intents: list[tuple[str, Intent]] = []
+    for placement in placements:
+        row = [p.product_id for p in placement.products]
+        name = placement.title
+        if len(row) > rules.products_per_placement or (len(row) < rules.products_per_placement and not allow_short):
+            problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
+        if len(row) > 1 and scorer.near_duplicates(scorer.evidence(row)):
+            problems.append(f"{name!r}: near-duplicates in the row")
+        barred = [p for p in row if not allowed(p)]
+        if barred:
+            problems.append(f"{name!r}: restricted products {barred} for a shopper who never bought there")
+        if len(name.split()) > MAX_TITLE_WORDS or has_raw_aisle(name):
+            problems.append(f"{name!r}: title too long or a raw aisle name")
+        if not is_sentence(placement.rationale):
+            problems.append(f"{name!r}: rationale is not a sentence: {placement.rationale!r}")
+        intent = intent_of(name, row, index)
+        if any(intent.same_as(other) or name.casefold() == title.casefold() for title, other in intents):
+            problems.append(f"{name!r}: same intent (or title) as an earlier row")
+        intents.append((name, intent))
+    return problems
