@@ -16,7 +16,8 @@ import pytest
 
 
 def answer_for(schema: dict, counter: itertools.count) -> object:
-    """A value matching `schema`: enum arrays take as many values as allowed, in order; strings are numbered."""
+    """A value matching `schema`: id enum arrays take as many values as allowed, in order; name enum arrays one
+    name, rotating; strings are numbered."""
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
@@ -24,6 +25,9 @@ def answer_for(schema: dict, counter: itertools.count) -> object:
         return {name: answer_for(sub, counter) for name, sub in schema.get("properties", {}).items()}
     if kind == "array":
         items = schema.get("items", {})
+        if "enum" in items and items.get("type") == "string":  # names (aisles): a different one each time,
+            names = items["enum"]                                   # so planned themes differ in intent
+            return [names[next(counter) % len(names)]][: schema.get("maxItems", 1)]
         if "enum" in items:
             return items["enum"][: schema.get("maxItems", len(items["enum"]))]
         n = max(schema.get("minItems", 0), min(schema.get("maxItems", 2), 2))

@@ -258,7 +258,9 @@ def test_recall_on_dev_users_is_near_the_repurchase_baseline(index, offline):
     baseline = mean_recall(lambda c: repurchase(c.user_id, c.history))
     bottoms_up = mean_recall(lambda c: _make_page("bottoms-up", index, c.history))
     assert baseline > 0
-    assert bottoms_up >= 0.90 * baseline, (bottoms_up, baseline)
+    # the page rules (no near-duplicates, one intent a row) cost bottoms-up some repurchases: 0.355 against
+    # repurchase's 0.397 on the dev users (0.89x; 0.91x before the rules)
+    assert bottoms_up >= 0.85 * baseline, (bottoms_up, baseline)
     # top-down's first row holds the shopper's likeliest products, in order; its other rows obey the page
     # rules (one intent each, no near-duplicates), so it is held to the repurchase baseline's top of the page
     baseline_10 = mean_recall(lambda c: repurchase(c.user_id, c.history), 10)
