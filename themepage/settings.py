@@ -77,7 +77,11 @@ class SettingsError(ValueError):
 
 def is_loopback_url(url: str | None) -> bool:
     """True when `url` points at this machine (127.0.0.0/8, ::1 or localhost): no key leaves it."""
-    host = urlsplit(url or "").hostname or ""
+    return is_loopback(urlsplit(url or "").hostname or "")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

@@ -8,7 +8,6 @@ bounds on body size, idle sockets and connections at once (see `limits.py`).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 import time
@@ -19,6 +18,7 @@ from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.server import wire
 from themepage.server.faults import Fault, FaultSchedule
 from themepage.server.limits import BodyRejected, BoundedThreadingHTTPServer, Limits, body_length, client_gone
+from themepage.settings import is_loopback
 
 DEFAULT_MODELS = ("gpt-4o-mini", "offline")
 GARBAGE = b"<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"
@@ -40,13 +40,6 @@ class Received(NamedTuple):
     json_mode: bool
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Handler(BaseHTTPRequestHandler):
