@@ -39,6 +39,57 @@ def test_missing_model_says_what_to_install(monkeypatch, tmp_path):
         LocalLMServer(model=tmp_path / "absent.gguf")
 
 
+PARENT = """
+import sys, time
+from pathlib import Path
+from themepage import local_lm
+
+
+class SleepServer(local_lm.LocalLMServer):
+    command = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+    def wait_ready(self, timeout):
+        pass
+
+
+local_lm.llama_cpp_installed = lambda: True
+server = SleepServer(model=Path(sys.argv[1]), port=9).start()
+print(server.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a dead child nobody has reaped yet still answers kill 0)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's prctl")
+def test_a_killed_parent_takes_its_server_with_it(tmp_path):
+    """A bench or CLI killed hard (SIGKILL: no context manager runs) must not leave the server spinning."""
+    import subprocess
+    import time
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"gguf")
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(model)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    server = int(parent.stdout.readline())
+    assert _running(server)
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        if not _running(server):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(server, 9)
+        pytest.fail("the server outlived its killed parent")
+
+
 def _page(program: str, placements: list[tuple[str, str]], fallbacks: list[str]) -> Page:
     return Page(user_id=1, program=program, placements=[Placement(title=t, rationale=r) for t, r in placements],
                 stats=PageStats(fallbacks=fallbacks))

