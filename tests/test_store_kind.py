@@ -48,7 +48,8 @@ def test_the_file_round_trips(tmp_path):
     folder = _data(tmp_path)
     write_store_file(folder, Store("hardware store", "own"))
     store = read_store_file(folder)
-    assert store == Store("hardware store", "own") and not store.instacart and not store.grocery
+    assert store is not None and store == Store("hardware store", "own")
+    assert not store.instacart and not store.grocery
 
 
 @pytest.mark.parametrize(("text", "message"), [
