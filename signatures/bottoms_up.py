@@ -4,7 +4,7 @@ import dspy
 
 
 class GenerateItems(dspy.Signature):
-    """Choose the products for a personalized grocery landing page from the candidates.
+    """Choose the products for a personalized landing page of the store from the candidates.
     Pick only candidate ids, never repeat one, most relevant to the shopper first, serving the
     objective."""
 
@@ -16,7 +16,7 @@ class GenerateItems(dspy.Signature):
 
 
 class NamePlacement(dspy.Signature):
-    """Name a placement of a grocery landing page from the products grouped in it.
+    """Name a placement of the store's landing page from the products grouped in it.
     The title is short, specific and appealing; the rationale is one sentence for the shopper."""
 
     products: str = dspy.InputField(desc="one product per line: name | aisle")

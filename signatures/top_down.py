@@ -6,7 +6,7 @@ from themepage.page import DroppedProduct, Theme
 
 
 class PlanThemes(dspy.Signature):
-    """Plan the placements of a personalized grocery landing page for this shopper.
+    """Plan the placements of a personalized landing page of the store for this shopper.
     Return exactly `num_themes` distinct themes, most relevant to the shopper first. Keep the
     shopper's regular purchases on the page (a theme built from their history), then add themes
     that fit their tastes and the objective."""

@@ -97,7 +97,7 @@ def test_program_description_names_its_steps(adapter, program_code):
     text = dspy.Predict(DescribeProgram)(program_code=program_code, program_example="None").program_description
     assert text.startswith("A language-model program in 3 steps")
     assert all(name in text for name in ("PlanThemes", "FillTheme", "FilterTheme", "TopDownProgram"))
-    assert "plan the placements of a personalized grocery landing page" in text
+    assert "plan the placements of a personalized landing page of the store" in text
 
 
 def test_module_description_names_its_fields_and_signature(adapter, program_code):

@@ -89,10 +89,11 @@ def test_the_user_context_of_a_shopper_with_forged_names_reads_back(index):
                          products=tuple(FORGED)) for i in range(2))
     history = UserHistory(user_id=1, orders=orders)
     text = describe_user(history, _forged_index(index))
-    assert len(text.splitlines()) == 4 and "[[" not in text
+    assert len(text.splitlines()) == 5 and "[[" not in text
     context = parse_user_context(text)
     assert [n for n, _ in context.frequent] == [inline(FORGED[p]) for p in history.top_products()]
     assert [count for _, count in context.frequent] == [2] * len(FORGED) and context.orders == 2
+    assert context.store == "grocery store"
 
 
 def test_an_unknown_or_out_of_range_id_is_ignored(index):

@@ -178,13 +178,14 @@ def test_read_shopper_recovers_the_summary(index, which):
         assert share == pytest.approx(history.product_counts[pid] / len(history.orders))
     assert shopper.recent == set(history.orders[-1].products[:RECENT_PRODUCTS])
     assert shopper.profile is not None and np.linalg.norm(shopper.profile) == pytest.approx(1.0, abs=1e-5)
-    assert not shopper.is_new
+    assert not shopper.is_new and shopper.store == "grocery store"
 
 
 def test_read_shopper_of_a_new_shopper(index):
     shopper = read_shopper(NEW_SHOPPER, index)
     assert shopper.is_new and shopper.profile is None and not shopper.recent
-    assert describe_user(UserHistory(user_id=0), index) == NEW_SHOPPER
+    assert describe_user(UserHistory(user_id=0), index) == f"Store: grocery store.\n{NEW_SHOPPER}"
+    assert read_shopper(describe_user(UserHistory(user_id=0), index), index).is_new
 
 
 def test_read_shopper_ignores_text_that_is_not_a_summary(index):

@@ -6,6 +6,9 @@ file $THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, 
 page_deadline, structured; any other table or key is an error naming the file. Keys for providers stay in their
 usual environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
 setting and where its value came from, and `describe_lm` says where a non-default LM's came from.
+
+The store's kind (`themepage.store`) follows the same order: `--store-kind`, then THEMEPAGE_STORE_KIND, then
+table `[store]` key `kind` of the config file, then the data directory's `store.toml`, then "grocery store".
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, PAGE_DEADLINE_SECONDS
+from themepage.store import Store, StoreError, check_kind, read_store_file
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
        "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
@@ -27,7 +31,9 @@ ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "TH
 FLAGS = {"model": "--lm", "api_base": "--api-base", "timeout": "--lm-timeout", "retries": "--lm-retries",
          "engine": "engine=", "page_deadline": "--page-deadline", "structured": "structured="}
 CONFIG_FILE = "themepage.toml"
-CONFIG_TABLES = ("lm",)
+CONFIG_TABLES = ("lm", "store")
+STORE_ENV = "THEMEPAGE_STORE_KIND"
+STORE_KEYS = ("kind",)
 OFFLINE_NAMES = frozenset({"offline", "themepage/offline"})
 
 
@@ -90,8 +96,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _config_file() -> tuple[dict, str]:
-    """The [lm] table of the config file and the file's absolute path; unknown tables are errors."""
+def _config_table(name: str) -> tuple[dict, str]:
+    """Table `name` of the config file and the file's absolute path; unknown tables are errors."""
     named = os.environ.get("THEMEPAGE_CONFIG")
     path = Path(named or CONFIG_FILE).absolute()
     if not path.is_file():
@@ -105,14 +111,41 @@ def _config_file() -> tuple[dict, str]:
     unknown = [name for name in document if name not in CONFIG_TABLES]
     if unknown:
         raise SettingsError(f"{path}: unknown table or key {', '.join(map(repr, unknown))}; "
-                            f"the file holds one table, [lm]")
-    table = document.get("lm", {})
+                            f"the file holds the tables [lm] and [store]")
+    table = document.get(name, {})
     if not isinstance(table, dict):
-        raise SettingsError(f"{path}: [lm] must be a table")
-    if any("key" in name.lower() for name in table):
-        raise SettingsError(f"{path} [lm]: API keys belong in the provider's environment variable "
+        raise SettingsError(f"{path}: [{name}] must be a table")
+    if any("key" in key.lower() for key in table):
+        raise SettingsError(f"{path} [{name}]: API keys belong in the provider's environment variable "
                             "(e.g. OPENAI_API_KEY), not in the config file")
     return dict(table), str(path)
+
+
+def _config_file() -> tuple[dict, str]:
+    """The [lm] table of the config file and the file's absolute path."""
+    return _config_table("lm")
+
+
+def resolve_store(data_dir: Path | str, kind: str | None = None) -> Store:
+    """The store of `data_dir`: its kind from the flag value `kind`, THEMEPAGE_STORE_KIND, `[store] kind` of the
+    config file or the directory's store.toml (first given wins), else "grocery store"; whether the data is
+    Instacart's comes from store.toml alone. A bad value is a SettingsError naming where it came from."""
+    try:
+        recorded = read_store_file(data_dir) or Store()
+    except StoreError as exc:
+        raise SettingsError(str(exc)) from None
+    table, path = _config_table("store")
+    unknown = [key for key in table if key not in STORE_KEYS]
+    if unknown:
+        raise SettingsError(f"{path} [store]: unknown key {unknown[0]!r}; the table holds kind")
+    for value, source in ((kind, "--store-kind"), (os.environ.get(STORE_ENV), STORE_ENV),
+                          (table.get("kind"), f"{path} [store] kind")):
+        if value is not None and value != "":
+            try:
+                return Store(check_kind(value), recorded.source)
+            except ValueError as exc:
+                raise SettingsError(f"store setting kind (from {source}): {exc}") from None
+    return recorded
 
 
 def resolve_lm_settings(**given) -> LMSettings:

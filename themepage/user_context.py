@@ -1,15 +1,18 @@
 """The shopper as an LM reads them: a compact, readable summary built in code, never raw ids.
 
 The one definition of the user-context text: `describe_user` writes it and `parse_user_context`
-reads it back (the offline engine's shopper and judge use the reader). Four lines, each with a
+reads it back (the offline engine's shopper and judge use the reader). Five lines, each with a
 fixed prefix:
 
+    Store: grocery store.
     Orders: 11, about every 20 days, usually Thursday mornings.
     Favourite aisles (share of items, products): soft drinks 21% 2, popcorn jerky 19% 2, ...
     Frequent products: Soda 11/11*; Pistachios 10/11*; Original Beef Jerky 10/11; ...
     Last basket: the products marked *, plus Organic Whole Milk; ...
 
-Frequent products carry in how many orders they were; the last basket names only the products
+The first line names the store's kind (`themepage.store`): the instructions are store-neutral, so this
+is how the LM learns what the shop sells, at a few tokens a call. A new shopper gets the store line and
+NEW_SHOPPER. Frequent products carry in how many orders they were; the last basket names only the products
 the frequent list does not (so each name appears once).
 
 Names pass through `prompt_text.inline`, so none holds a separator, a newline or a field marker.
@@ -26,6 +29,7 @@ import numpy as np
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.prompt_text import LIST, inline
+from themepage.store import check_kind, store_of
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 FAVOURITE_AISLES = 8
@@ -33,6 +37,7 @@ FREQUENT_PRODUCTS = 12
 RECENT_PRODUCTS = 12
 
 NEW_SHOPPER = "New shopper: no orders yet."
+PREFIX_STORE = "Store: "
 PREFIX_ORDERS = "Orders: "
 PREFIX_AISLES = "Favourite aisles (share of items, products): "
 PREFIX_FREQUENT = "Frequent products: "
@@ -50,6 +55,8 @@ _FREQUENT = re.compile(r"^(.+) (\d+)/(\d+)(\*?)$")
 class UserContext:
     """What a user-context text says: order count, favourite aisles, frequent and last-basket products."""
 
+    store: str | None = None
+    """The store's kind ("hardware store"); None when the text does not say."""
     orders: int = 0
     aisles: list[tuple[str, float, int]] = field(default_factory=list)
     """(aisle name, share of the shopper's items, distinct products bought there)"""
@@ -73,9 +80,10 @@ def rhythm(history: UserHistory) -> str:
 
 
 def describe_user(history: UserHistory, index: CatalogIndex) -> str:
-    """A few readable lines about the shopper's tastes and habits (the format in the module docstring)."""
+    """A few readable lines about the store and the shopper's tastes and habits (format: the module docstring)."""
+    store = f"{PREFIX_STORE}{store_of(index).kind}."
     if history.is_empty():
-        return NEW_SHOPPER
+        return f"{store}\n{NEW_SHOPPER}"
     catalog = index.catalog
     items = [p for order in history.orders for p in order.products]
     aisles = Counter(catalog.aisle(p) for p in items)
@@ -91,7 +99,8 @@ def describe_user(history: UserHistory, index: CatalogIndex) -> str:
     others = LIST.join(inline(catalog.name(p)) for p in last if p not in set(frequent))
     marked = any(p in last for p in frequent)
     recent = (MARKED + PLUS + others if others else MARKED) if marked else others
-    return "\n".join([rhythm(history), PREFIX_AISLES + favourite, PREFIX_FREQUENT + listed, PREFIX_RECENT + recent])
+    return "\n".join([store, rhythm(history), PREFIX_AISLES + favourite, PREFIX_FREQUENT + listed,
+                      PREFIX_RECENT + recent])
 
 
 def parse_user_context(text: str) -> UserContext:
@@ -100,7 +109,9 @@ def parse_user_context(text: str) -> UserContext:
     recent_frequent: list[str] = []
     for line in text.splitlines():
         line = line.strip()
-        if match := _ORDERS.match(line):
+        if line.startswith(PREFIX_STORE) and found.store is None:
+            found.store = _store_kind(line[len(PREFIX_STORE):])
+        elif match := _ORDERS.match(line):
             found.orders = int(match.group(1)[:9])
         elif line.startswith(PREFIX_AISLES):
             for part in line[len(PREFIX_AISLES):].split(", "):
@@ -119,3 +130,11 @@ def parse_user_context(text: str) -> UserContext:
             found.recent += [p.strip() for p in listed.split(LIST) if p.strip()]
     found.recent = recent_frequent + found.recent
     return found
+
+
+def _store_kind(text: str) -> str | None:
+    """The kind a `Store:` line names, or None when it is not a valid kind."""
+    try:
+        return check_kind(text.strip().removesuffix("."))
+    except ValueError:
+        return None

@@ -32,6 +32,7 @@ from themepage.cli.common import (
     ObjectiveOpt,
     ProgramOpt,
     RetriesOpt,
+    StoreKindOpt,
     TimeoutOpt,
     _check_objective,
     _progress,
@@ -46,6 +47,7 @@ from themepage.distributed import RayMissing, ray_pages
 from themepage.page import Page
 from themepage.redact import redact
 from themepage.report import page_html, write_document
+from themepage.store import store_of
 
 INTERRUPTED = "interrupted"
 ENGINES = ("thread", "ray")
@@ -83,7 +85,7 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
           objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
           lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
           lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None, compiled: DefaultCompiledOpt = None,
-          no_compiled: NoCompiledOpt = False,
+          no_compiled: NoCompiledOpt = False, store_kind: StoreKindOpt = None,
           concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
                                                    help="Users made at once (per worker with --engine ray).")] = 4,
           resume: Annotated[bool, typer.Option("--resume", help="Keep the pages already in --out; make the "
@@ -106,7 +108,7 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
     _check_objective(objective)
     job = PageJob(data, cache_dir, program, objective, lm, api_base, lm_timeout, lm_retries,
                   compiled_choice(compiled, no_compiled),
-                  settings.page_deadline)
+                  settings.page_deadline, store_kind)
     make = job()  # validates the program, LM and compiled files here, before any worker starts
     try:
         users = select_users(make.index.histories.user_ids, users_file, shard)
@@ -114,10 +116,11 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
     except (UserSelectionError, BatchFileError) as exc:
         raise CliError(str(exc)) from None
     todo = [user for user in users if user not in finished]
+    store = store_of(make.index)
 
     def written(page: Page) -> None:
         if html:
-            write_document(html / f"user-{page.user_id}.html", page_html(page, make.index.catalog))
+            write_document(html / f"user-{page.user_id}.html", page_html(page, make.index.catalog, store))
 
     tally, failed = Tally(), []
     sink = AtomicLines(out)

@@ -33,6 +33,8 @@ CompiledOpt = Annotated[Path | None, typer.Option(
     "--compiled", help="Folder of compiled programs: <folder>/[<lm>/]<objective>/<program>.json.")]
 DefaultCompiledOpt = Annotated[Path | None, typer.Option(
     "--compiled", help="Folder of compiled programs (default: the committed compiled/).")]
+StoreKindOpt = Annotated[str | None, typer.Option(
+    "--store-kind", help="The store's kind, e.g. 'hardware store' (default: the data's store.toml, else grocery).")]
 NoCompiledOpt = Annotated[bool, typer.Option("--no-compiled", help="Run the bare (uncompiled) program.")]
 
 
@@ -45,10 +47,25 @@ def print_error(message: object) -> None:
     err_console.print("[red]error:[/red] " + escape(redact(str(message))), highlight=False, soft_wrap=True)
 
 
-def _index(data: Path, cache_dir: Path | None):
+def _index(data: Path, cache_dir: Path | None, store_kind: str | None = None):
+    """The data's index, with its store (kind: `store_kind` over the other settings, see store_of_data) attached."""
     from themepage.index import CatalogIndex
+    from themepage.store import attach_store
 
-    return CatalogIndex.open(data, cache_dir)
+    store = store_of_data(data, store_kind)
+    index = CatalogIndex.open(data, cache_dir)
+    attach_store(index, store)
+    return index
+
+
+def store_of_data(data: Path, store_kind: str | None = None):
+    """The store of a data directory (flag over THEMEPAGE_STORE_KIND over themepage.toml over store.toml)."""
+    from themepage.settings import SettingsError, resolve_store
+
+    try:
+        return resolve_store(data, store_kind)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from None
 
 
 def lm_settings(lm: str | None = None, api_base: str | None = None, timeout: float | None = None,

@@ -19,6 +19,7 @@ from themepage.cli.common import (
     LMOpt,
     ObjectiveOpt,
     RetriesOpt,
+    StoreKindOpt,
     TimeoutOpt,
     _check_objective,
     _index,
@@ -41,7 +42,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              gate: Annotated[bool, typer.Option("--gate", help="Fail when a compiled program scores below "
                                                 "its objective's gate.")] = False,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
-             lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
+             lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None, store_kind: StoreKindOpt = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write results as JSON here.")] = None,
              report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None
              ) -> None:
@@ -59,7 +60,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     _check_objective(objective)
     if gate and compiled is None:
         raise CliError("--gate checks compiled programs: give --compiled DIR")
-    index = _index(data, cache_dir)
+    index = _index(data, cache_dir, store_kind)
     target = Objective.load(objective, index)
     names = [n.strip() for n in programs.split(",") if n.strip()]
     made = {}
@@ -90,8 +91,10 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
                                        indent=2) + "\n")
     if report and recorder:
         from themepage.report import report_html, write_document
+        from themepage.store import store_of
 
-        write_document(report, report_html(recorder.records(cases, target), meta={"users": label}))
+        write_document(report, report_html(recorder.records(cases, target), meta={"users": label},
+                                              store=store_of(index)))
         err_console.print(escape(f"wrote the report to {report}"), highlight=False, soft_wrap=True)
     if gate:
         _check_gate(results, target.config.gate.min_score, objective, LLM_PROGRAMS)

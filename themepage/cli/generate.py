@@ -21,6 +21,7 @@ from themepage.cli.common import (
     ObjectiveOpt,
     ProgramOpt,
     RetriesOpt,
+    StoreKindOpt,
     TimeoutOpt,
     _check_objective,
     _index,
@@ -40,19 +41,20 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
              lm: LMOpt = None, api_base: ApiBaseOpt = None, lm_timeout: TimeoutOpt = None,
              lm_retries: RetriesOpt = None, page_deadline: DeadlineOpt = None,
-             compiled: DefaultCompiledOpt = None, no_compiled: NoCompiledOpt = False,
+             compiled: DefaultCompiledOpt = None, no_compiled: NoCompiledOpt = False, store_kind: StoreKindOpt = None,
              format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
              out: Annotated[Path | None, typer.Option("--out", help="Write the page to this file.")] = None) -> None:
     """Generate one user's page from their whole history, with the committed compiled program when there is one."""
     from programs.runtime import ProviderUnreachable
     from themepage.cli.render import render_page
+    from themepage.store import store_of
 
     if format not in ("text", "json", "html"):
         raise CliError(f"unknown format {format!r}; choose text, json or html")
     if out and format == "text":
         raise CliError("--out writes json or html: add --format json or --format html")
     settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
-    index = _index(data, cache_dir)
+    index = _index(data, cache_dir, store_kind)
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
     _check_objective(objective)
@@ -67,7 +69,8 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     if format in ("json", "html"):
         from themepage.report import page_html, write_document
 
-        text = page_json(page, indent=2) + "\n" if format == "json" else page_html(page, index.catalog)
+        text = (page_json(page, indent=2) + "\n" if format == "json"
+                else page_html(page, index.catalog, store_of(index)))
         if out:
             write_document(out, text)
         else:

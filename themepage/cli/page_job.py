@@ -27,6 +27,7 @@ class PageJob:
     lm_retries: int | None = None
     compiled: CompiledChoice | Path | None = None
     page_deadline: float | None = None
+    store_kind: str | None = None
 
     def __call__(self) -> PageMaker:
         return PageMaker(self)
@@ -40,7 +41,7 @@ class PageMaker:
 
         self.job = job
         settings = lm_settings(job.lm, job.api_base, job.lm_timeout, job.lm_retries, job.page_deadline)
-        self.index = _index(job.data, job.cache_dir)
+        self.index = _index(job.data, job.cache_dir, job.store_kind)
         module, compiled_from = _load_compiled(job.compiled, job.program, job.objective, self.index, settings.model)
         self.make = _program(job.program, self.index, job.lm, job.api_base, job.lm_timeout, job.lm_retries,
                              module=module, page_deadline=settings.page_deadline, compiled_from=compiled_from)

@@ -1,5 +1,6 @@
 """The offline answer to NamePlacement: a bank theme only when its aisles hold most of the products, else a
-title from what the products have in common (`themepage.shelf_title`)."""
+title from what the products have in common (`themepage.shelf_title`). The bank is a grocery store's, so a
+store of another kind (`themepage.store.store_of`) never gets its titles."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
 from themepage.offline.theme_bank import load_theme_bank
 from themepage.shelf_title import aisle_departments, common_title
+from themepage.store import store_of
 
 BANK_COVERAGE = 0.75
 """Share of the products a bank theme's aisles must hold for its title to name the group: under a theme
@@ -22,7 +24,8 @@ def name(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     aisles = Counter(aisle for _, aisle in products)
     name_words = Counter(w for product, _ in products for w in words(product))
     best, best_score = None, 0.0
-    for theme in load_theme_bank():
+    bank = load_theme_bank() if store_of(index).grocery else ()
+    for theme in bank:
         if "personal" in theme.tags:
             continue
         aisle_share = sum(aisles[a] for a in theme.aisles) / max(1, len(products))

@@ -1,4 +1,7 @@
-"""The offline answer to PlanThemes: rank a curated theme bank for this shopper, objective, instruction and demos."""
+"""The offline answer to PlanThemes: rank a curated theme bank for this shopper, objective, instruction and demos.
+
+The bank is a grocery store's: for any other kind of store (the `Store:` line of the user context) the themes
+come from the catalog's own aisles instead (catalog_planner.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ import numpy as np
 
 from themepage.constants import HEALTHY_AISLES
 from themepage.index import CatalogIndex
+from themepage.offline.catalog_planner import catalog_plan
 from themepage.offline.memo import derived
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.store import is_grocery
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
 PLACEMENT_SLOTS = 10
@@ -138,8 +143,10 @@ def _aisle_overlap() -> np.ndarray:
 
 def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     shopper = read_shopper(prompt.inputs["user_context"], index)
-    steering = steer(prompt.instruction, prompt.inputs["objective_guidance"])
     wanted = prompt.count("num_themes", 6)
+    if not is_grocery(shopper.store):
+        return catalog_plan(shopper, index, shopper.store or "", wanted)
+    steering = steer(prompt.instruction, prompt.inputs["objective_guidance"])
     popularity = _aisle_popularity(index)
     bank = load_theme_bank()
     user_weight = USER_WEIGHT * (1 + steering.taste_seeking)

@@ -44,7 +44,7 @@ _STRIPPABLE = re.compile(r"^[\*\s]*(([\w'\-]+\s+){0,4}[\w'\-]+):")
 
 TIP_ORDER = tuple(flat(tip) for tip in TIPS.values())
 """MIPRO's prompting tips in order ("" for none): each tip starts at its own sentence of the pool."""
-PERSONA = "You are an experienced grocery merchandiser."
+PERSONA = "You are an experienced retail merchandiser."
 STAKES = "This page is the first thing the shopper sees when they open the shop, so every choice counts."
 STEERING_WORDS = set().union(*CUES.values(), COHESION_CUES)
 
@@ -77,7 +77,7 @@ def describe_examples(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     observation = f"Every example has the input fields {_join(inputs)}" if inputs else "The examples share one layout"
     observation += f" and the label fields {_join(labels)}." if labels else "."
     if "Order(" in text:
-        observation += " The inputs hold a shopper's past grocery orders as lists of product ids."
+        observation += " The inputs hold a shopper's past orders as lists of product ids."
     if "prior_observations" in prompt.inputs:
         return {"observations": "COMPLETE" if observation in prompt.inputs["prior_observations"] else observation}
     return {"observations": f"{count} examples were shown. {observation}" if count else observation}

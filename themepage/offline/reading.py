@@ -31,6 +31,8 @@ class Shopper:
     product_share: dict[int, float] = field(default_factory=dict)
     recent: set[int] = field(default_factory=set)
     profile: np.ndarray | None = None
+    store: str | None = None
+    """The store's kind the context names (None: it does not say, so the default grocery store)."""
 
     @property
     def is_new(self) -> bool:
@@ -53,6 +55,7 @@ def read_shopper(text: str, index: CatalogIndex) -> Shopper:
 def _read_shopper(text: str, index: CatalogIndex) -> Shopper:
     shopper = Shopper()
     context = parse_user_context(text)
+    shopper.store = context.store
     for aisle, share, products in context.aisles:
         shopper.aisle_shares[aisle] = share
         shopper.aisle_products[aisle] = products

@@ -42,3 +42,14 @@ def write_document(path, text: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
+
+
+INSTACART_CREDIT = "Products from the Instacart Online Grocery Shopping Dataset 2017."
+
+
+def data_credit(store=None) -> str:
+    """Where the products come from, escaped: the Instacart dataset (credited) for its data or when the store is not
+    given, else the store's own catalog, named by its kind (a `themepage.store.Store`)."""
+    if store is None or store.instacart:
+        return INSTACART_CREDIT
+    return f"Products from the {esc(store.kind)}'s own catalog."

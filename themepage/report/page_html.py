@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from themepage.page import Page, Placement
-from themepage.report.html_text import document, esc
+from themepage.report.html_text import data_credit, document, esc
 
 PAGE_LEVEL_PHASES = ("plan", "generate")
 """Fallback phases after which no row on the page comes from the LM's own plan."""
@@ -140,8 +140,9 @@ def objective_description(name: str) -> str:
         return ""
 
 
-def page_html(page: Page, catalog=None, objective_note: str | None = None) -> str:
-    """The page as one self-contained HTML document; `catalog` supplies aisles and departments."""
+def page_html(page: Page, catalog=None, store=None, objective_note: str | None = None) -> str:
+    """The page as one self-contained HTML document; `catalog` supplies aisles and departments, `store` (a
+    `themepage.store.Store`; None: Instacart's) the footer's credit."""
     fallbacks = row_fallbacks(page)
     note = objective_description(page.objective) if objective_note is None else objective_note
     rows = "".join(_row(n, placement, fallbacks.causes(placement.title), catalog)
@@ -150,6 +151,5 @@ def page_html(page: Page, catalog=None, objective_note: str | None = None) -> st
               f"<span>program: {esc(page.program)}</span><span>objective: {esc(page.objective)}</span>"
               f"<span>{len(page.placements)} placements</span><span>{len(page.product_ids())} products</span></div>"
               + (f'<p class="objective">Objective: {esc(note)}</p>' if note else "") + "</header>")
-    footer = (f"<footer>{_stats(page, fallbacks.unattributed)}<p class=\"note\">Products from the Instacart "
-              "Online Grocery Shopping Dataset 2017.</p></footer>")
+    footer = f"<footer>{_stats(page, fallbacks.unattributed)}<p class=\"note\">{data_credit(store)}</p></footer>"
     return document(f"Page for shopper {page.user_id}", CSS, f"{header}\n<main>{rows}</main>\n{footer}")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from themepage.constants import PAGE_SIZE
 from themepage.page import PageStats
-from themepage.report.html_text import document, esc
+from themepage.report.html_text import data_credit, document, esc
 from themepage.report.stats import bootstrap_interval, mean_recall_curve, percentile
 from themepage.report.svg import interval_chart, line_chart
 
@@ -116,12 +116,12 @@ def _cost_section(records: dict[str, list[UserRecord]]) -> str:
 
 
 def report_html(results: Results, title: str = "Evaluation report", meta: Mapping[str, str] | None = None,
-                max_k: int = PAGE_SIZE) -> str:
-    """The whole report as one self-contained HTML document."""
+                max_k: int = PAGE_SIZE, store=None) -> str:
+    """The whole report as one self-contained HTML document; `store` (None: Instacart's) decides the credit."""
     records = as_records(results)
     facts = " · ".join(f"{esc(k)}: {esc(v)}" for k, v in (meta or {}).items())
     body = (f"<h1>{esc(title)}</h1>" + (f'<p class="meta">{facts}</p>' if facts else "")
             + _recall_section(records, max_k) + _score_section(records) + _cost_section(records)
             + '<p class="note">Intervals: percentile bootstrap over users, 2,000 resamples, fixed seed. '
-            "Products from the Instacart Online Grocery Shopping Dataset 2017.</p>")
+            f"{data_credit(store)}</p>")
     return document(title, CSS, body)
