@@ -58,7 +58,7 @@ class Theme(BaseModel):
     rationale: str = Field(default="", description="one sentence on why this shopper gets this placement")
     queries: list[str] = Field(default_factory=list, description="2-6 short catalog search queries for its products")
     aisles: list[str] = Field(default_factory=list, description="catalog aisle names its products live in; empty = any")
-    attributes: list[str] = Field(default_factory=list, description="optional hints such as vegetarian, organic")
+    attributes: list[str] = Field(default_factory=list, description="optional hints the products share")
     from_history: bool = Field(default=False, description="true when built from the shopper's own past purchases")
 
 
