@@ -23,9 +23,10 @@ SUMMARY = re.compile(r"^saved (\S+): relevance / bottoms-up / (bootstrap|knn); s
 
 
 def _silenced_state():
-    """What quiet_optimizers changes: the loggers' levels, tqdm's constructor and sys.stdout."""
-    levels = {name: logging.getLogger(name).level for name in ("dspy", "gepa", "optuna", "LiteLLM", "httpx")}
-    return levels, vars(tqdm.std.tqdm)["__init__"], sys.stdout
+    """What quiet_optimizers changes: the loggers' levels, handlers and propagation, tqdm's constructor, sys.stdout."""
+    loggers = [logging.getLogger(name) for name in ("dspy", "gepa", "optuna", "LiteLLM", "httpx")]
+    return ([(lg.level, lg.handlers[:], lg.propagate) for lg in loggers], vars(tqdm.std.tqdm)["__init__"],
+            sys.stdout)
 
 
 # ----- the compile command ------------------------------------------------------------------------------------
@@ -111,6 +112,16 @@ def test_quiet_block_restores_after_an_exception_and_warnings_still_pass():
     assert _silenced_state() == before
 
 
+def test_quiet_block_counts_warnings_and_still_shows_errors(capsys):
+    with quiet_optimizers() as hidden:
+        logging.getLogger("dspy.predict.predict").warning("Input contains fields not in signature")
+        logging.getLogger("dspy.teleprompt.mipro_optimizer_v2").warning("another")
+        logging.getLogger("dspy.clients.lm").error("the provider failed")
+    err = capsys.readouterr().err
+    assert hidden.warnings == 2
+    assert "the provider failed" in err and "not in signature" not in err and "another" not in err
+
+
 def test_verbose_quiet_block_changes_nothing():
     before = _silenced_state()
     with quiet_optimizers(verbose=True):
@@ -142,18 +153,21 @@ def test_live_phases_render_a_progress_display_on_a_terminal():
     assert "scoring the compiled program" in shown and "2/2 pages" in shown and "\x1b[" in shown
 
 
-def test_counting_keeps_the_signature_dspy_inspects_and_counts_calls():
+def test_ticking_metric_keeps_the_signature_dspy_inspects_and_counts_pages_not_gepa_feedback():
+    from themepage.cli.compile import METRIC_CALLS, _ticking_metric
+
     stream = io.StringIO()
 
     def metric(gold, pred, trace=None, pred_name=None, pred_trace=None):
         return 0.5
 
     with Phases(Console(file=stream), live=False) as phases:
-        counted = phases.counting(metric, "pages")
+        counted = _ticking_metric(metric, phases)
         assert list(inspect.signature(counted).parameters) == ["gold", "pred", "trace", "pred_name", "pred_trace"]
-        with phases.phase("scoring", total=2, unit="pages"):
-            assert counted(1, 2) == 0.5 and counted(1, 2) == 0.5
-    assert stream.getvalue().startswith("scoring: 2/2 pages")
+        with phases.phase("compiling", total=1200, unit=METRIC_CALLS):
+            assert counted(1, 2) == 0.5 and counted(1, 2, []) == 0.5
+            assert counted(1, 2, [], "generate", []) == 0.5  # GEPA's feedback for one predictor: not a new page
+    assert stream.getvalue().startswith("compiling: 2/1200 metric calls")
 
 
 def test_duration_reads_as_seconds_then_minutes():

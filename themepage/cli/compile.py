@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -44,7 +46,8 @@ if TYPE_CHECKING:
     from themepage.index import CatalogIndex
 
 METRIC_CALLS, PAGES = "metric calls", "pages"
-"""What the progress display counts: the optimizer's metric calls (GEPA's budget unit), then pages scored."""
+"""What the progress display counts: the optimizer's metric calls (GEPA's budget unit: one per page scored), then
+the validation pages scored."""
 
 
 @dataclass
@@ -62,6 +65,21 @@ class CompileJob:
     adapter: dspy.Adapter
 
 
+def _ticking_metric(metric: Callable[..., Any], phases: Phases) -> Callable[..., Any]:
+    """The objective's metric, ticking the display once per page it scores. GEPA's feedback calls for one predictor
+    (`pred_name` given) rescore a page already counted, and GEPA's budget does not count them either. The
+    signature is kept: DSPy inspects a metric's parameters."""
+
+    @wraps(metric)
+    def ticking(gold, pred, trace=None, pred_name=None, pred_trace=None):
+        score = metric(gold, pred, trace, pred_name, pred_trace)
+        if pred_name is None:
+            phases.tick(METRIC_CALLS)
+        return score
+
+    return ticking
+
+
 def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm: str | None, api_base: str | None,
           lm_timeout: float | None, lm_retries: int | None, reflection_lm: str | None, train_size: int,
           val_size: int) -> CompileJob:
@@ -77,7 +95,7 @@ def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm
         model = _lm(index, lm, api_base, lm_timeout, lm_retries)
         reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
         target = Objective.load(objective, index)
-        target.metric = phases.counting(target.metric, METRIC_CALLS)  # an instance attribute over the method
+        target.metric = _ticking_metric(target.metric, phases)  # an instance attribute over the method
         trainset, valset = compile_sets(index, train_size, val_size)
     offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
     return CompileJob(index=index, model=model, model_name=lm_id(model.model), offline=offline, reflector=reflector,
@@ -156,7 +174,8 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
     _check_objective(objective)
     if program not in LLM_PROGRAMS:
         raise CliError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
-    with Phases(err_console, live=err_console.is_terminal and not verbose) as phases, quiet_optimizers(verbose):
+    with Phases(err_console, live=err_console.is_terminal and not verbose) as phases, \
+            quiet_optimizers(verbose) as hidden:
         job = _load(phases, objective, data, cache_dir, lm, api_base, lm_timeout, lm_retries, reflection_lm,
                     train_size, val_size)
         module = _optimize(phases, job, program, optimizer)
@@ -165,6 +184,9 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
         after = _score(phases, job, "scoring the compiled program", module)
         with phases.phase("saving"):
             path = _save_atomically(module, out, job, program, objective, optimizer)
+    if hidden.warnings:
+        err_console.print(f"{hidden.warnings} warnings from DSPy and the optimizers not shown (--verbose shows them)",
+                          highlight=False, soft_wrap=True)
     console.print(escape(f"saved {path}: {objective} / {program} / {optimizer}; score on {len(job.valset)} validation "
                          f"examples {before:.3f} -> {after:.3f}; {phases.elapsed() / 60:.1f} min"),
                   highlight=False, soft_wrap=True)

@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
-from functools import wraps
-from typing import Any
+from collections.abc import Iterator
 
 from rich.console import Console
 from rich.markup import escape
@@ -97,14 +95,3 @@ class Phases:
                 return
             self._count += 1
             self._progress.update(self._task, completed=self._count, counted=self._counted())
-
-    def counting(self, function: Callable[..., Any], unit: str) -> Callable[..., Any]:
-        """`function` that ticks `unit` once per call; its signature is kept (DSPy inspects a metric's parameters)."""
-
-        @wraps(function)
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            result = function(*args, **kwargs)
-            self.tick(unit)
-            return result
-
-        return counted
