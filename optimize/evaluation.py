@@ -72,10 +72,12 @@ def run_evaluate(program: Callable, examples: Sequence[dspy.Example], metric: Ca
 
 
 def evaluate_module(module: dspy.Module, examples: list[dspy.Example], metric: Callable, lm: dspy.LM,
-                    adapter: dspy.Adapter | None = None) -> float:
-    """Mean metric of a DSPy module over the examples, under the LM and adapter (compile validation)."""
+                    adapter: dspy.Adapter | None = None, on_example: Callable[[], None] | None = None) -> float:
+    """Mean metric of a DSPy module over the examples, under the LM and adapter (compile validation).
+
+    `on_example` is called once per example scored (a progress display's tick)."""
     with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
-        results = run_evaluate(module, examples, metric)
+        results = run_evaluate(module, examples, metric, on_example)
     return float(np.mean([score for *_, score in results])) if results else 0.0
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from optimize.names import DEFAULT_OPTIMIZER
 from themepage.cli.common import (
@@ -21,14 +26,123 @@ from themepage.cli.common import (
     _index,
     _lm,
     console,
+    err_console,
 )
+from themepage.cli.phases import Phases
+from themepage.cli.quiet import quiet_optimizers
 from themepage.constants import (
     BUNDLED_DATA_DIR,
     COMPILE_TRAIN_EXAMPLES,
     COMPILE_VAL_EXAMPLES,
     DEFAULT_OBJECTIVE,
     DEFAULT_PROGRAM,
+    GEPA_METRIC_CALLS,
 )
+
+if TYPE_CHECKING:
+    import dspy
+
+    from metrics.objective_metric import Objective
+    from themepage.index import CatalogIndex
+
+METRIC_CALLS, PAGES = "metric calls", "pages"
+"""What the progress display counts: the optimizer's metric calls (GEPA's budget unit: one per page scored), then
+the validation pages scored."""
+
+
+@dataclass
+class CompileJob:
+    """What a compile works with, once loaded: the index, the LMs, the objective and the examples."""
+
+    index: CatalogIndex
+    model: dspy.LM
+    model_name: str
+    offline: bool
+    reflector: dspy.LM | None
+    target: Objective
+    trainset: list[dspy.Example]
+    valset: list[dspy.Example]
+    adapter: dspy.Adapter
+
+
+def _ticking_metric(metric: Callable[..., Any], phases: Phases) -> Callable[..., Any]:
+    """The objective's metric, ticking the display once per page it scores. GEPA's feedback calls for one predictor
+    (`pred_name` given) rescore a page already counted, and GEPA's budget does not count them either. The
+    signature is kept: DSPy inspects a metric's parameters."""
+
+    @wraps(metric)
+    def ticking(gold, pred, trace=None, pred_name=None, pred_trace=None):
+        score = metric(gold, pred, trace, pred_name, pred_trace)
+        if pred_name is None:
+            phases.tick(METRIC_CALLS)
+        return score
+
+    return ticking
+
+
+def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm: str | None, api_base: str | None,
+          lm_timeout: float | None, lm_retries: int | None, reflection_lm: str | None, train_size: int,
+          val_size: int) -> CompileJob:
+    """The catalog index, LMs, objective and compile sets; the objective's metric ticks the progress display."""
+    from metrics.objective_metric import Objective
+    from optimize.compile_sets import compile_sets
+    from optimize.fingerprint import lm_id
+    from themepage.adapter import default_adapter
+    from themepage.settings import OFFLINE_NAMES
+
+    with phases.phase("loading the catalog, the LM and the examples"):
+        index = _index(data, cache_dir)
+        model = _lm(index, lm, api_base, lm_timeout, lm_retries)
+        reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
+        target = Objective.load(objective, index)
+        target.metric = _ticking_metric(target.metric, phases)  # an instance attribute over the method
+        trainset, valset = compile_sets(index, train_size, val_size)
+    offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
+    return CompileJob(index=index, model=model, model_name=lm_id(model.model), offline=offline, reflector=reflector,
+                      target=target, trainset=trainset, valset=valset, adapter=default_adapter())
+
+
+def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str) -> dspy.Module:
+    """The compiled module; the display counts the optimizer's metric calls (against GEPA's budget for gepa)."""
+    from optimize.errors import CompileError
+    from optimize.optimizers import compile_program
+
+    budget = GEPA_METRIC_CALLS if optimizer == "gepa" else None
+    with phases.phase(f"compiling with {optimizer} ({len(job.trainset)} train, {len(job.valset)} val examples)",
+                      total=budget, unit=METRIC_CALLS):
+        try:
+            return compile_program(program, job.target, job.index, job.model, optimizer, job.trainset, job.valset,
+                                   job.offline, job.reflector, job.adapter)
+        except CompileError as exc:
+            raise CliError(str(exc)) from None
+
+
+def _score(phases: Phases, job: CompileJob, description: str, module: dspy.Module) -> float:
+    """The module's mean objective score on the validation examples."""
+    from optimize.evaluation import evaluate_module
+
+    with phases.phase(description, total=len(job.valset), unit=PAGES):
+        return evaluate_module(module, job.valset, job.target.metric, job.model, job.adapter,
+                               on_example=lambda: phases.tick(PAGES))
+
+
+def _save_atomically(module: dspy.Module, out: Path | None, job: CompileJob, program: str, objective: str,
+                     optimizer: str) -> Path:
+    """Save to a temporary file beside the target, then rename: an interrupted save leaves no half-written file."""
+    from optimize.compiled_files import COMPILED_DIR, save_compiled
+    from optimize.fingerprint import compiled_path
+
+    path = out or compiled_path(objective, program, COMPILED_DIR, job.model_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.partial.json")
+    try:
+        save_compiled(module, partial, program=program, objective=objective, lm=job.model_name, optimizer=optimizer,
+                      index=job.index)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")]
@@ -47,41 +161,32 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                     lm_retries: RetriesOpt = None,
                     reflection_lm: Annotated[str | None, typer.Option(
                         help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to "
-                             "--lm).")] = None) -> None:
-    """Compile a program for an objective against trainsets/, and save state-only JSON."""
-    from metrics.objective_metric import Objective
-    from optimize.compile_sets import compile_sets
-    from optimize.compiled_files import COMPILED_DIR, save_compiled
-    from optimize.errors import CompileError
-    from optimize.evaluation import evaluate_module
-    from optimize.fingerprint import compiled_path, lm_id
-    from optimize.optimizers import compile_program
+                             "--lm).")] = None,
+                    verbose: Annotated[bool, typer.Option(
+                        "--verbose", help="Show DSPy's and the optimizers' own progress bars and INFO logs.")]
+                    = False) -> None:
+    """Compile a program for an objective against trainsets/, and save state-only JSON.
+
+    One progress display on stderr; DSPy's own bars and INFO logs only with --verbose. Ends with one summary line.
+    """
     from programs.registry import LLM_PROGRAMS
-    from themepage.adapter import default_adapter
-    from themepage.settings import OFFLINE_NAMES
 
     _check_objective(objective)
     if program not in LLM_PROGRAMS:
         raise CliError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
-    index = _index(data, cache_dir)
-    model = _lm(index, lm, api_base, lm_timeout, lm_retries)
-    offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
-    model_name = lm_id(model.model)
-    reflector = _lm(index, lm, api_base, lm_timeout, lm_retries, model=reflection_lm) if reflection_lm else None
-    target = Objective.load(objective, index)
-    trainset, valset = compile_sets(index, train_size, val_size)
-    adapter = default_adapter()
-    with console.status(f"compiling {program} for {objective} with {optimizer} "
-                        f"({len(trainset)} train, {len(valset)} val examples)"):
-        try:
-            module = compile_program(program, target, index, model, optimizer, trainset, valset, offline,
-                                     reflector, adapter)
-        except CompileError as exc:
-            raise CliError(str(exc)) from None
-    before = evaluate_module(LLM_PROGRAMS[program](index, objective=objective), valset, target.metric, model, adapter)
-    after = evaluate_module(module, valset, target.metric, model, adapter)
-    path = out or compiled_path(objective, program, COMPILED_DIR, model_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_compiled(module, path, program=program, objective=objective, lm=model_name, optimizer=optimizer, index=index)
-    console.print(f"{objective} score on {len(valset)} validation examples: uncompiled {before:.3f} -> compiled "
-                  f"{after:.3f}; saved {path}")
+    with Phases(err_console, live=err_console.is_terminal and not verbose) as phases, \
+            quiet_optimizers(verbose) as hidden:
+        job = _load(phases, objective, data, cache_dir, lm, api_base, lm_timeout, lm_retries, reflection_lm,
+                    train_size, val_size)
+        module = _optimize(phases, job, program, optimizer)
+        uncompiled = LLM_PROGRAMS[program](job.index, objective=objective)
+        before = _score(phases, job, "scoring the uncompiled program", uncompiled)
+        after = _score(phases, job, "scoring the compiled program", module)
+        with phases.phase("saving"):
+            path = _save_atomically(module, out, job, program, objective, optimizer)
+    if hidden.warnings:
+        err_console.print(f"{hidden.warnings} warnings from DSPy and the optimizers not shown (--verbose shows them)",
+                          highlight=False, soft_wrap=True)
+    console.print(escape(f"saved {path}: {objective} / {program} / {optimizer}; score on {len(job.valset)} validation "
+                         f"examples {before:.3f} -> {after:.3f}; {phases.elapsed() / 60:.1f} min"),
+                  highlight=False, soft_wrap=True)
