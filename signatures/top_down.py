@@ -2,7 +2,7 @@
 
 import dspy
 
-from themepage.page import DroppedProduct, Theme
+from themepage.page import Theme
 
 
 class PlanThemes(dspy.Signature):
@@ -34,4 +34,3 @@ class FilterTheme(dspy.Signature):
     theme: Theme = dspy.InputField(desc="the placement to check")
     products: str = dspy.InputField(desc="one per line: id | name | aisle")
     kept_ids: list[int] = dspy.OutputField(desc="ids that fit, in the given order")
-    dropped: list[DroppedProduct] = dspy.OutputField(desc="the others, each with a short reason")
