@@ -23,7 +23,7 @@ class FillTheme(dspy.Signature):
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
     objective_guidance: str = dspy.InputField(desc="the page's business goal")
-    candidates: str = dspy.InputField(desc="one per line: id | name | purchase history")
+    candidates: str = dspy.InputField(desc="one per line: id | name | times bought/orders, when last (if ever)")
     num_products: int = dspy.InputField(desc="how many to choose")
     product_ids: list[int] = dspy.OutputField(desc="chosen ids, best first")
 
