@@ -165,8 +165,8 @@ class TopDownProgram(dspy.Module):
                 themes = self._plan(context, config, history, record)
             with record.phase("fill_filter"):
                 wanted = config.constraints.placements
-                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes[:wanted])
-                spares = (self._place(theme, context, history, config, record) for theme in themes[wanted:])
+                drafts = fan_out(lambda theme: self._place(theme, history, config, record), themes[:wanted])
+                spares = (self._place(theme, history, config, record) for theme in themes[wanted:])
             with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
                 placements = apply_page_rules(chain(drafts, spares), PageRules.for_objective(config), self.index,
@@ -195,8 +195,9 @@ class TopDownProgram(dspy.Module):
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
         return lead_for_objective(themes[:asked], config, history)
 
-    def _place(self, theme: Theme, context: str, history: UserHistory, config: ObjectiveConfig,
-               record: RunRecord) -> RowDraft:
+    def _place(self, theme: Theme, history: UserHistory, config: ObjectiveConfig, record: RunRecord) -> RowDraft:
+        """One row: retrieve, fill, guard, filter. The filler reads the shopper from the candidates' purchase
+        marks, not the user context (the planner's input), which would add hundreds of tokens to every call."""
         size = config.constraints.products_per_placement
         shown = self.candidates_per_theme
         # a catch-all row may have to grow, so it keeps a deeper pool to refill from

@@ -9,7 +9,7 @@ import pytest
 
 from programs.fill_lines import render_fill_candidates
 from programs.retrieval import history_note, purchase_mark
-from signatures.top_down import FillTheme
+from signatures.top_down import FillTheme, PlanThemes
 from themepage.adapter import MemoChatAdapter
 from themepage.dataset.history import Order, UserHistory
 from themepage.offline.reading import read_candidates, shopper_from_marks
@@ -60,8 +60,18 @@ def test_the_output_order_is_stated_once_per_call_in_the_user_turn():
     theme = Theme(title="Soft Drinks", queries=["soda"], aisles=["soft drinks"])
     system, user = MemoChatAdapter().format(FillTheme, [], dict(theme=theme, objective_guidance=GUIDANCE,
                                                                 candidates="1 | A | b | new", num_products=1))
-    assert "Respond with" not in system["content"] and "Inputs come as" in system["content"]
+    assert "Respond with" not in system["content"] and "[[ ##" not in system["content"]
     assert user["content"].count("[[ ## product_ids ## ]]") == 1
+    assert user["content"].endswith("Respond with `[[ ## product_ids ## ]]` (list[int]), then `[[ ## completed ## ]]`.")
+
+
+def test_a_system_message_is_the_field_lists_the_output_models_and_the_instruction():
+    adapter = MemoChatAdapter()
+    fill = adapter.format_system_message(FillTheme)
+    assert fill == f"{adapter.format_field_description(FillTheme)}\n{adapter.format_task_description(FillTheme)}"
+    assert fill.endswith(f"Your objective is: {FillTheme.instructions.strip()}")
+    plan = adapter.format_system_message(PlanThemes).splitlines()
+    assert [line for line in plan if line.startswith("Theme = JSON {")], "an output model is described in one line"
 
 
 def test_fill_lines_have_no_aisle_and_the_engine_reads_it_from_the_catalog(index):
