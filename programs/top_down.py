@@ -213,13 +213,24 @@ class TopDownProgram(dspy.Module):
             record.fallback(f"fill '{theme.title}'", cause)
         if len(picks) < config.constraints.min_products_per_placement:
             picks = top_up(picks, prompt_pool, wanted)
-        checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)))
-        if checked is not None:
-            kept = clean_ids(checked.kept_ids, picks)
-            if len(kept) >= config.constraints.min_products_per_placement:
-                picks = kept
-            else:
-                record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
-        elif cause:
-            record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
+        picks = self._filtered(theme, picks, config.constraints.min_products_per_placement, record)
         return RowDraft(theme.title, theme.rationale, regulars_first(theme, picks, pool, history), pool)
+
+    def _filtered(self, theme: Theme, picks: list[int], fewest: int, record: RunRecord) -> list[int]:
+        """The filter's kept ids, or the filler's picks when it keeps fewer than `fewest` or fails.
+
+        An answer that keeps too few is not left in the cache (as a short plan is not): with ids only, a
+        truncated answer still parses (the lost tail of the list is simply missing), and must not be served
+        again once the provider recovers.
+        """
+        checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)),
+                                 complete=lambda answer: len(clean_ids(answer.kept_ids, picks)) >= fewest)
+        if checked is None:
+            if cause:
+                record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
+            return picks
+        kept = clean_ids(checked.kept_ids, picks)
+        if len(kept) >= fewest:
+            return kept
+        record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
+        return picks
