@@ -8,7 +8,7 @@ One page for each of the 33 bundled users per program, under the offline LM (`ma
 no cache) and the memoizing chat adapter. Tokens are the offline engine's estimate (about four
 characters a token, `themepage.offline.engine.estimate_tokens`), the figure `page.stats` reports.
 Prints per program the mean and max prompt and completion tokens per page, then per signature the
-mean calls, system-message tokens and user-turn tokens per page (where a page's prompt goes).
+mean calls, system-message tokens, user-turn tokens and completion tokens per page (where a page's tokens go).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -39,22 +40,27 @@ PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
 
 
 class CountingEngine:
-    """Delegates to another engine and adds each call's system and user-turn tokens to `parts[signature]`."""
+    """Delegates to another engine and adds each call's system, user-turn and completion tokens to
+    `parts[signature]` (under a lock: a page's fill and filter calls run on several threads)."""
 
     def __init__(self, delegate):
         self.delegate = delegate
-        self.parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self._lock = threading.Lock()
 
     def complete(self, request):
         system = request.system if isinstance(request.system, str) else "".join(
             getattr(p, "text", "") for p in (request.system or ()))
         turns = [(m.role, m.text or "") for m in request.messages]
         label = recognise(parse_prompt(system or "", turns)).label
-        counts = self.parts[label]
-        counts[0] += 1
-        counts[1] += estimate_tokens(system or "")
-        counts[2] += sum(estimate_tokens(t) for _, t in turns)
-        return self.delegate.complete(request)
+        response = self.delegate.complete(request)
+        call = (1, estimate_tokens(system or ""), sum(estimate_tokens(t) for _, t in turns),
+                response.usage.output_tokens)
+        with self._lock:
+            counts = self.parts[label]
+            for i, value in enumerate(call):
+                counts[i] += value
+        return response
 
     def stream(self, request):
         from dspy.lm15 import response_to_events
@@ -78,9 +84,9 @@ def measure(name: str, index: CatalogIndex, histories) -> list[str]:
     rows = [f"{name:<11} {len(stats):>5} {statistics.mean(prompt):>12.0f} {max(prompt):>11} "
             f"{statistics.mean(completion):>12.0f} {max(completion):>11} {fallbacks:>9}"]
     pages = len(histories)
-    for label, (calls, system, user) in sorted(engine.parts.items()):
+    for label, (calls, system, user, answer) in sorted(engine.parts.items()):
         rows.append(f"    {label:<16} calls {calls / pages:>5.1f}  system {system / pages:>6.0f}  "
-                    f"user turns {user / pages:>6.0f}  (tokens per page)")
+                    f"user turns {user / pages:>6.0f}  completion {answer / pages:>5.0f}  (tokens per page)")
     return rows
 
 

@@ -1,20 +1,25 @@
-"""The candidate lines of a FillTheme prompt: `id | name | purchase history`, without the aisle column.
+"""The candidate lines of a FillTheme prompt: `id | name | 3/11, 2 orders ago`, or `id | name` if never bought.
 
 Retrieval drew the candidates from the theme's aisles and queries, and the theme names its aisles,
 so an aisle per line mostly repeats them (about 500 prompt tokens a page); the filter, which judges
-fit, still sees each product's aisle. Names pass through `prompt_text.inline`, as in
-`retrieval.render_candidates`.
+fit, still sees each product's aisle. The purchase mark is short for the same reason: a page's six
+fill calls show about 180 candidate lines, and `bought ...` on each bought line and `new` on every
+other cost about 290 tokens a page; the field's description says what the mark means once.
+Names pass through `prompt_text.inline`, as in `retrieval.render_candidates`.
 """
 
 from __future__ import annotations
 
-from programs.retrieval import history_note
+from programs.retrieval import purchase_mark
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.prompt_text import COLUMN, inline
 
 
 def render_fill_candidates(product_ids: list[int], index: CatalogIndex, history: UserHistory) -> str:
-    """One line per product: `id | name | purchase history` (`bought 3/11, 2 orders ago` or `new`)."""
-    return "\n".join(COLUMN.join((str(p), inline(index.catalog.name(p)), history_note(p, history)))
-                     for p in product_ids)
+    """One line per product: `id | name | purchase mark`, the mark (and its column) only if they bought it."""
+    lines = []
+    for p in product_ids:
+        mark = purchase_mark(p, history)
+        lines.append(COLUMN.join((str(p), inline(index.catalog.name(p)), *([mark] if mark else []))))
+    return "\n".join(lines)

@@ -48,14 +48,20 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
     return pool[:n]
 
 
-def history_note(product_id: int, history: UserHistory) -> str:
-    """`bought 3/11, 2 orders ago`, `bought 11/11, last order` or `new`."""
+def purchase_mark(product_id: int, history: UserHistory) -> str:
+    """`3/11, 2 orders ago` (bought in 3 of 11 orders, last 2 orders ago), `11/11, last order`, or "" if never."""
     count = history.product_counts.get(product_id, 0)
     if not count:
-        return "new"
+        return ""
     ago = len(history.orders) - 1 - history.last_seen[product_id][0]
     when = "last order" if ago == 0 else f"{ago} orders ago"
-    return f"bought {count}/{len(history.orders)}, {when}"
+    return f"{count}/{len(history.orders)}, {when}"
+
+
+def history_note(product_id: int, history: UserHistory) -> str:
+    """`bought 3/11, 2 orders ago`, `bought 11/11, last order` or `new`."""
+    mark = purchase_mark(product_id, history)
+    return f"bought {mark}" if mark else "new"
 
 
 def render_candidates(product_ids: list[int], index: CatalogIndex, history: UserHistory | None = None) -> str:

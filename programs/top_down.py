@@ -165,8 +165,8 @@ class TopDownProgram(dspy.Module):
                 themes = self._plan(context, config, history, record)
             with record.phase("fill_filter"):
                 wanted = config.constraints.placements
-                drafts = fan_out(lambda theme: self._place(theme, context, history, config, record), themes[:wanted])
-                spares = (self._place(theme, context, history, config, record) for theme in themes[wanted:])
+                drafts = fan_out(lambda theme: self._place(theme, history, config, record), themes[:wanted])
+                spares = (self._place(theme, history, config, record) for theme in themes[wanted:])
             with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
                 placements = apply_page_rules(chain(drafts, spares), PageRules.for_objective(config), self.index,
@@ -195,8 +195,9 @@ class TopDownProgram(dspy.Module):
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
         return lead_for_objective(themes[:asked], config, history)
 
-    def _place(self, theme: Theme, context: str, history: UserHistory, config: ObjectiveConfig,
-               record: RunRecord) -> RowDraft:
+    def _place(self, theme: Theme, history: UserHistory, config: ObjectiveConfig, record: RunRecord) -> RowDraft:
+        """One row: retrieve, fill, guard, filter. The filler reads the shopper from the candidates' purchase
+        marks, not the user context (the planner's input), which would add hundreds of tokens to every call."""
         size = config.constraints.products_per_placement
         shown = self.candidates_per_theme
         # a catch-all row may have to grow, so it keeps a deeper pool to refill from
@@ -212,13 +213,24 @@ class TopDownProgram(dspy.Module):
             record.fallback(f"fill '{theme.title}'", cause)
         if len(picks) < config.constraints.min_products_per_placement:
             picks = top_up(picks, prompt_pool, wanted)
-        checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)))
-        if checked is not None:
-            kept = clean_ids(checked.kept_ids, picks)
-            if len(kept) >= config.constraints.min_products_per_placement:
-                picks = kept
-            else:
-                record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
-        elif cause:
-            record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
+        picks = self._filtered(theme, picks, config.constraints.min_products_per_placement, record)
         return RowDraft(theme.title, theme.rationale, regulars_first(theme, picks, pool, history), pool)
+
+    def _filtered(self, theme: Theme, picks: list[int], fewest: int, record: RunRecord) -> list[int]:
+        """The filter's kept ids, or the filler's picks when it keeps fewer than `fewest` or fails.
+
+        An answer that keeps too few is not left in the cache (as a short plan is not): with ids only, a
+        truncated answer still parses (the lost tail of the list is simply missing), and must not be served
+        again once the provider recovers.
+        """
+        checked, cause = attempt(lambda: self.filter(theme=theme, products=render_candidates(picks, self.index)),
+                                 complete=lambda answer: len(clean_ids(answer.kept_ids, picks)) >= fewest)
+        if checked is None:
+            if cause:
+                record.fallback(f"filter '{theme.title}'", f"{cause}; kept the filler's picks")
+            return picks
+        kept = clean_ids(checked.kept_ids, picks)
+        if len(kept) >= fewest:
+            return kept
+        record.fallback(f"filter '{theme.title}'", f"kept {len(kept)} usable ids; kept the filler's picks")
+        return picks

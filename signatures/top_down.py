@@ -2,7 +2,7 @@
 
 import dspy
 
-from themepage.page import DroppedProduct, Theme
+from themepage.page import Theme
 
 
 class PlanThemes(dspy.Signature):
@@ -23,7 +23,7 @@ class FillTheme(dspy.Signature):
 
     theme: Theme = dspy.InputField(desc="the placement to fill")
     objective_guidance: str = dspy.InputField(desc="the page's business goal")
-    candidates: str = dspy.InputField(desc="one per line: id | name | purchase history")
+    candidates: str = dspy.InputField(desc="one per line: id | name | times bought/orders, when last (if ever)")
     num_products: int = dspy.InputField(desc="how many to choose")
     product_ids: list[int] = dspy.OutputField(desc="chosen ids, best first")
 
@@ -34,4 +34,3 @@ class FilterTheme(dspy.Signature):
     theme: Theme = dspy.InputField(desc="the placement to check")
     products: str = dspy.InputField(desc="one per line: id | name | aisle")
     kept_ids: list[int] = dspy.OutputField(desc="ids that fit, in the given order")
-    dropped: list[DroppedProduct] = dspy.OutputField(desc="the others, each with a short reason")

@@ -254,9 +254,6 @@ class FuzzEngine(_EngineBase):
     def _value(self, name: str, mode: str, rng: random.Random, seen: list[int]):
         if name in ("product_ids", "kept_ids"):
             return self._ids(mode, rng, seen)
-        if name == "dropped":
-            return [] if mode == "empty" else [{"product_id": p, "reason": rng.choice(["", "off", None])}
-                                               for p in self._ids(mode, rng, seen)[:3]]
         if name == "themes":
             if mode == "empty":
                 return []

@@ -103,8 +103,8 @@ def test_program_description_names_its_steps(adapter, program_code):
 def test_module_description_names_its_fields_and_signature(adapter, program_code):
     text = dspy.Predict(DescribeModule)(program_code=program_code, program_example="None",
                                         program_description="A program.",
-                                        module="Predict(theme, products) -> kept_ids, dropped").module_description
-    assert text.startswith("The Predict step FilterTheme reads theme and products and produces kept_ids and dropped.")
+                                        module="Predict(theme, products) -> kept_ids").module_description
+    assert text.startswith("The Predict step FilterTheme reads theme and products and produces kept_ids.")
     assert "check a filled placement" in text
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from programs.fill_lines import render_fill_candidates
-from programs.retrieval import history_note
-from signatures.top_down import FillTheme
+from programs.retrieval import history_note, purchase_mark
+from signatures.top_down import FillTheme, PlanThemes
 from themepage.adapter import MemoChatAdapter
+from themepage.dataset.history import Order, UserHistory
 from themepage.offline.reading import read_candidates, shopper_from_marks
 from themepage.page import Theme
 
@@ -23,7 +24,7 @@ def _aisle_products(index, aisle: str, n: int) -> list[int]:
 
 def test_fill_theme_takes_no_user_context():
     assert "user_context" not in FillTheme.input_fields
-    assert "purchase history" in str(FillTheme.input_fields["candidates"].json_schema_extra)
+    assert "times bought/orders" in str(FillTheme.input_fields["candidates"].json_schema_extra)
 
 
 def test_shopper_from_marks_keeps_the_bought_shares_and_their_taste(index):
@@ -59,8 +60,18 @@ def test_the_output_order_is_stated_once_per_call_in_the_user_turn():
     theme = Theme(title="Soft Drinks", queries=["soda"], aisles=["soft drinks"])
     system, user = MemoChatAdapter().format(FillTheme, [], dict(theme=theme, objective_guidance=GUIDANCE,
                                                                 candidates="1 | A | b | new", num_products=1))
-    assert "Respond with" not in system["content"] and "Inputs come as" in system["content"]
+    assert "Respond with" not in system["content"] and "[[ ##" not in system["content"]
     assert user["content"].count("[[ ## product_ids ## ]]") == 1
+    assert user["content"].endswith("Respond with `[[ ## product_ids ## ]]` (list[int]), then `[[ ## completed ## ]]`.")
+
+
+def test_a_system_message_is_the_field_lists_the_output_models_and_the_instruction():
+    adapter = MemoChatAdapter()
+    fill = adapter.format_system_message(FillTheme)
+    assert fill == f"{adapter.format_field_description(FillTheme)}\n{adapter.format_task_description(FillTheme)}"
+    assert fill.endswith(f"Your objective is: {FillTheme.instructions.strip()}")
+    plan = adapter.format_system_message(PlanThemes).splitlines()
+    assert [line for line in plan if line.startswith("Theme = JSON {")], "an output model is described in one line"
 
 
 def test_fill_lines_have_no_aisle_and_the_engine_reads_it_from_the_catalog(index):
@@ -69,12 +80,34 @@ def test_fill_lines_have_no_aisle_and_the_engine_reads_it_from_the_catalog(index
     fresh = next(p for p in index.popular(200) if p not in history.product_counts)
     text = render_fill_candidates([bought, fresh], index, history)
     lines = text.splitlines()
-    assert lines[0] == f"{bought} | {index.catalog.name(bought)} | {history_note(bought, history)}"
-    assert lines[1] == f"{fresh} | {index.catalog.name(fresh)} | new"
+    assert lines[0] == f"{bought} | {index.catalog.name(bought)} | {purchase_mark(bought, history)}"
+    assert lines[1] == f"{fresh} | {index.catalog.name(fresh)}", "a never-bought product has no mark"
     read = read_candidates(text, index)
     assert [c.aisle for c in read] == [index.catalog.aisle(bought), index.catalog.aisle(fresh)]
     assert read[0].bought_share == pytest.approx(history.product_counts[bought] / len(history.orders))
     assert read[1].bought_share == 0
+
+
+def test_the_purchase_mark_is_the_history_note_without_its_words():
+    baskets = [(1, 2), (1, 2), (1,), (1,)]  # 1 in every order; 2 last bought two orders before the last
+    history = UserHistory(user_id=7, orders=tuple(
+        Order(order_id=i, order_number=i + 1, dow=1, hour=9, days_since_prior=None if i == 0 else 7.0,
+              products=basket) for i, basket in enumerate(baskets)))
+    assert purchase_mark(1, history) == "4/4, last order"
+    assert purchase_mark(2, history) == "2/4, 2 orders ago"
+    assert purchase_mark(3, history) == ""
+    assert history_note(2, history) == "bought 2/4, 2 orders ago"
+    assert history_note(3, history) == "new"
+
+
+def test_bare_marks_are_read_as_purchase_history_and_aisles_with_digits_are_not(index):
+    a, b = _aisle_products(index, "soft drinks", 2)
+    first, second = read_candidates(f"{a} | A | 6/8, last order\n{b} | B | 24/7 deli", index)
+    assert (first.bought_share, first.recency) == (pytest.approx(0.75), pytest.approx(1.0))
+    assert first.aisle == "soft drinks", "the catalog's aisle, as the line has none"
+    assert (second.aisle, second.bought_share) == ("24/7 deli", 0)
+    [old] = read_candidates(f"{a} | A | soft drinks | bought 2/8, 3 orders ago", index)
+    assert (old.bought_share, old.recency) == (pytest.approx(0.25), pytest.approx(1 - 3 / 8))
 
 
 def test_a_four_column_line_still_reads_its_own_aisle(index):

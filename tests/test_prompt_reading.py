@@ -39,7 +39,7 @@ INPUTS = {
 OUTPUTS = {
     PlanThemes: dict(themes=[THEME]),
     FillTheme: dict(product_ids=[2, 1]),
-    FilterTheme: dict(kept_ids=[1], dropped=[{"product_id": 2, "reason": "a sauce, not pasta"}]),
+    FilterTheme: dict(kept_ids=[1]),
     GenerateItems: dict(product_ids=[1]),
     NamePlacement: dict(title="Pasta Night", rationale="Everything for a quick pasta dinner."),
 }
@@ -100,7 +100,7 @@ def test_fields_instruction_and_inputs(signature, adapter_name):
 def test_output_types_are_read(adapter_name):
     system, turns = _as_turns(ADAPTERS[adapter_name]().format(FilterTheme, [], _inputs_for(FilterTheme)))
     prompt = parse_prompt(system, turns)
-    assert prompt.output_types == {"kept_ids": "list[int]", "dropped": "list[DroppedProduct]"}
+    assert prompt.output_types == {"kept_ids": "list[int]"}
 
 
 @pytest.mark.parametrize("adapter_name", sorted(ADAPTERS))

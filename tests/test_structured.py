@@ -45,12 +45,11 @@ def test_fill_schema_allows_only_the_shown_ids_and_exactly_the_wanted_count():
     assert schema["required"] == ["product_ids"]
 
 
-def test_filter_schema_narrows_kept_and_dropped_ids():
+def test_filter_schema_narrows_the_kept_ids_and_asks_for_nothing_else():
     schema = output_schema(FilterTheme.output_fields, {"products": CANDIDATES})
-    kept, dropped = schema["properties"]["kept_ids"], schema["properties"]["dropped"]
+    kept = schema["properties"]["kept_ids"]
     assert kept["items"]["enum"] == [24852, 13176, 7] and (kept["minItems"], kept["maxItems"]) == (3, 3)
-    assert dropped["items"]["properties"]["product_id"]["enum"] == [24852, 13176, 7]
-    assert dropped["items"]["properties"]["reason"]["maxLength"] > 0
+    assert schema["required"] == ["kept_ids"], "no reasons to generate: completion tokens are latency"
 
 
 def test_plan_schema_names_only_the_allowed_aisles_and_the_wanted_number_of_themes():

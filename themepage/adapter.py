@@ -3,8 +3,9 @@
 DSPy's ChatAdapter writes, per call, the field list, then the whole field structure again
 with a JSON schema for every typed output (about 1,500 characters for a list of Theme), then
 the instruction; the user turn ends with a long format reminder. This adapter keeps the field
-list, states the format in one line, describes output models in one line each, shortens the
-reminder, renders model inputs as compact JSON without empty or display-only fields, and puts
+list, describes output models in one line each, states the format once, in the short reminder
+that ends the user turn (the inputs above it show the sections), renders model inputs as
+compact JSON without empty or display-only fields, and puts
 the inputs every call of a page shares (`user_context`, `objective_guidance`) before the
 per-call ones, so a server's prefix cache (llama.cpp) reuses them. Sections keep DSPy's
 `[[ ## name ## ]]` markers, so DSPy's parsing, demos, and the JSONAdapter fallback are
@@ -29,8 +30,6 @@ SHARED_FIRST = ("user_context", "objective_guidance")
 """Inputs identical across a page's calls: rendered first so the prompt prefix repeats."""
 DISPLAY_ONLY = {"rationale"}
 """Model fields written for the shopper, not read by any step that takes the model as an input."""
-FORMAT_LINE = "Inputs come as `[[ ## name ## ]]` sections; so do outputs."
-"""The output order and types are stated once, at the end of the user turn (`user_message_output_requirements`)."""
 OBJECTIVE = "Your objective is:"
 
 
@@ -76,7 +75,9 @@ class MemoChatAdapter(dspy.ChatAdapter):
         key = (signature, signature.instructions)
         cached = self._system_messages.get(key)
         if cached is None:
-            cached = super().format_system_message(signature)
+            parts = (self.format_field_description(signature), self.format_field_structure(signature),
+                     self.format_task_description(signature))
+            cached = "\n".join(part for part in parts if part)
             with self._lock:
                 if len(self._system_messages) >= MAX_SIGNATURES:
                     self._system_messages.clear()
@@ -88,10 +89,12 @@ class MemoChatAdapter(dspy.ChatAdapter):
                 f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
 
     def format_field_structure(self, signature) -> str:
+        """One line per output model (`Theme = JSON {...}`), none for plain outputs: the sections' format is
+        stated once, at the end of the user turn (`user_message_output_requirements`)."""
         models: list[type[pydantic.BaseModel]] = []
         for info in signature.output_fields.values():
             models += [m for m in _models(info.annotation) if m not in models]
-        return "\n".join([FORMAT_LINE, *map(describe_model, models)])
+        return "\n".join(map(describe_model, models))
 
     def format_task_description(self, signature) -> str:
         return f"{OBJECTIVE} {textwrap.dedent(signature.instructions).strip()}"

@@ -26,7 +26,7 @@ ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
 ID_FIELDS = ("candidates", "products")
 """Input fields whose lines are `id | name | ...`: the ids an answer may name."""
 LIST_ID_OUTPUTS = ("product_ids", "kept_ids")
-TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS, REASON_CHARS = 40, 80, 24, 40
+TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS = 40, 80, 24
 QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
 """Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
 MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
@@ -96,8 +96,6 @@ def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Seq
     if name in LIST_ID_OUTPUTS and ids:
         wanted = _positive_int(inputs.get("num_products"), len(ids))
         return _array(id_enum(ids), min(wanted, len(ids)), MIN_KEPT if name == "kept_ids" else min(wanted, len(ids)))
-    if name == "dropped" and ids:
-        return _array(_object({"product_id": id_enum(ids), "reason": _string(REASON_CHARS)}), len(ids))
     if name == "themes":
         wanted = _positive_int(inputs.get("num_themes"), 6)
         return _array(theme_schema(aisles), wanted, wanted)

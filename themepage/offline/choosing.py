@@ -132,7 +132,7 @@ def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     theme = read_theme(prompt.inputs["theme"])
     products = read_candidates(prompt.inputs["products"], index)
     if not products:
-        return {"kept_ids": [], "dropped": []}
+        return {"kept_ids": []}
     steering = steer(prompt.instruction)
     fit = theme_fit(theme, products, index)
     vectors = index.vectors[index.rows([p.product_id for p in products])]
@@ -140,12 +140,7 @@ def judge_fit(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     centre /= np.linalg.norm(centre) or 1.0
     closeness = vectors @ centre
     threshold = 0.15 + 0.35 * steering.strictness
-    kept, dropped = [], []
-    for product, f, c in zip(products, fit, closeness, strict=True):
-        lexical_or_aisle = f >= (0.3 if steering.strictness < 0.5 else 1.0)
-        if theme.from_history or lexical_or_aisle or c >= threshold:
-            kept.append(product.product_id)
-        else:
-            dropped.append({"product_id": product.product_id,
-                            "reason": f"{product.name} is outside the theme's aisles and matches none of its queries"})
-    return {"kept_ids": kept, "dropped": dropped}
+    loose = 0.3 if steering.strictness < 0.5 else 1.0
+    kept = [product.product_id for product, f, c in zip(products, fit, closeness, strict=True)
+            if theme.from_history or f >= loose or c >= threshold]
+    return {"kept_ids": kept}

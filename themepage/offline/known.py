@@ -64,7 +64,7 @@ _MIPRO_INSTRUCTION_OPTIONAL = ("dataset_description program_code program_descrip
 KNOWN: tuple[KnownSignature, ...] = (
     _sig("PlanThemes", "user_context objective_guidance num_themes", "themes", plan),
     _sig("FillTheme", "theme objective_guidance candidates num_products", "product_ids", fill),
-    _sig("FilterTheme", "theme products", "kept_ids dropped", judge_fit),
+    _sig("FilterTheme", "theme products", "kept_ids", judge_fit),
     _sig("GenerateItems", "user_context objective_guidance candidates num_products", "product_ids", generate_items),
     _sig("NamePlacement", "products", "title rationale", name),
     _sig("DatasetDescriptor", "examples", "observations", describe_examples, optional="prior_observations"),

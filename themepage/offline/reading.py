@@ -13,7 +13,9 @@ from themepage.offline.memo import derived, product_ids_by_name
 from themepage.page import Theme
 from themepage.user_context import parse_user_context
 
-_BOUGHT = re.compile(r"bought (\d{1,9})(?: of |/)(\d{1,9})")
+_BOUGHT = re.compile(r"(?:bought |^)(\d{1,9})(?: of |/)(\d{1,9})(?=,| orders|$)")
+"""`bought 3/11, ...`, `bought 3 of 11 orders, ...` or FillTheme's bare mark `3/11, ...` (an aisle like `24/7 deli`
+is no mark)."""
 _AGO = re.compile(r"(\d{1,9}) orders? ago")
 _WORD = re.compile(r"[a-z]+")
 NEW = "new"
@@ -94,8 +96,8 @@ MAX_CANDIDATES = 1000
 
 
 def _history(note: str) -> tuple[float, float]:
-    """(share of orders, recency) from a purchase note (`bought 3/11, 2 orders ago`; `bought 3 of 11 orders,
-    last 2 orders ago` is read too); (0, 0) for `new` or anything else."""
+    """(share of orders, recency) from a purchase note (`bought 3/11, 2 orders ago`, the bare `3/11, 2 orders ago`;
+    `bought 3 of 11 orders, last 2 orders ago` is read too); (0, 0) for `new`, no note or anything else."""
     if not (bought := _BOUGHT.search(note)):
         return 0.0, 0.0
     orders = max(int(bought.group(2)), 1)
@@ -113,9 +115,9 @@ def _aisle_and_note(columns: list[str]) -> tuple[str, str]:
 
 
 def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candidate]:
-    """Lines of `id | name | aisle | history` (or `id | name | history`, the aisle then read from the catalog),
-    each id once, at most MAX_CANDIDATES; lines that do not start with an id are ignored and, given the
-    index, so are ids the catalog does not hold."""
+    """Lines of `id | name | aisle | history` (or FillTheme's `id | name | history` and `id | name`, the aisle then
+    read from the catalog), each id once, at most MAX_CANDIDATES; lines that do not start with an id are ignored
+    and, given the index, so are ids the catalog does not hold."""
     out, seen = [], set()
     for line in text.splitlines():
         parts = [p.strip() for p in line.split("|")]
