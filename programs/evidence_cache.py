@@ -12,6 +12,7 @@ from dataclasses import fields
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence
+from themepage.quality.features import all_pairs
 from themepage.quality.scorer import PlacementScorer
 
 
@@ -60,11 +61,27 @@ class EvidenceCache:
 
     def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None) -> list[tuple[int, int]]:
         """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`."""
-        if len(product_ids) < 2:
+        return self._flagged(product_ids, None, threshold)
+
+    def near_duplicates_of(self, product_id: int, product_ids: Sequence[int],
+                           threshold: float | None = None) -> list[tuple[int, int]]:
+        """`near_duplicates(product_ids, threshold)` restricted to the pairs holding `product_id`, at their cost only.
+
+        A pair's chance depends on the whole set (margins, nearest neighbours), so the set is still read whole;
+        only the other pairs' features are not computed.
+        """
+        ids = [int(p) for p in product_ids]
+        n, wanted = len(ids), int(product_id)
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if ids[i] == wanted or ids[j] == wanted]
+        return self._flagged(ids, pairs, threshold)
+
+    def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
+                 threshold: float | None) -> list[tuple[int, int]]:
+        if len(product_ids) < 2 or pairs == []:
             return []
-        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids))
+        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs)
         if threshold is None:
             return flagged
-        n, ids = len(product_ids), [int(p) for p in product_ids]
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        ids = [int(p) for p in product_ids]
+        pairs = all_pairs(len(ids)) if pairs is None else pairs
         return [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]

@@ -104,9 +104,11 @@ class PlacementScorer:
         """Pairs of product ids (in row order) the duplicate model flags; repeats of one id always count."""
         return self.duplicate_chances(placement)[0]
 
-    def duplicate_chances(self, placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """The flagged pairs (see `near_duplicates`) and the pair model's chance for every pair (i < j)."""
-        pairs, rows = pair_features(placement)
+    def duplicate_chances(self, placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
+                          ) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The flagged pairs (see `near_duplicates`) and the pair model's chance for every index pair (i < j)
+        in `pairs` (default: all), each as it would be among all pairs."""
+        pairs, rows = pair_features(placement, pairs)
         chance = self.models.duplicate.probability(rows)
         ids = placement.product_ids
         repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
