@@ -2,10 +2,15 @@
 
 The page rules ask the core scorer about hundreds of overlapping sets a page; reading a set's evidence
 embeds every name again. This cache reads each product once and assembles any set from the pieces.
+A product's evidence does not depend on the shopper, so pieces are also kept across pages (per scorer,
+the SHARED_PIECES most recently used): a batch reads the popular products once, not once a page.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import fields
 
@@ -14,6 +19,9 @@ import numpy as np
 from themepage.quality.evidence import PlacementEvidence
 from themepage.quality.features import all_pairs
 from themepage.quality.scorer import PlacementScorer
+
+SHARED_PIECES = 8192
+"""Products whose evidence is kept across pages, per scorer (about 9 KB each: four text embeddings)."""
 
 
 def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
@@ -40,20 +48,58 @@ def _joined(pieces: Sequence[PlacementEvidence]) -> PlacementEvidence:
     return PlacementEvidence(**values)
 
 
+class SharedPieces:
+    """Per-product evidence of one scorer kept across pages: the `limit` most recently used, thread-safe."""
+
+    def __init__(self, scorer: PlacementScorer, limit: int = SHARED_PIECES):
+        self.scorer, self.limit = scorer, limit
+        self._pieces: OrderedDict[int, PlacementEvidence] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, product_ids: list[int]) -> dict[int, PlacementEvidence]:
+        """The pieces of these (distinct) products, reading (in one batch) those not kept."""
+        with self._lock:
+            found = {p: self._pieces[p] for p in product_ids if p in self._pieces}
+            for p in found:
+                self._pieces.move_to_end(p)
+        missing = [p for p in product_ids if p not in found]
+        if missing:
+            evidence = self.scorer.evidence(missing)
+            read = {pid: _piece(evidence, i) for i, pid in enumerate(missing)}
+            with self._lock:
+                self._pieces.update(read)
+                while len(self._pieces) > self.limit:
+                    self._pieces.popitem(last=False)
+            found.update(read)
+        return found
+
+
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pieces(scorer: PlacementScorer) -> SharedPieces:
+    """The SharedPieces of this scorer (one per scorer, so per index)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(scorer)
+        if found is None:
+            found = _SHARED[scorer] = SharedPieces(scorer)
+        return found
+
+
 class EvidenceCache:
-    """Evidence of any product set for one scorer, each product read once."""
+    """Evidence of any product set for one scorer, each product read once (per page, then per process)."""
 
     def __init__(self, scorer: PlacementScorer):
         self.scorer = scorer
+        self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
 
     def read(self, product_ids: Sequence[int]) -> None:
-        """Read (in one batch) the products not read yet."""
+        """Take the products not read yet from the shared pieces (which read those they lack in one batch)."""
         missing = list(dict.fromkeys(int(p) for p in product_ids if int(p) not in self.pieces))
         if missing:
-            evidence = self.scorer.evidence(missing)
-            for i, pid in enumerate(missing):
-                self.pieces[pid] = _piece(evidence, i)
+            self.pieces.update(self.shared.get(missing))
 
     def evidence(self, product_ids: Sequence[int]) -> PlacementEvidence:
         self.read(product_ids)
