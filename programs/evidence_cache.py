@@ -17,7 +17,7 @@ from dataclasses import fields
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence
-from themepage.quality.features import all_pairs
+from themepage.quality.features import PairTexts, all_pairs
 from themepage.quality.scorer import PlacementScorer
 
 SHARED_PIECES = 8192
@@ -94,6 +94,7 @@ class EvidenceCache:
         self.scorer = scorer
         self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
+        self.pair_texts: PairTexts = {}
 
     def read(self, product_ids: Sequence[int]) -> None:
         """Take the products not read yet from the shared pieces (which read those they lack in one batch)."""
@@ -125,7 +126,7 @@ class EvidenceCache:
                  threshold: float | None) -> list[tuple[int, int]]:
         if len(product_ids) < 2 or pairs == []:
             return []
-        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs)
+        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs, self.pair_texts)
         if threshold is None:
             return flagged
         ids = [int(p) for p in product_ids]

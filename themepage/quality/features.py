@@ -96,27 +96,45 @@ def all_pairs(n: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
 
-def pair_features(placement: PlacementEvidence,
-                  pairs: list[tuple[int, int]] | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
+PairTexts = dict[tuple[int, int], tuple[float, float, float, float]]
+"""Memo of `pair_texts` by (product id, product id), for a caller that asks about the same pairs often."""
+
+
+def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, float, float, float]:
+    """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard."""
+    stems, heads = placement.stems, placement.heads
+    return (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+            float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+
+
+def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
+                  memo: PairTexts | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Index pairs (i < j) of the placement (default: all of them) and one row of PAIR_FEATURES per pair.
 
     A pair's row depends on the whole placement (margins and nearest neighbours look at the others), so
     a subset of pairs gets exactly the rows it would have among all pairs, at the cost of its own size.
+    `memo` keeps the name-only features (`pair_texts`) by product ids between calls.
     """
     n = len(placement.product_ids)
     pairs = all_pairs(n) if pairs is None else pairs
     if not pairs:
         return pairs, np.zeros((0, len(PAIR_FEATURES)))
-    stems, heads, words = placement.stems, placement.heads, placement.words
     names = placement.name_embeddings @ placement.name_embeddings.T
     cores = placement.core_embeddings @ placement.core_embeddings.T
     vectors = placement.vectors @ placement.vectors.T
     nearest = nearest_others(cores)
     first, second = (np.array(side, dtype=np.int64) for side in zip(*pairs, strict=True))
     aisles = np.asarray(placement.aisle_ids)
-    texts = [(jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-              float(heads[i] in stems[j] or heads[j] in stems[i]), words.weighted_jaccard(stems[i], stems[j]))
-             for i, j in pairs]
+    if memo is None:
+        texts = [pair_texts(placement, i, j) for i, j in pairs]
+    else:
+        ids, texts = placement.product_ids, []
+        for i, j in pairs:
+            key = (ids[i], ids[j])
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = pair_texts(placement, i, j)
+            texts.append(found)
     stem_jaccard, same_head, head_in_other, weighted = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
     rows = np.column_stack([names[first, second], stem_jaccard, same_head,
                             (aisles[first] == aisles[second]).astype(np.float64), vectors[first, second],
