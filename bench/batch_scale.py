@@ -120,9 +120,12 @@ def run_ray(job, users: list[int], concurrency: int, cpus: int, out: Path) -> En
     todo = users[run.kept:]
     usage: list[dict[str, float]] = []
     with _progress(len(todo), "ray") as bar, out.open("a") as sink:
+
+        def advance() -> None:
+            bar.update(1)
+
         wall = time.perf_counter()
-        for page in ray_pages(job, todo, concurrency, on_page=lambda: bar.update(1), on_usage=usage.extend,
-                              num_cpus=cpus):
+        for page in ray_pages(job, todo, concurrency, on_page=advance, on_usage=usage.extend, num_cpus=cpus):
             sink.write(page_json(page) + "\n")
             run.pages += 1
         run.wall = time.perf_counter() - wall
