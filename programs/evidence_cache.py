@@ -2,17 +2,26 @@
 
 The page rules ask the core scorer about hundreds of overlapping sets a page; reading a set's evidence
 embeds every name again. This cache reads each product once and assembles any set from the pieces.
+A product's evidence does not depend on the shopper, so pieces are also kept across pages (per scorer,
+the SHARED_PIECES most recently used): a batch reads the popular products once, not once a page.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import fields
 
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence
+from themepage.quality.features import PairTexts, all_pairs
 from themepage.quality.scorer import PlacementScorer
+
+SHARED_PIECES = 8192
+"""Products whose evidence is kept across pages, per scorer (about 9 KB each: four text embeddings)."""
 
 
 def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
@@ -39,20 +48,59 @@ def _joined(pieces: Sequence[PlacementEvidence]) -> PlacementEvidence:
     return PlacementEvidence(**values)
 
 
+class SharedPieces:
+    """Per-product evidence of one scorer kept across pages: the `limit` most recently used, thread-safe."""
+
+    def __init__(self, scorer: PlacementScorer, limit: int = SHARED_PIECES):
+        self.scorer, self.limit = scorer, limit
+        self._pieces: OrderedDict[int, PlacementEvidence] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, product_ids: list[int]) -> dict[int, PlacementEvidence]:
+        """The pieces of these (distinct) products, reading (in one batch) those not kept."""
+        with self._lock:
+            found = {p: self._pieces[p] for p in product_ids if p in self._pieces}
+            for p in found:
+                self._pieces.move_to_end(p)
+        missing = [p for p in product_ids if p not in found]
+        if missing:
+            evidence = self.scorer.evidence(missing)
+            read = {pid: _piece(evidence, i) for i, pid in enumerate(missing)}
+            with self._lock:
+                self._pieces.update(read)
+                while len(self._pieces) > self.limit:
+                    self._pieces.popitem(last=False)
+            found.update(read)
+        return found
+
+
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pieces(scorer: PlacementScorer) -> SharedPieces:
+    """The SharedPieces of this scorer (one per scorer, so per index)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(scorer)
+        if found is None:
+            found = _SHARED[scorer] = SharedPieces(scorer)
+        return found
+
+
 class EvidenceCache:
-    """Evidence of any product set for one scorer, each product read once."""
+    """Evidence of any product set for one scorer, each product read once (per page, then per process)."""
 
     def __init__(self, scorer: PlacementScorer):
         self.scorer = scorer
+        self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
+        self.pair_texts: PairTexts = {}
 
     def read(self, product_ids: Sequence[int]) -> None:
-        """Read (in one batch) the products not read yet."""
+        """Take the products not read yet from the shared pieces (which read those they lack in one batch)."""
         missing = list(dict.fromkeys(int(p) for p in product_ids if int(p) not in self.pieces))
         if missing:
-            evidence = self.scorer.evidence(missing)
-            for i, pid in enumerate(missing):
-                self.pieces[pid] = _piece(evidence, i)
+            self.pieces.update(self.shared.get(missing))
 
     def evidence(self, product_ids: Sequence[int]) -> PlacementEvidence:
         self.read(product_ids)
@@ -60,11 +108,27 @@ class EvidenceCache:
 
     def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None) -> list[tuple[int, int]]:
         """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`."""
-        if len(product_ids) < 2:
+        return self._flagged(product_ids, None, threshold)
+
+    def near_duplicates_of(self, product_id: int, product_ids: Sequence[int],
+                           threshold: float | None = None) -> list[tuple[int, int]]:
+        """`near_duplicates(product_ids, threshold)` restricted to the pairs holding `product_id`, at their cost only.
+
+        A pair's chance depends on the whole set (margins, nearest neighbours), so the set is still read whole;
+        only the other pairs' features are not computed.
+        """
+        ids = [int(p) for p in product_ids]
+        n, wanted = len(ids), int(product_id)
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if ids[i] == wanted or ids[j] == wanted]
+        return self._flagged(ids, pairs, threshold)
+
+    def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
+                 threshold: float | None) -> list[tuple[int, int]]:
+        if len(product_ids) < 2 or pairs == []:
             return []
-        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids))
+        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs, self.pair_texts)
         if threshold is None:
             return flagged
-        n, ids = len(product_ids), [int(p) for p in product_ids]
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        ids = [int(p) for p in product_ids]
+        pairs = all_pairs(len(ids)) if pairs is None else pairs
         return [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]

@@ -168,8 +168,8 @@ class _PageBuilder:
         """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle."""
         aisle = self.index.catalog.aisle_id(pid)
         others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
-        page_pairs = self.cache.near_duplicates([*others, *row, pid])
-        row_pairs = self.cache.near_duplicates([*row, pid], ROW_DUPLICATE_CHANCE)
+        page_pairs = self.cache.near_duplicates_of(pid, [*others, *row, pid])
+        row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)
         return not any(pid in pair for pair in [*page_pairs, *row_pairs])
 
     def fill(self, row: list[int], source: list[int]) -> list[int]:

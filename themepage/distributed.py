@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import os
+import resource
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,15 +38,22 @@ class PageWorker:
     """A Ray actor body: opens the page maker once, then makes chunks of pages on a bounded thread pool."""
 
     def __init__(self, open_maker: Callable[[], PageMaker], concurrency: int, cache: tuple[bool, bool] = (True, True)):
+        started = time.process_time()
         if not all(cache):
             import dspy
 
             dspy.configure_cache(enable_disk_cache=cache[0], enable_memory_cache=cache[1])
         self.make = open_maker()
         self.pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="themepage-page")
+        self.open_cpu, self.opened_at = time.process_time() - started, time.process_time()
 
     def pages(self, users: list[int]) -> list[str]:
         return [page.model_dump_json() for page in self.pool.map(self.make, users)]
+
+    def usage(self) -> dict[str, float]:
+        """This worker's CPU seconds opening the maker and making pages since, and its peak RSS (MiB)."""
+        return {"open_cpu": self.open_cpu, "pages_cpu": time.process_time() - self.opened_at,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def chunked(users: Sequence[int], workers: int) -> list[list[int]]:
@@ -88,8 +97,13 @@ def start_ray(address: str | None = None, **init_kwargs: Any) -> bool:
 
 def ray_pages(open_maker: Callable[[], PageMaker], users: Sequence[int], concurrency: int = 4,
               address: str | None = None, workers: int | None = None,
-              on_page: Callable[[], None] | None = None, **init_kwargs: Any) -> Iterator[Page]:
-    """Pages for `users`, in order, made by `workers` actors (default: one per CPU of the cluster)."""
+              on_page: Callable[[], None] | None = None,
+              on_usage: Callable[[list[dict[str, float]]], None] | None = None,
+              **init_kwargs: Any) -> Iterator[Page]:
+    """Pages for `users`, in order, made by `workers` actors (default: one per CPU of the cluster).
+
+    `on_usage`, when given, receives every actor's `PageWorker.usage()` once the last page is out.
+    """
     ray = _ray()
     from ray.util import ActorPool
 
@@ -108,6 +122,8 @@ def ray_pages(open_maker: Callable[[], PageMaker], users: Sequence[int], concurr
                 if on_page:
                     on_page()
                 yield Page.model_validate_json(text)
+        if on_usage:
+            on_usage(ray.get([actor.usage.remote() for actor in actors]))
     finally:
         for actor in actors:
             ray.kill(actor)

@@ -91,21 +91,55 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
     ])
 
 
-def pair_features(placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """Index pairs (i < j) of the placement and one row of PAIR_FEATURES per pair."""
+def all_pairs(n: int) -> list[tuple[int, int]]:
+    """Every index pair (i < j) of n items, in row-major order."""
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+PairTexts = dict[tuple[int, int], tuple[float, float, float, float]]
+"""Memo of `pair_texts` by (product id, product id), for a caller that asks about the same pairs often."""
+
+
+def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, float, float, float]:
+    """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard."""
+    stems, heads = placement.stems, placement.heads
+    return (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+            float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+
+
+def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
+                  memo: PairTexts | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Index pairs (i < j) of the placement (default: all of them) and one row of PAIR_FEATURES per pair.
+
+    A pair's row depends on the whole placement (margins and nearest neighbours look at the others), so
+    a subset of pairs gets exactly the rows it would have among all pairs, at the cost of its own size.
+    `memo` keeps the name-only features (`pair_texts`) by product ids between calls.
+    """
     n = len(placement.product_ids)
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    pairs = all_pairs(n) if pairs is None else pairs
     if not pairs:
         return pairs, np.zeros((0, len(PAIR_FEATURES)))
-    stems, heads, words = placement.stems, placement.heads, placement.words
     names = placement.name_embeddings @ placement.name_embeddings.T
     cores = placement.core_embeddings @ placement.core_embeddings.T
     vectors = placement.vectors @ placement.vectors.T
     nearest = nearest_others(cores)
-    rows = [(names[i, j], jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-             float(placement.aisle_ids[i] == placement.aisle_ids[j]), vectors[i, j],
-             float(heads[i] in stems[j] or heads[j] in stems[i]), words.weighted_jaccard(stems[i], stems[j]),
-             pair_margin(names, i, j), float(nearest[i] == j) + float(nearest[j] == i)) for i, j in pairs]
+    first, second = (np.array(side, dtype=np.int64) for side in zip(*pairs, strict=True))
+    aisles = np.asarray(placement.aisle_ids)
+    if memo is None:
+        texts = [pair_texts(placement, i, j) for i, j in pairs]
+    else:
+        ids, texts = placement.product_ids, []
+        for i, j in pairs:
+            key = (ids[i], ids[j])
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = pair_texts(placement, i, j)
+            texts.append(found)
+    stem_jaccard, same_head, head_in_other, weighted = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
+    rows = np.column_stack([names[first, second], stem_jaccard, same_head,
+                            (aisles[first] == aisles[second]).astype(np.float64), vectors[first, second],
+                            head_in_other, weighted, pair_margins(names, first, second),
+                            (nearest[first] == second).astype(np.float64) + (nearest[second] == first)])
     return pairs, np.asarray(rows, dtype=np.float64)
 
 
@@ -118,9 +152,18 @@ def nearest_others(similarity: np.ndarray) -> np.ndarray:
 
 def pair_margin(similarity: np.ndarray, i: int, j: int) -> float:
     """similarity[i, j] minus the highest similarity of i or j to any third item (0 when there is none)."""
-    others = [k for k in range(len(similarity)) if k not in (i, j)]
-    rival = max((max(similarity[i, k], similarity[j, k]) for k in others), default=0.0)
-    return float(similarity[i, j] - rival)
+    return float(pair_margins(similarity, np.array([i]), np.array([j]))[0])
+
+
+def pair_margins(similarity: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """`pair_margin` of the pairs (first[k], second[k]), all at once."""
+    if len(similarity) <= 2:
+        return similarity[first, second] - 0.0
+    rivals = np.maximum(similarity[first], similarity[second])
+    rows = np.arange(len(first))
+    rivals[rows, first] = -np.inf
+    rivals[rows, second] = -np.inf
+    return similarity[first, second] - rivals.max(axis=1)
 
 
 def placement_features(title: str, fits: np.ndarray, duplicate_chances: np.ndarray, threshold: float,

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleLookup
-from themepage.quality.features import pair_features, placement_features, product_features
+from themepage.quality.features import PairTexts, pair_features, placement_features, product_features
 from themepage.quality.logistic import LogisticModel
 from themepage.quality.text import shared_embedder
 
@@ -104,9 +104,11 @@ class PlacementScorer:
         """Pairs of product ids (in row order) the duplicate model flags; repeats of one id always count."""
         return self.duplicate_chances(placement)[0]
 
-    def duplicate_chances(self, placement: PlacementEvidence) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """The flagged pairs (see `near_duplicates`) and the pair model's chance for every pair (i < j)."""
-        pairs, rows = pair_features(placement)
+    def duplicate_chances(self, placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
+                          memo: PairTexts | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The flagged pairs (see `near_duplicates`) and the pair model's chance for every index pair (i < j)
+        in `pairs` (default: all), each as it would be among all pairs (`memo`: see `pair_features`)."""
+        pairs, rows = pair_features(placement, pairs, memo)
         chance = self.models.duplicate.probability(rows)
         ids = placement.product_ids
         repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
