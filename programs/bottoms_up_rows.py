@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from programs.page_rules import RowDraft
+from programs.row_text import readable_title
 from themepage.aisle_labels import readable_aisle
 from themepage.index import CatalogIndex
 from themepage.shelf_title import DEPARTMENT_LABELS
@@ -121,7 +122,7 @@ def group_drafts(groups: Sequence[Sequence[int]], names: Sequence[tuple[str, str
     for group, (title, rationale) in zip(groups, names, strict=True):
         members = [candidates[i] for i in group]
         odd = set(misfits(members, index))
-        title = unique_title(title, seen)
+        title = unique_title(readable_title(title), seen)  # readable first: "Yogurt" reads as "Yogurt Cups & Tubs"
         seen.add(title.lower())
         drafts.append(RowDraft(title, rationale, [*(p for p in members if p not in odd), *odd], spares))
     return drafts

@@ -146,3 +146,14 @@ def test_shelf_rows_mostly_hold_one_department(index, shelf_pages):
             departments = [index.catalog.department(p.product_id) for p in placement.products]
             shares.append(max(departments.count(d) for d in departments) / len(departments))
     assert sum(shares) / len(shares) >= 0.9
+
+
+def test_group_titles_stay_distinct_once_made_readable(index):
+    """A namer's "Yogurt" (a raw aisle name) reads as "Yogurt Cups & Tubs": a second yogurt group once got the
+    same title as the first after the page rules made it readable, and was dropped as a repeat."""
+    from programs.bottoms_up_rows import group_drafts
+
+    ids = _ids(index, "Fat Free Blueberry Yogurt", "Strawberry Rhubarb Yoghurt", "Total 0% Raspberry Yogurt",
+               "Plain Whole Milk Yogurt")
+    drafts = group_drafts([[0, 1], [2, 3]], [("Yogurt Cups & Tubs", "Cups."), ("Yogurt", "Tubs.")], ids, index)
+    assert [readable_title(d.title) for d in drafts] == ["Yogurt Cups & Tubs", "More Yogurt Cups & Tubs"]
