@@ -28,9 +28,10 @@ from themepage.user_context import describe_user
 
 GROUPINGS = ("kinds", "shelves")
 """How the chosen products become rows. "kinds": every chosen product kept, balanced k-means on kind vectors,
-each group named before the page rules (dev recall@48 0.355, rows mixed: scorer title fit 0.58). "shelves":
-rows of one aisle or one department's aisles from all candidates, named after the page rules settle them
-(title fit 0.87-0.90, but chosen products of the lighter shelves drop off: dev recall@48 0.215)."""
+each group named before the page rules (dev recall@48 0.355; rows mixed: scorer title fit 0.63-0.67 over the
+bundled users' uncompiled pages). "shelves": rows of one aisle or one department's aisles from all candidates,
+named after the page rules settle them (title fit 0.93-0.94, but chosen products of the lighter shelves drop
+off: dev recall@48 0.215)."""
 
 
 class BottomsUpProgram(dspy.Module):
