@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from programs.aisle_labels import AISLE_LABELS, readable_aisle
+from themepage.aisle_labels import AISLE_LABELS, readable_aisle
 from themepage.text import clean_rationale, clean_title, usable_title
 
 MAX_TITLE_WORDS = 6
