@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import dspy
+from dspy.clients.base_lm import GLOBAL_HISTORY
 
 from optimize.compile_sets import spread
 from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
@@ -74,10 +75,16 @@ def server_calls(log_text: str) -> tuple[int, list[float]]:
     return reused, times
 
 
-def critical_path_ms(lm: dspy.LM, first_entry: int, call_ms: list[float]) -> float:
+def calls_so_far() -> list[dict]:
+    """DSPy's history of every call in this process: each attempt runs under a copy of the LM (programs/lm_cache.py),
+    whose own `history` the bench's LM never sees, while the global one holds them all."""
+    return GLOBAL_HISTORY
+
+
+def critical_path_ms(first_entry: int, call_ms: list[float]) -> float:
     """Sum over sequential steps of the slowest call's server time (calls paired with history entries in order)."""
     slowest: dict[int, float] = {}
-    for entry, ms in zip(lm.history[first_entry:], call_ms, strict=False):
+    for entry, ms in zip(calls_so_far()[first_entry:], call_ms, strict=False):
         text = str((entry.get("outputs") or [""])[0])
         key = re.search(r'"(\w+)"', text)
         step = STEP_OF_OUTPUT.get(key.group(1) if key else "", 1)
@@ -85,10 +92,10 @@ def critical_path_ms(lm: dspy.LM, first_entry: int, call_ms: list[float]) -> flo
     return sum(slowest.values())
 
 
-def run_variant(make, lm, users, index, log_path: Path) -> list[dict]:
+def run_variant(make, users, index, log_path: Path) -> list[dict]:
     rows = []
     for user in users:
-        offset, first = log_path.stat().st_size, len(lm.history)
+        offset, first = log_path.stat().st_size, len(calls_so_far())
         start = time.perf_counter()
         page = make(user, index.histories.get(user))
         seconds = time.perf_counter() - start
@@ -100,7 +107,7 @@ def run_variant(make, lm, users, index, log_path: Path) -> list[dict]:
                      "share": lm_made_share(page), "fallbacks": fallbacks_by_phase_and_cause(page),
                      "prompt": page.stats.prompt_tokens, "completion": page.stats.completion_tokens,
                      "reused": reused, "seconds": seconds,
-                     "critical": critical_path_ms(lm, first, call_ms) / 1000})
+                     "critical": critical_path_ms(first, call_ms) / 1000})
         print(f"  user {user}: {seconds:.0f} s, LM-made {rows[-1]['share']:.0%}, {page.stats.prompt_tokens} prompt "
               f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
     return rows
@@ -148,7 +155,7 @@ def main() -> None:
                 variants["compiled"] = load_compiled(program, args.objective, index, root, lm=model)
             for variant, module in variants.items():
                 print(f"{program} {variant}, users {users}", flush=True)
-                rows = run_variant(make_program(program, index, lm=lm, module=module), lm, users, index, log_path)
+                rows = run_variant(make_program(program, index, lm=lm, module=module), users, index, log_path)
                 report(f"{program} {variant}", rows)
 
 
