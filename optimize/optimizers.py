@@ -77,12 +77,14 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
 
 def compile_program(program: str, objective: Objective, index: CatalogIndex, lm: dspy.LM, optimizer: str,
                     trainset: list[dspy.Example], valset: list[dspy.Example], offline: bool,
-                    reflection_lm: dspy.LM | None = None, adapter: dspy.Adapter | None = None) -> dspy.Module:
-    """A program compiled for the objective; the uncompiled student is made fresh here."""
+                    reflection_lm: dspy.LM | None = None, adapter: dspy.Adapter | None = None,
+                    budget: int = GEPA_METRIC_CALLS) -> dspy.Module:
+    """A program compiled for the objective, from a fresh student; `budget`: the metric calls gepa may spend."""
     if program not in LLM_PROGRAMS:
         raise CompileError(f"only LLM programs compile ({', '.join(LLM_PROGRAMS)}), not {program!r}")
     student = LLM_PROGRAMS[program](index, objective=objective.name)
-    teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm, task_lm=lm)
+    teleprompter = make_optimizer(optimizer, objective, index, trainset, offline, reflection_lm, task_lm=lm,
+                                  budget=budget)
     with dspy.context(lm=lm, adapter=adapter or dspy.settings.adapter):
         if isinstance(teleprompter, dspy.KNNFewShot):
             return with_knn_state(teleprompter.compile(student), knn_state(teleprompter))

@@ -172,3 +172,25 @@ def test_ticking_metric_keeps_the_signature_dspy_inspects_and_counts_pages_not_g
 
 def test_duration_reads_as_seconds_then_minutes():
     assert (duration(0.4), duration(42), duration(185)) == ("0s", "42s", "3m 05s")
+
+
+def test_budget_bounds_gepa_and_shows_as_the_progress_total(monkeypatch, capsys, tmp_path):
+    """--budget reaches dspy.GEPA as max_metric_calls (a real, tiny gepa run) and is the progress display's total."""
+    import dspy
+
+    seen = {}
+    real_gepa = dspy.GEPA
+
+    def recording_gepa(*args, **kwargs):
+        seen.update(kwargs)
+        return real_gepa(*args, **kwargs)
+
+    monkeypatch.setattr(dspy, "GEPA", recording_gepa)
+    out = tmp_path / "bottoms-up.json"
+    code, stdout, stderr = run_cli(monkeypatch, capsys, *FAST_COMPILE, "--optimizer", "gepa", "--budget", "6",
+                                   "--out", str(out))
+    assert code == 0, stderr
+    assert seen["max_metric_calls"] == 6 and out.is_file()
+    assert re.search(r"compiling with gepa \(1 train, 1 val examples\): \d+/6 metric calls", stderr), stderr
+    code, _, stderr = run_cli(monkeypatch, capsys, *FAST_COMPILE, "--budget", "0")
+    assert code == 2 and "--budget" in stderr

@@ -102,17 +102,16 @@ def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm
                       target=target, trainset=trainset, valset=valset, adapter=default_adapter())
 
 
-def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str) -> dspy.Module:
+def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str, budget: int) -> dspy.Module:
     """The compiled module; the display counts the optimizer's metric calls (against GEPA's budget for gepa)."""
     from optimize.errors import CompileError
     from optimize.optimizers import compile_program
 
-    budget = GEPA_METRIC_CALLS if optimizer == "gepa" else None
     with phases.phase(f"compiling with {optimizer} ({len(job.trainset)} train, {len(job.valset)} val examples)",
-                      total=budget, unit=METRIC_CALLS):
+                      total=budget if optimizer == "gepa" else None, unit=METRIC_CALLS):
         try:
             return compile_program(program, job.target, job.index, job.model, optimizer, job.trainset, job.valset,
-                                   job.offline, job.reflector, job.adapter)
+                                   job.offline, job.reflector, job.adapter, budget=budget)
         except CompileError as exc:
             raise CliError(str(exc)) from None
 
@@ -162,6 +161,9 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
                     reflection_lm: Annotated[str | None, typer.Option(
                         help="Model that writes new instructions for gepa and mipro (real LMs; mipro defaults to "
                              "--lm).")] = None,
+                    budget: Annotated[int, typer.Option(
+                        min=1, help="Most pages gepa may score while it searches (its cost: about a second a page "
+                                    "on the offline engine).")] = GEPA_METRIC_CALLS,
                     verbose: Annotated[bool, typer.Option(
                         "--verbose", help="Show DSPy's and the optimizers' own progress bars and INFO logs.")]
                     = False) -> None:
@@ -178,7 +180,7 @@ def compile_command(objective: Annotated[str, typer.Option(help="Business object
             quiet_optimizers(verbose) as hidden:
         job = _load(phases, objective, data, cache_dir, lm, api_base, lm_timeout, lm_retries, reflection_lm,
                     train_size, val_size)
-        module = _optimize(phases, job, program, optimizer)
+        module = _optimize(phases, job, program, optimizer, budget)
         uncompiled = LLM_PROGRAMS[program](job.index, objective=objective)
         before = _score(phases, job, "scoring the uncompiled program", uncompiled)
         after = _score(phases, job, "scoring the compiled program", module)
