@@ -61,7 +61,7 @@ def readable_rationale(text: object, fallback: str) -> str:
     """
     cleaned = clean_rationale(text)
     cleaned = _aisle_pattern().sub(lambda m: readable_aisle(m.group(0)).lower(), cleaned).strip()
-    if len(cleaned.split()) < MIN_RATIONALE_WORDS:
+    if _worded(cleaned) < MIN_RATIONALE_WORDS:
         cleaned = clean_rationale(fallback).strip() or "Picked for you from the shop."
     cleaned = cleaned.rstrip(" ,;:-–—")
     if cleaned[-1] not in _SENTENCE_END:
@@ -69,10 +69,16 @@ def readable_rationale(text: object, fallback: str) -> str:
     return cleaned[0].upper() + cleaned[1:]
 
 
+def _worded(text: str) -> int:
+    """How many of the text's words hold a letter ("0 0 0 0." holds none: numbers alone say nothing)."""
+    return sum(any(c.isalpha() for c in word) for word in text.split())
+
+
 def is_sentence(text: str) -> bool:
-    """Whether a rationale reads as a sentence: capitalised, closed by a stop, enough words, no raw aisle name."""
-    return (bool(text) and text[0].isupper() and text[-1] in _SENTENCE_END
-            and len(text.split()) >= MIN_RATIONALE_WORDS and not _aisle_pattern().search(text))
+    """Whether a rationale reads as a sentence: a capital or a digit first, closed by a stop, enough words with
+    letters, no raw aisle name."""
+    return (bool(text) and (text[0].isupper() or text[0].isdigit()) and text[-1] in _SENTENCE_END
+            and _worded(text) >= MIN_RATIONALE_WORDS and not _aisle_pattern().search(text))
 
 
 def has_raw_aisle(title: str) -> bool:

@@ -51,6 +51,9 @@ def test_rationales_read_as_sentences():
     assert readable_rationale("ok", "picked from your orders") == "Picked from your orders."
     assert is_sentence("You often shop nuts & dried fruit.")
     assert not is_sentence("You often shop nuts seeds dried fruit.") and not is_sentence("lowercase start here.")
+    # numbers alone are no sentence (a case Hypothesis found): the fallback stands in, and digits may lead a real one
+    assert readable_rationale("0 0 0 0", "picked from your orders") == "Picked from your orders."
+    assert not is_sentence("0 0 0 0.") and is_sentence("3 staples you buy every week.")
 
 
 def test_catch_all_personal_titles_are_one_intent(index):

@@ -61,9 +61,3 @@ class Theme(BaseModel):
     attributes: list[str] = Field(default_factory=list, description="optional hints the products share")
     from_history: bool = Field(default=False, description="true when built from the shopper's own past purchases")
 
-
-class DroppedProduct(BaseModel):
-    """A product the filter removed from a placement, and why."""
-
-    product_id: int
-    reason: str
