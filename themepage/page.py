@@ -60,4 +60,3 @@ class Theme(BaseModel):
     aisles: list[str] = Field(default_factory=list, description="catalog aisle names its products live in; empty = any")
     attributes: list[str] = Field(default_factory=list, description="optional hints the products share")
     from_history: bool = Field(default=False, description="true when built from the shopper's own past purchases")
-
