@@ -58,6 +58,16 @@ def test_same_pages_ignores_timings_only(tmp_path):
     c.write_text(_page_line(1, 1.0))
     assert batch_scale.same_pages(a, b)
     assert not batch_scale.same_pages(a, c)
+    assert batch_scale.differing_pages(a, c) == (1, 0)
+
+
+def test_differing_pages_counts_the_fallbacks_of_one_engine(tmp_path):
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    fell = json.dumps({"user_id": 2, "placements": [], "stats": {"fallbacks": ["filter: DeadlineExceeded"]}}) + "\n"
+    other = json.dumps({"user_id": 3, "placements": [1], "stats": {}}) + "\n"
+    a.write_text(_page_line(1) + _page_line(2) + _page_line(3))
+    b.write_text(_page_line(1, 9.0) + fell + other)
+    assert batch_scale.differing_pages(a, b) == (2, 1)
 
 
 def test_five_users_of_a_kaggle_layout_dataset_threads_and_ray_agree_and_resume(tmp_path):
@@ -70,8 +80,8 @@ def test_five_users_of_a_kaggle_layout_dataset_threads_and_ray_agree_and_resume(
     data, cache, out = tmp_path / "kaggle", tmp_path / "cache", tmp_path / "pages"
     data.mkdir()
     generate(data, 0.0003, 7)  # 62 users in the Kaggle file layout
-    runs, same = batch_scale.measure(data, cache, out, 5, ["thread", "ray"], concurrency=2, cpus=2)
-    assert same is True
+    runs, differ = batch_scale.measure(data, cache, out, 5, ["thread", "ray"], concurrency=2, cpus=2)
+    assert differ == (0, 0)
     assert [(r.engine, r.pages, r.kept) for r in runs] == [("thread", 5, 0), ("ray", 5, 0)]
     assert all(r.cpu > 0 and r.peak_rss_mib and min(r.peak_rss_mib) > 0 for r in runs)
     assert len(runs[1].peak_rss_mib) <= 2
