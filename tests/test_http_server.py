@@ -148,11 +148,17 @@ def readline_within(stream, seconds: float) -> str:
     return lines[0] if lines else ""
 
 
+def _ctrl_c_stops() -> None:
+    """In the child: SIGINT as a terminal's Ctrl-C delivers it. A shell starts background jobs (`cmd &`, as CI
+    launchers may) with SIGINT ignored, children inherit that, and the server then never saw the test's SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_command_runs_until_interrupted(tmp_path, isolated_cache_dir):
     env = {**os.environ, "THEMEPAGE_CACHE_DIR": str(isolated_cache_dir)}
     process = subprocess.Popen([sys.executable, "-c", "from themepage.cli.app import main; main()",
                                 "serve-offline-lm", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+                               text=True, env=env, preexec_fn=_ctrl_c_stops)
     try:
         assert process.stdout is not None
         line = readline_within(process.stdout, READY_BOUND)  # ready: the server printed its URL
