@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dspy
 import pytest
+from test_bottoms_up_groups import _ids
 
 from programs.bottoms_up import BottomsUpProgram, named_rows
 from programs.bottoms_up_rows import aisle_shelves, packed_shelves, shelf_drafts
@@ -17,16 +18,6 @@ from themepage.objective import load_objective
 from themepage.offline.namer import name
 from themepage.offline.prompt import Prompt
 from themepage.page import Placement, ProductRef
-
-
-def _ids(index, *names: str) -> list[int]:
-    wanted: dict[str, int | None] = {n.lower(): None for n in names}
-    for product_id, product in zip(index.catalog.product_ids, index.catalog.names, strict=True):
-        if product.lower() in wanted and wanted[product.lower()] is None:
-            wanted[product.lower()] = int(product_id)
-    missing = [n for n, p in wanted.items() if p is None]
-    assert not missing, f"not in the bundled catalog: {missing}"
-    return [int(p) for p in wanted.values() if p is not None]
 
 
 def _title(index, ids: list[int]) -> str:
