@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from themepage.quality.evidence import PlacementEvidence, TitleEvidence, aisle_words
-from themepage.quality.features import PLACEMENT_FEATURES, nearest_others, pair_margin, placement_features
+from themepage.quality.evidence import TitleEvidence, aisle_words
+from themepage.quality.features import (
+    LOWEST_LOG_CHANCE,
+    PLACEMENT_FEATURES,
+    at_most_chance,
+    log_chance,
+    nearest_others,
+    pair_margin,
+    placement_features,
+)
 from themepage.quality.heads import WordStats, core_phrase, ordered_stems
 
 NAMES = ["Kalamata Olives", "Green Olives", "Olive Oil", "Organic Kalamata Pitted"]
@@ -68,18 +76,23 @@ def test_aisle_words_strip_the_dressing_of_a_raw_aisle_title():
     assert aisle_words("Popcorn & Jerky Aisle") == "popcorn jerky"
 
 
-def test_placement_features_count_misfits_duplicates_and_title_shape():
-    title = "Fresh Fruits Picks (2)"
+def test_placement_features_read_the_rubric_from_fits_duplicate_chances_and_title_shape():
+    """Misfit chances 0.1, 0.8, 0.6: P(none) = 0.9 * 0.2 * 0.4 = 0.072, P(exactly one) = 0.1 * 0.2 * 0.4 +
+    0.9 * 0.8 * 0.4 + 0.9 * 0.2 * 0.6 = 0.404; no pair a near-duplicate: 0.3 * 0.9 * 0.7 = 0.189."""
     found = TitleEvidence(np.array([1.0, 0.0]), None, np.zeros(0), np.zeros(0), names_an_aisle=True)
-    words = WordStats.from_names(NAMES)
-    placement = PlacementEvidence([1, 2, 3], ["a", "b", "c"], np.zeros(3), np.zeros(3),
-                                  np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), np.zeros((3, 2)), np.zeros((3, 2)),
-                                  np.zeros((3, 2)), [None] * 3, [frozenset()] * 3, np.zeros((3, 2)), words)
-    row = dict(zip(PLACEMENT_FEATURES, placement_features(title, np.array([0.9, 0.2, 0.4]), np.array([0.7, 0.1, 0.3]),
-                                                            0.5, found, placement), strict=True))
-    assert row["mean_fit"] == pytest.approx(0.5)
-    assert (row["lowest_fit"], row["second_lowest_fit"], row["misfits"]) == (0.2, 0.4, 2.0)
-    assert (row["duplicate_pairs"], row["duplicate_chance"]) == (1.0, pytest.approx(1.1))
-    assert row["title_to_names"] == pytest.approx(2 / np.sqrt(5))  # names' centroid (2, 1)/sqrt(5) . (1, 0)
-    assert (row["title_names_an_aisle"], row["title_numbered"], row["title_words"]) == (1.0, 1.0, 4.0)
-    assert row["generic_title"] == pytest.approx(1 / 4)  # "picks" of fresh, fruits, picks, 2
+    row = dict(zip(PLACEMENT_FEATURES, placement_features("Fresh Fruits Picks (2)", np.array([0.9, 0.2, 0.4]),
+                                                          np.array([0.7, 0.1, 0.3]), found), strict=True))
+    assert row["fits_pass_chance"] == pytest.approx(np.log(0.072 + 0.404))
+    assert row["no_duplicate_chance"] == pytest.approx(np.log(0.189))
+    assert (row["title_names_an_aisle"], row["title_numbered"]) == (1.0, 1.0)
+    plain = TitleEvidence(np.array([1.0, 0.0]), None, np.zeros(0), np.zeros(0), names_an_aisle=False)
+    clean = placement_features("Fresh Fruit", np.ones(3), np.zeros(3), plain)
+    assert clean.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_at_most_chance_is_the_poisson_binomial_tail():
+    assert at_most_chance(np.array([0.5, 0.5]), 0) == pytest.approx(0.25)
+    assert at_most_chance(np.array([0.5, 0.5]), 1) == pytest.approx(0.75)
+    assert at_most_chance(np.array([1.0, 1.0, 0.0]), 1) == pytest.approx(0.0)
+    assert at_most_chance(np.zeros(0), 1) == 1.0
+    assert log_chance(0.0) == LOWEST_LOG_CHANCE

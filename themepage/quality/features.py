@@ -10,7 +10,7 @@ import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
 from themepage.quality.text import content_stems, jaccard
-from themepage.vectors import cosine_to, unit_rows
+from themepage.vectors import cosine_to
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
                                 "essentials basics picks run restock weekly".split())
@@ -33,12 +33,31 @@ PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "
 """How alike two products are (names, stems, catalog-derived heads, shelf, co-purchase) and, because the
 labels pair each product with its closest twin in the row, how much closer the two are to each other
 than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
-PLACEMENT_FEATURES = ("mean_fit", "lowest_fit", "second_lowest_fit", "misfits", "duplicate_pairs",
-                      "duplicate_chance", "generic_title", "title_to_names", "title_names_an_aisle",
-                      "title_numbered", "title_words")
-"""The rubric's reasons a row is not publishable, read as evidence: products that do not belong (fits),
-near-duplicates (pairs flagged, and the summed pair chances), and the title's shape (generic words, a raw
-aisle name dressed up, a stray number such as "(2)", its length)."""
+PLACEMENT_FEATURES = ("fits_pass_chance", "no_duplicate_chance", "title_names_an_aisle", "title_numbered")
+"""The rubric's own reasons a row is not publishable (../shared/data/DATA.md: two or more products that do
+not belong, near-duplicates wasting slots, a garbled or raw-category title), each read as evidence:
+the log chance that at most one product is a misfit (from the products' fits), the log chance that no
+pair is a near-duplicate (from the pair model's chances), and the title's shape (a raw aisle name dressed
+up, a stray number such as "(2)"). No feature says whether a title is generic: in the labels nearly every
+publishable row was "Buy It Again" or "Your ...", and a head that learned that rated specific, honest rows
+unpublishable; the rubric composed from its parts rates a row by what is in it."""
+MOST_MISFITS = 1
+"""The rubric: a row is not publishable if two or more of its products do not belong."""
+LOWEST_LOG_CHANCE = -5.0
+"""Floor of the log-chance features: below e^-5 a row is plainly unpublishable, and a deeper tail would
+set the publishable head's slope (a chance of 0 would be minus infinity)."""
+
+
+TITLE_GLUE_WORDS = frozenset("a an and & it of the to for with in on".split())
+"""Words that name nothing ("Buy It Again"): a title of generic and glue words alone promises no kind of food."""
+
+
+def only_generic(title: str) -> float:
+    """1.0 if every word of the title is generic or glue ("Buy It Again", "Your Weekly Staples"), else 0.0.
+
+    "Your Produce Regulars" is not: its products must still be produce, and the labels mark the rest down."""
+    words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
+    return float(bool(words) and all(w in GENERIC_TITLE_WORDS or w in TITLE_GLUE_WORDS for w in words))
 
 
 def generic_share(title: str) -> float:
@@ -85,7 +104,7 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
         placement.department_embeddings @ found.embedding,
         title_copurchase, hit_aisle, hit_dept,
         [title_word_share(title, text) for text in shelf_texts],
-        np.full(n, generic_share(title)),
+        np.full(n, only_generic(title)),
         (placement.aisle_ids != found.named_aisle) if found.names_an_aisle else np.zeros(n),
         [claims_missing(title, name) for name in placement.names],
     ])
@@ -166,14 +185,26 @@ def pair_margins(similarity: np.ndarray, first: np.ndarray, second: np.ndarray) 
     return similarity[first, second] - rivals.max(axis=1)
 
 
-def placement_features(title: str, fits: np.ndarray, duplicate_chances: np.ndarray, threshold: float,
-                       found: TitleEvidence, placement: PlacementEvidence) -> np.ndarray:
-    """One row of PLACEMENT_FEATURES from the products' fits and the pair model's near-duplicate chances."""
-    ordered = np.sort(fits) if len(fits) else np.zeros(1)
-    second = ordered[1] if len(ordered) > 1 else ordered[0]
-    names_centroid = unit_rows(placement.name_embeddings.sum(axis=0))[0] if len(fits) else found.embedding * 0
-    chances = np.asarray(duplicate_chances, dtype=np.float64)
-    return np.array([float(np.mean(ordered)), float(ordered[0]), float(second), float(np.sum(fits < 0.5)),
-                     float(np.sum(chances >= threshold)), float(chances.sum()), generic_share(title),
-                     float(names_centroid @ found.embedding), float(found.names_an_aisle),
-                     float(any(c.isdigit() for c in title)), float(len(title.split()))])
+def at_most_chance(chances: np.ndarray, most: int) -> float:
+    """P(at most `most` of independent events happen), event k with chance chances[k] (Poisson binomial)."""
+    counts = np.zeros(len(chances) + 1)
+    counts[0] = 1.0
+    for chance in np.asarray(chances, dtype=np.float64):
+        counts[1:] = counts[1:] * (1.0 - chance) + counts[:-1] * chance
+        counts[0] *= 1.0 - chance
+    return float(counts[:most + 1].sum())
+
+
+def log_chance(chance: float) -> float:
+    """log(chance), floored at LOWEST_LOG_CHANCE."""
+    return max(float(np.log(chance)) if chance > 0 else LOWEST_LOG_CHANCE, LOWEST_LOG_CHANCE)
+
+
+def placement_features(title: str, fits: np.ndarray, duplicate_chances: np.ndarray,
+                       found: TitleEvidence) -> np.ndarray:
+    """One row of PLACEMENT_FEATURES from the products' fits (chances each belongs) and the pair model's
+    near-duplicate chances (one per pair)."""
+    misfit_chances = 1.0 - np.asarray(fits, dtype=np.float64)
+    no_duplicate = float(np.prod(1.0 - np.asarray(duplicate_chances, dtype=np.float64)))
+    return np.array([log_chance(at_most_chance(misfit_chances, MOST_MISFITS)), log_chance(no_duplicate),
+                     float(found.names_an_aisle), float(any(c.isdigit() for c in title))])

@@ -95,7 +95,7 @@ class PlacementScorer:
         placement = self.evidence(product_ids)
         fits = self.models.fit.probability(product_features(title, found, placement, self.shelf_texts(placement)))
         duplicates, chances = self.duplicate_chances(placement)
-        row = placement_features(title, fits, chances, self.models.duplicate.threshold, found, placement)
+        row = placement_features(title, fits, chances, found)
         publishable = float(self.models.publishable.probability(row)[0]) if len(fits) else 0.0
         return PlacementQuality([round(float(f), 6) for f in fits], duplicates,
                                 round(float(fits.mean()), 6) if len(fits) else 0.0, round(publishable, 6))
