@@ -95,6 +95,7 @@ class EvidenceCache:
         self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
         self.pair_texts: PairTexts = {}
+        self.title_fits: dict[tuple[str, int], float] = {}
 
     def read(self, product_ids: Sequence[int]) -> None:
         """Take the products not read yet from the shared pieces (which read those they lack in one batch)."""
@@ -132,3 +133,11 @@ class EvidenceCache:
         ids = [int(p) for p in product_ids]
         pairs = all_pairs(len(ids)) if pairs is None else pairs
         return [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]
+
+    def fits(self, title: str, product_ids: Sequence[int]) -> list[float]:
+        """The scorer's fit of each product under `title`, memoised by (title, product)."""
+        missing = list(dict.fromkeys(int(p) for p in product_ids if (title, int(p)) not in self.title_fits))
+        if missing:
+            found = self.scorer.product_fits(title, self.evidence(missing))
+            self.title_fits.update({(title, p): float(f) for p, f in zip(missing, found, strict=True)})
+        return [self.title_fits[title, int(p)] for p in product_ids]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from programs.page_rules import Intent, PageRules, intent_of, permitted_products
+from programs.page_rules import MIN_TITLE_FIT, Intent, PageRules, intent_of, permitted_products
 from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement
@@ -32,6 +32,10 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
             problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
         if len(row) > 1 and scorer.near_duplicates(scorer.evidence(row)):
             problems.append(f"{name!r}: near-duplicates in the row")
+        misfits = [p for p, fit in zip(row, scorer.product_fits(name, scorer.evidence(row)), strict=True)
+                   if fit < MIN_TITLE_FIT] if row else []
+        if misfits:
+            problems.append(f"{name!r}: products that do not belong under the title: {misfits}")
         barred = [p for p in row if not allowed(p)]
         if barred:
             problems.append(f"{name!r}: restricted products {barred} for a shopper who never bought there")

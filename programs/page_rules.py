@@ -4,6 +4,9 @@ Both programs hand their rows over as `RowDraft`s (a title, a rationale, the pic
 ranked pool to replace them from) and get back placements that keep every rule of `page_violations`:
 - no product twice, no near-duplicates within a row or across the page (the core scorer's pair model);
   a near-duplicate is replaced by the row's next candidate, not just dropped;
+- every product belongs under its row's title (the core scorer's fit model, MIN_TITLE_FIT): a misfit is
+  passed over for the row's next candidate, and a draft whose candidates fill less than half its row
+  gives way to the next draft;
 - products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
 - no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
   fallback row of the shopper's own aisles;
@@ -35,6 +38,11 @@ AISLE_EXTENSION = 4000
 ROW_DUPLICATE_CHANCE = 0.05
 """Within a row, two products whose near-duplicate chance (the core pair model) reaches this are not shown
 together, even below the model's own threshold: three cilantros in a herb row waste slots either way."""
+MIN_TITLE_FIT = 0.5
+"""A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
+is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
+FIT_BATCH = 24
+"""Candidates whose fit is computed at once as a row is filled (one evidence read and one model pass)."""
 MAX_ROUNDS = 20
 """At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
 FIX_ROUNDS = 12
@@ -172,13 +180,24 @@ class _PageBuilder:
         row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)
         return not any(pid in pair for pair in [*page_pairs, *row_pairs])
 
-    def fill(self, row: list[int], source: list[int]) -> list[int]:
-        """`row` grown to the row size from `source` in order: permitted, unused, no near-duplicate in the row."""
+    def belongs(self, title: str, source: Sequence[int], at: int) -> bool:
+        """Whether source[at] fits under `title` (its fit and the next FIT_BATCH - 1 unknown ones computed at once)."""
+        key = (title, int(source[at]))
+        if key not in self.cache.title_fits:
+            batch = [p for p in source[at:at + FIT_BATCH] if p in self.index.catalog]
+            self.cache.fits(title, batch or [source[at]])
+        return self.cache.title_fits[key] >= MIN_TITLE_FIT
+
+    def fill(self, row: list[int], source: list[int], title: str) -> list[int]:
+        """`row` grown to the row size from `source` in order: permitted, unused, fitting the title, no
+        near-duplicate in the row."""
         taken = self.used() | set(row)
-        for pid in source:
+        for at, pid in enumerate(source):
             if len(row) >= self.rules.products_per_placement:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
+                continue
+            if not self.belongs(title, source, at):
                 continue
             taken.add(pid)
             if self._fits(row, pid):
@@ -189,8 +208,8 @@ class _PageBuilder:
         """Fill the draft's row; keep it when it has products and an intent no kept row has."""
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
-        row = self.fill([], source)
-        if not row or self.clashes(title, row, len(self.rows)):
+        row = self.fill([], source, title)
+        if 2 * len(row) < self.rules.products_per_placement or self.clashes(title, row, len(self.rows)):
             return False
         self.rows.append(row)
         self.sources.append([*source, *self.aisle_extension(row)])
@@ -220,8 +239,8 @@ class _PageBuilder:
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
-        for row, source in zip(self.rows, self.sources, strict=True):
-            self.fill(row, [*source, *self.reserve])
+        for row, source, title in zip(self.rows, self.sources, self.titles, strict=True):
+            self.fill(row, [*source, *self.reserve], title)
 
     def duplicate_slots(self) -> set[tuple[int, int]]:
         """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
@@ -246,7 +265,7 @@ class _PageBuilder:
                 self.rows[r].remove(pid)
                 self.banned.add(pid)
             for r in sorted({r for r, _ in found}):
-                self.fill(self.rows[r], [*self.sources[r], *self.reserve])
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r])
         while found := self.duplicate_slots():
             for r, pid in found:
                 self.rows[r].remove(pid)

@@ -25,7 +25,8 @@ def _round_robin(lists: list[list[int]]) -> list[int]:
 
 def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
     """Up to n candidates: the shopper's products in the theme's aisles, then BM25 hits of each query
-    (interleaved), then the aisles' best sellers. A theme from history draws on the history first."""
+    (interleaved), then the aisles' best sellers. A theme from history draws on the history first; any other
+    theme with queries takes only those of the shopper's products that a query finds."""
     aisle_ids = set(index.aisle_ids(theme.aisles))
     catalog = index.catalog
     own = history.top_products()
@@ -36,6 +37,9 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
     if theme.from_history and not aisle_ids:  # a catch-all row of the shopper's own: history, then its neighbours
         return index.candidates_for_user(history, n) if own else index.popular(n)
     per_query = [index.search(q, k=n, aisles=sorted(aisle_ids) or None) for q in theme.queries]
+    if not theme.from_history and per_query:  # their onions are not "Mushroom Lovers": only what a query finds
+        found = {p for hits in per_query for p in hits}
+        own = [p for p in own if p in found]
     if theme.from_history:
         pool = own + [p for p in _round_robin(per_query) if p not in set(own)]
     else:

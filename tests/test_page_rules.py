@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from programs.page_checks import page_violations
 from programs.page_rules import (
+    MIN_TITLE_FIT,
     PageRules,
     RowDraft,
     apply_page_rules,
@@ -79,6 +80,43 @@ def test_a_near_duplicate_is_replaced_by_the_next_candidate(index):
     assert BANANA in row and BAG_OF_BANANAS not in row
     assert len(row) == 5 and fruit[3] in row  # the next candidate took the freed slot
     assert page_violations(page, PageRules(1, 5), index, _history([BANANA])) == []
+
+
+def test_a_product_that_does_not_belong_under_the_title_is_passed_over(index):
+    """Two hair-care products among the picks of "Fresh Fruit" (those the scorer's fit rejects) give way to the
+    next fruits."""
+    scorer = placement_scorer(index)
+    fruit = [p for p in _aisle_products(index, "fresh fruits", 30) if p != BAG_OF_BANANAS]
+    hair = _aisle_products(index, "hair care", 10)
+    fits = scorer.product_fits("Fresh Fruit", scorer.evidence(hair))
+    shampoo = [p for p, fit in zip(hair, fits, strict=True) if fit < MIN_TITLE_FIT][:2]
+    assert len(shampoo) == 2
+    picks = [fruit[0], *shampoo, *fruit[1:4]]
+    page = apply_page_rules([RowDraft("Fresh Fruit", "Fruit for the week.", picks, fruit[4:])], PageRules(1, 5),
+                            index, _history([fruit[0]]))
+    row = [p.product_id for p in page[0].products]
+    assert not set(shampoo) & set(row) and len(row) == 5 and set(row) <= set(fruit) and row[0] == fruit[0]
+    assert page_violations(page, PageRules(1, 5), index, _history([fruit[0]])) == []
+
+
+def test_a_theme_its_candidates_cannot_fill_gives_way_to_the_next_draft(index):
+    """"Fresh Fruit" over two fruits and hair care the scorer rejects under that title: fewer than half its row
+    would belong, so it is not shown and the next draft takes its place."""
+    scorer = placement_scorer(index)
+    history = _history(_aisle_products(index, "fresh fruits", 4))
+    fruit = [p for p in _aisle_products(index, "fresh fruits", 2) if p != BAG_OF_BANANAS]
+    hair = _aisle_products(index, "hair care", 40)
+    unfit = [p for p, fit in zip(hair, scorer.product_fits("Fresh Fruit", scorer.evidence(hair)), strict=True)
+             if fit < MIN_TITLE_FIT]
+    assert len(unfit) >= 10
+    pasta = _aisle_products(index, "dry pasta", 20)
+    drafts = [RowDraft("Fresh Fruit", "Fruit for the week.", [*fruit, *unfit], []),
+              RowDraft("Easy Pasta Night", "Pasta for a quick dinner.", pasta[:6], pasta[6:])]
+    page = apply_page_rules(drafts, PageRules(1, 5), index, history)
+    assert [p.title for p in page] == ["Easy Pasta Night"]
+    flagged = page_violations([page[0].model_copy(update={"title": "Fresh Fruit"})], PageRules(1, 5), index,
+                              history)
+    assert any("do not belong" in problem for problem in flagged)
 
 
 def test_restricted_aisles_only_for_shoppers_who_bought_there(index):

@@ -100,6 +100,14 @@ class PlacementScorer:
         return PlacementQuality([round(float(f), 6) for f in fits], duplicates,
                                 round(float(fits.mean()), 6) if len(fits) else 0.0, round(publishable, 6))
 
+    def product_fits(self, title: str, placement: PlacementEvidence) -> np.ndarray:
+        """The fit of each product of `placement` under `title` (as in `score`), without the pair work."""
+        if not len(placement.product_ids):
+            return np.zeros(0)
+        with self._lock:
+            found = self.titles(title)
+        return self.models.fit.probability(product_features(title, found, placement, self.shelf_texts(placement)))
+
     def near_duplicates(self, placement: PlacementEvidence) -> list[tuple[int, int]]:
         """Pairs of product ids (in row order) the duplicate model flags; repeats of one id always count."""
         return self.duplicate_chances(placement)[0]
