@@ -6,7 +6,8 @@ each objective (`compiled/<objective>/<program>.json`), on the offline engine; e
 by `themepage.quality` and counted publishable when its estimate is at least --threshold (0.5). Also
 prints the mean estimate and the mean title fit. Targets for the next phase: 80% top-down, 60% bottoms-up.
 
-    .venv/bin/python bench/publishable_share.py [--threshold 0.5] [--uncompiled]
+    .venv/bin/python bench/publishable_share.py [--threshold 0.5] [--uncompiled] [--programs bottoms-up]
+                                                [--grouping shelves]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from optimize.compiled_files import load_compiled  # noqa: E402
+from programs.bottoms_up import GROUPINGS, BottomsUpProgram  # noqa: E402
 from programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
 from themepage.cases import evaluation_cases  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
@@ -36,18 +38,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--uncompiled", action="store_true", help="fresh modules instead of compiled ones")
+    parser.add_argument("--programs", default=",".join(LLM_PROGRAMS), help="comma-separated LLM programs")
+    parser.add_argument("--grouping", choices=GROUPINGS, default=None, help="bottoms-up grouping (default: its own)")
     args = parser.parse_args()
     index = CatalogIndex.open()
     scorer = placement_scorer(index)
     lm = make_lm("offline", index, cache=False)
     cases = evaluation_cases(index.histories, "all")
-    runs = [(o, p) for o in objective_names() for p in LLM_PROGRAMS]
+    runs = [(o, p) for o in objective_names() for p in args.programs.split(",")]
     print(f"{len(cases)} users, offline engine, {'uncompiled' if args.uncompiled else 'compiled'} programs, "
           f"publishable = estimate >= {args.threshold}")
     print(f"{'objective':10s} {'program':11s} {'rows':>5s} {'publishable':>11s} {'mean est.':>9s} {'title fit':>9s}")
     with tqdm(total=len(runs) * len(cases), desc="pages", unit="page", file=sys.stderr) as bar:
         for objective, program in runs:
             module = None if args.uncompiled else load_compiled(program, objective, index)
+            if args.grouping and program == "bottoms-up":
+                module = module or BottomsUpProgram(index, objective=objective)
+                module.grouping = args.grouping
             make = make_program(program, index, lm=lm, module=module)
             estimates, fits = [], []
             for case in cases:

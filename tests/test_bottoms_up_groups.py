@@ -87,7 +87,7 @@ def _main_department_share(index, page) -> float:
 def pages(index, lm):
     """Bottoms-up pages of every bundled user under every objective (uncompiled, offline engine)."""
     made = {}
-    program = BottomsUpProgram(index)
+    program = BottomsUpProgram(index, grouping="kinds")
     with dspy.context(lm=lm):
         for objective in objective_names():
             for case in evaluation_cases(index.histories, "all"):

@@ -8,9 +8,9 @@ import pytest
 from test_bottoms_up_groups import _ids
 
 from programs.bottoms_up import BottomsUpProgram, named_rows
-from programs.bottoms_up_rows import aisle_shelves, packed_shelves, shelf_drafts
+from programs.bottoms_up_rows import LEFTOVER_TITLE, aisle_shelves, packed_shelves, shelf_drafts, with_leftover_row
 from programs.page_checks import page_violations
-from programs.page_rules import PageRules
+from programs.page_rules import PageRules, RowDraft, is_catch_all_title
 from programs.row_text import readable_title
 from themepage.aisle_labels import AISLE_LABELS, readable_aisle
 from themepage.cases import evaluation_cases
@@ -101,7 +101,8 @@ def test_unknown_grouping_is_a_clear_error(index):
 
 @pytest.fixture(scope="module")
 def shelf_pages(index, lm):
-    program = BottomsUpProgram(index, grouping="shelves")
+    program = BottomsUpProgram(index)
+    assert program.grouping == "shelves"
     made = []
     with dspy.context(lm=lm):
         for objective in ("relevance", "discovery"):
@@ -122,9 +123,12 @@ def test_shelf_pages_keep_the_page_rules(index, shelf_pages):
 
 
 def test_shelf_rows_are_named_from_the_products_they_ended_up_with(index, shelf_pages):
-    """Each title is the namer's answer for the row's final products (up to a "More " for a repeat)."""
+    """Each title is the namer's answer for the row's final products (up to a "More " for a repeat); the
+    catch-all row keeps its own title."""
     for _, _, page in shelf_pages:
         for placement in page.placements:
+            if placement.title == LEFTOVER_TITLE:
+                continue
             expected = readable_title(_title(index, [p.product_id for p in placement.products]))
             assert placement.title.removeprefix("More ") == expected or "fallback" in str(page.stats.fallbacks)
 
@@ -134,6 +138,8 @@ def test_shelf_rows_mostly_hold_one_department(index, shelf_pages):
     shares = []
     for _, _, page in shelf_pages:
         for placement in page.placements:
+            if is_catch_all_title(placement.title):
+                continue
             departments = [index.catalog.department(p.product_id) for p in placement.products]
             shares.append(max(departments.count(d) for d in departments) / len(departments))
     assert sum(shares) / len(shares) >= 0.9
@@ -148,3 +154,26 @@ def test_group_titles_stay_distinct_once_made_readable(index):
                "Plain Whole Milk Yogurt")
     drafts = group_drafts([[0, 1], [2, 3]], [("Yogurt Cups & Tubs", "Cups."), ("Yogurt", "Tubs.")], ids, index)
     assert [readable_title(d.title) for d in drafts] == ["Yogurt Cups & Tubs", "More Yogurt Cups & Tubs"]
+
+
+def test_the_leftover_row_keeps_the_chosen_products_no_shelf_row_shows():
+    """Rows 3, shelves of 2: the first two drafts show 1, 2 and 5, 6; chosen 1..6 leave 3 and 4 to the
+    catch-all, which comes third, before the remaining drafts."""
+    drafts = [RowDraft("A", "a.", [1, 2, 9]), RowDraft("B", "b.", [5, 6]), RowDraft("C", "c.", [3, 4])]
+    rows = with_leftover_row(drafts, [1, 2, 3, 4, 5, 6], rows=3, size=2)
+    assert [d.title for d in rows] == ["A", "B", LEFTOVER_TITLE, "C"]
+    assert (rows[2].picks, rows[2].pool) == ([3, 4], [])
+    assert is_catch_all_title(LEFTOVER_TITLE)
+    assert with_leftover_row(drafts, [1, 2, 5], rows=3, size=2) == drafts
+
+
+def test_a_next_basket_objective_leads_with_the_likeliest_chosen_products(index, shelf_pages):
+    """Under relevance the first row is the catch-all (of the chosen products, likeliest first); under
+    discovery the catch-all, if any, holds leftovers and never leads."""
+    for objective, _, page in shelf_pages:
+        titles = [p.title for p in page.placements]
+        assert titles.count(LEFTOVER_TITLE) <= 1
+        if objective == "relevance":
+            assert titles[0] == LEFTOVER_TITLE
+        else:
+            assert titles[0] != LEFTOVER_TITLE
