@@ -24,6 +24,8 @@ from themepage.structured import (
 
 CANDIDATES = ("24852 | Banana | fresh fruits | bought 3 of 5 orders\n13176 | Bag of Organic Bananas | fresh fruits\n"
               "7 | Pie")
+SHORT_CANDIDATES = ("1 | Banana | fresh fruits | bought 3 of 5 orders\n2 | Bag of Organic Bananas | fresh fruits\n"
+                    "3 | Pie")
 CONTEXT = ("Orders: 5, about every 7 days, usually Monday mornings.\n"
            "Favourite aisles (share of items, products): fresh fruits 30% 4, yogurt 10% 2, soft drinks 5% 1\n"
            "Frequent products: Banana 3/5")
@@ -81,12 +83,23 @@ def test_adapter_sends_schema_and_budget_and_parses_the_answer(schema_server):  
     with dspy.context(lm=lm, adapter=StructuredAdapter("json_object")):
         result = dspy.Predict(FillTheme)(theme=theme, user_context=CONTEXT, objective_guidance="relevance first",
                                          candidates=CANDIDATES, num_products=2)
-    assert result.product_ids == [24852, 13176]
+    assert result.product_ids == [24852, 13176]  # the server wrote 1 and 2: the first two lines' numbers
     body = schema_server.bodies[-1]
     schema = body["response_format"]["schema"]
     assert body["response_format"]["type"] == "json_object"
-    assert schema == output_schema(FillTheme.output_fields, {"candidates": CANDIDATES, "num_products": 2})
+    assert schema == output_schema(FillTheme.output_fields, {"candidates": SHORT_CANDIDATES, "num_products": 2})
+    assert SHORT_CANDIDATES in body["messages"][-1]["content"] and "24852" not in body["messages"][-1]["content"]
     assert body["max_tokens"] == output_budget(schema)
+
+
+def test_long_ids_setting_sends_the_catalog_ids(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", short_ids=False)):
+        result = dspy.Predict(FillTheme)(theme=Theme(title="Fruit"), objective_guidance="g", candidates=CANDIDATES,
+                                         num_products=2)
+    assert result.product_ids == [24852, 13176]
+    schema = schema_server.bodies[-1]["response_format"]["schema"]
+    assert schema["properties"]["product_ids"]["items"]["enum"] == [24852, 13176, 7]
 
 
 def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noqa: F811
@@ -95,7 +108,7 @@ def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noq
         dspy.Predict(FilterTheme)(theme=Theme(title="Fruit"), products=CANDIDATES)
     fmt = schema_server.bodies[-1]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "FilterTheme"
-    assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [24852, 13176, 7]
+    assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [1, 2, 3]
 
 
 def test_planner_is_shown_the_aisles_it_may_name(schema_server):  # noqa: F811

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 _SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
 _FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
 _OBJECTIVE = "your objective is:"
+JSON_SYSTEM = "Outputs will be a JSON object"
+"""DSPy's JSONAdapter asks for a JSON answer in its system message."""
+JSON_REQUEST = "\n\nRespond with a JSON object"
+"""The structured adapter (themepage/structured.py) asks for it in the closing line of the user turn."""
 _NUMBER = re.compile(r"\d+")
 MAX_COUNT = 1000
 REASONING = "reasoning"
@@ -117,4 +121,4 @@ def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
             demos.append((read_inputs(text), parse_outputs(next_text, output_names)))
     return Prompt(input_names=input_names, output_names=output_names,
                   output_types=dict(outputs), instruction=instruction, inputs=current, demos=demos,
-                  json_mode="Outputs will be a JSON object" in system)
+                  json_mode=JSON_SYSTEM in system or JSON_REQUEST in user_turns[-1])
