@@ -30,6 +30,7 @@ from programs.runtime import RunRecord, attempt, fan_out
 from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE, HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
+from themepage.lm_share import REGULARS_RATIONALE
 from themepage.objective import ObjectiveConfig, load_objective
 from themepage.page import Page, Theme
 from themepage.text import clean_rationale, clean_title, usable_title
@@ -95,8 +96,7 @@ def fallback_themes(index: CatalogIndex, history: UserHistory, n: int) -> list[T
 
 REGULARS_METRICS = ("recall@48", "ndcg@48")
 """Metrics that reward the shopper's next basket: an objective weighing one of them most leads with regulars."""
-REGULARS_THEME = Theme(title="Buy It Again", rationale="The products you buy most often, the likeliest first.",
-                       from_history=True)
+REGULARS_THEME = Theme(title="Buy It Again", rationale=REGULARS_RATIONALE, from_history=True)
 
 
 def heaviest_weight(config: ObjectiveConfig) -> str:

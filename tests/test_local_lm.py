@@ -12,7 +12,10 @@ import dspy
 import pytest
 from http_server import assert_valid_page
 
+from programs.page_rules import RowDraft, fallback_drafts
 from programs.registry import make_program
+from programs.row_text import readable_rationale
+from programs.top_down import REGULARS_THEME
 from themepage import local_lm
 from themepage.lm_share import fallbacks_by_phase_and_cause, lm_made, lm_made_share, parse_fallback
 from themepage.local_lm import LocalLMServer, LocalModelError, llama_cpp_installed, server_command
@@ -96,7 +99,8 @@ def _page(program: str, placements: list[tuple[str, str]], fallbacks: list[str])
 
 
 def test_lm_made_counts_placements_that_no_fallback_replaced():
-    page = _page("top-down", [("Pasta Night", "x"), ("Your Yogurt", "Picked from your purchases."), ("Snacks", "y"),
+    page = _page("top-down", [("Pasta Night", "x"), ("Your Yogurt", "You often buy yogurt, so here are your picks and "
+                                                                   "a few more."), ("Snacks", "y"),
                               ("Fruit", "z")],
                  ["fallback in plan: 3 usable themes of 4; added themes from retrieval",
                   "fallback in fill 'Snacks': AdapterParseError: bad",
@@ -110,6 +114,17 @@ def test_lm_made_counts_placements_that_no_fallback_replaced():
     assert lm_made(names) == 2
     generated = _page("bottoms-up", [("A", ""), ("B", "")], ["fallback in generate: no valid candidate ids; used"])
     assert lm_made(generated) == 0 and lm_made_share(_page("top-down", [], [])) == 0.0
+
+
+def test_rows_the_code_made_are_not_the_lms(index):
+    """The page rules' retrieval rows and the regulars row the code opens a next-basket page with, as they reach
+    the page (through readable_rationale), are not counted; an LM theme with its own rationale is."""
+    history = index.histories.get(7)
+    code_rows = [*fallback_drafts(index, history, 4), RowDraft(REGULARS_THEME.title, REGULARS_THEME.rationale, [], [])]
+    placements = [(d.title, readable_rationale(d.rationale, "x")) for d in code_rows]
+    page = _page("top-down", [*placements, ("Taco Night", "Shells, salsa and beans for a quick taco dinner.")], [])
+    assert {p.rationale.split(" ")[0] for p in page.placements[:4]} >= {"You"}  # the shopper's own aisles
+    assert lm_made(page) == 1
 
 
 @pytest.fixture(scope="module")
