@@ -67,3 +67,19 @@ def test_the_structured_prompt_is_compact(signature):
     system = StructuredAdapter("json_object").format_system_message(signature)
     assert "Inputs will have the following structure" not in system and "$defs" not in system
     assert system.startswith("Your input fields are:") and "Your objective is:" in system
+
+
+def test_the_offline_engine_reads_the_structured_prompt_and_answers_in_json(index):
+    """bench/prompt_tokens.py --adapter structured counts these prompts with the offline engine answering them."""
+    from themepage.offline.engine import OfflineEngine
+
+    adapter = StructuredAdapter("json_object")
+    lines = "\n".join(f"{p} | {index.catalog.name(p)}" for p in index.popular(20))
+    inputs, numbering = shorten_inputs({"theme": Theme(title="Fresh Fruit", aisles=["fresh fruits"]),
+                                        "objective_guidance": "relevance", "candidates": lines, "num_products": 4})
+    system, *turns = adapter.format(FillTheme, [], inputs)
+    answer = OfflineEngine(index).answer(system["content"], [(m["role"], m["content"]) for m in turns])
+    parsed = restore_outputs(adapter.parse(FillTheme, answer), numbering)
+    assert answer.startswith('{"product_ids": [') and len(parsed["product_ids"]) == 4
+    assert set(parsed["product_ids"]) <= set(index.popular(20))
+    assert "- candidates: one per line" in system["content"] and "(str)" not in system["content"]

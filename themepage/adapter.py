@@ -70,7 +70,7 @@ class CompactPrompts:
     ChatAdapter subclass, and the structured adapter must keep JSONAdapter's."""
 
     def format_field_description(self, signature) -> str:
-        return (f"Your input fields are:\n{get_field_description_string(_shared_first(signature.input_fields))}\n"
+        return (f"Your input fields are:\n{get_field_description_string(shared_first(signature.input_fields))}\n"
                 f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
 
     def format_field_structure(self, signature) -> str:
@@ -90,7 +90,7 @@ class CompactPrompts:
     def format_user_message_content(self, signature, inputs, prefix: str = "", suffix: str = "",
                                     main_request: bool = False) -> str:
         messages = [prefix]
-        for name, info in _shared_first(signature.input_fields).items():
+        for name, info in shared_first(signature.input_fields).items():
             if name in inputs:
                 messages.append(f"[[ ## {name} ## ]]\n{compact_value(info, inputs[name])}")
         if main_request:
@@ -128,7 +128,13 @@ class MemoChatAdapter(CompactPrompts, dspy.ChatAdapter):
         return f"Respond with {fields}, then `[[ ## completed ## ]]`."
 
 
-def _shared_first(fields: dict) -> dict:
+def field_description(name: str, info) -> str:
+    """A field's `desc` ("" when DSPy filled in its `${name}` placeholder)."""
+    desc = (info.json_schema_extra or {}).get("desc", "")
+    return "" if desc == f"${{{name}}}" else desc
+
+
+def shared_first(fields: dict) -> dict:
     shared = {name: fields[name] for name in SHARED_FIRST if name in fields}
     return shared | {name: info for name, info in fields.items() if name not in shared}
 

@@ -24,7 +24,14 @@ from typing import Any
 import dspy
 from pydantic_core import to_jsonable_python
 
-from themepage.adapter import MAX_SIGNATURES, CompactPrompts, default_adapter, type_name
+from themepage.adapter import (
+    MAX_SIGNATURES,
+    CompactPrompts,
+    default_adapter,
+    field_description,
+    shared_first,
+    type_name,
+)
 from themepage.constants import HEALTHY_AISLES
 from themepage.output_schemas import allowed_aisles, output_budget, output_schema
 from themepage.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
@@ -78,6 +85,16 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
                      self.format_task_description(signature))
             self._system_messages[key] = "\n".join(part for part in parts if part)
         return self._system_messages[key]
+
+    def format_field_description(self, signature) -> str:
+        """`- name: description` per field, shared inputs first: no numbers or types (the user turn labels each
+        input, the closing line gives the output's type and the grammar enforces it). About a third fewer tokens
+        than DSPy's `1. `name` (type): description` list, in every call of a page."""
+        def listed(fields: dict) -> str:
+            return "\n".join(f"- {name}: {field_description(name, info)}" for name, info in fields.items())
+
+        return (f"Your input fields are:\n{listed(shared_first(signature.input_fields))}\n"
+                f"Your output fields are:\n{listed(signature.output_fields)}")
 
     def user_message_output_requirements(self, signature) -> str:
         fields = ", ".join(f"`{name}`" + ("" if info.annotation is str else f" ({type_name(info.annotation)})")

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 _SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
-_FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
+_FIELD_LINE = re.compile(r"^(?:\d+\. `(\w+)` \(([^)]*)\)|- (\w+):)", re.MULTILINE)
+"""A field of the system message's lists: DSPy's `1. `name` (type): ...` or the structured adapter's `- name: ...`."""
 _OBJECTIVE = "your objective is:"
 JSON_SYSTEM = "Outputs will be a JSON object"
 """DSPy's JSONAdapter asks for a JSON answer in its system message."""
@@ -61,7 +62,8 @@ def _field_list(system: str, heading: str, until: tuple[str, ...]) -> tuple[list
         return [], 0
     ends = [e for e in (system.find(u, start + len(heading)) for u in until) if e >= 0]
     end = min(ends) if ends else len(system)
-    return _FIELD_LINE.findall(system[start + len(heading): end]), end
+    found = _FIELD_LINE.findall(system[start + len(heading): end])
+    return [(numbered or listed, kind) for numbered, kind, listed in found], end
 
 
 def sections(text: str) -> dict[str, str]:
