@@ -1,5 +1,7 @@
 """Constrained outputs: narrowed per-step schemas, output budgets, context fitting, and the form a server takes."""
 
+import json
+
 import dspy
 import pytest
 from http_server import assert_valid_page, lm_server  # noqa: F401
@@ -9,7 +11,7 @@ from programs.registry import LMPageMaker, make_program
 from signatures.bottoms_up import GenerateItems
 from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.lm import lm_from_settings
-from themepage.output_schemas import favourite_aisles, output_budget, output_schema, shown_ids
+from themepage.output_schemas import favourite_aisles, fit_to_schema, output_budget, output_schema, shown_ids
 from themepage.page import Theme
 from themepage.settings import LMSettings, SettingsError, resolve_lm_settings
 from themepage.structured import (
@@ -194,3 +196,32 @@ def test_structured_setting_from_the_environment(monkeypatch, schema_server):  #
     monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "grammar")
     with pytest.raises(SettingsError, match="THEMEPAGE_LM_STRUCTURED"):
         resolve_lm_settings(model="openai/smollm2")
+
+
+def test_fit_to_schema_cuts_a_long_answer_to_what_the_grammar_admits():
+    schema = output_schema(PlanThemes.output_fields, {"num_themes": 1}, aisles=["yogurt", "fresh fruits"])
+    long = {"themes": [{"title": "Your Yogurt", "rationale": "word " * 40, "queries": ["a", "b", "c"],
+                        "aisles": ["milk", "yogurt", "fresh fruits", "eggs"], "attributes": ["x"],
+                        "from_history": True},
+                       {"title": "Second", "queries": ["q"]}]}
+    fitted = fit_to_schema(long, schema)
+    assert len(fitted["themes"]) == 1
+    theme = fitted["themes"][0]
+    assert theme["aisles"] == ["yogurt", "fresh fruits"] and theme["queries"] == ["a", "b"]
+    assert "attributes" not in theme and theme["from_history"] is True
+    assert 0 < len(theme["rationale"]) <= 80 and theme["rationale"].endswith("word")
+    assert fit_to_schema({"product_ids": [1, 9, 2, 3]}, output_schema(FillTheme.output_fields, {
+        "candidates": "1 | a\n2 | b\n3 | c", "num_products": 2})) == {"product_ids": [1, 2]}
+
+
+def test_a_planner_demo_is_sent_as_its_own_call_would_be(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    plan = dspy.Predict(PlanThemes)
+    plan.demos = [dspy.Example(user_context=CONTEXT, objective_guidance="g", num_themes=1, themes=[
+        Theme(title="Dairy Run", rationale="r " * 60, queries=["milk", "eggs", "butter"], aisles=["milk", "yogurt"])])]
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", extra_aisles=[])):
+        plan(user_context=CONTEXT, objective_guidance="g", num_themes=1)
+    demo_user, demo_answer = schema_server.bodies[-1]["messages"][1:3]
+    assert AISLE_LIST_PREFIX + "fresh fruits, yogurt, soft drinks." in demo_user["content"]
+    answer = json.loads(demo_answer["content"])["themes"][0]
+    assert answer["aisles"] == ["yogurt"] and answer["queries"] == ["milk", "eggs"] and len(answer["rationale"]) <= 80

@@ -142,3 +142,20 @@ def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable
     names = list(dict.fromkeys([*favourite_aisles(user_context), *extra]))
     catalog = set(known)
     return [a for a in names if a in catalog] if catalog else names
+
+
+def fit_to_schema(value: Any, schema: dict) -> Any:
+    """`value` cut to what `schema` admits: lists to maxItems (and enum members), strings to maxLength, objects to
+    their properties. For demos: an answer a teacher wrote longer than the model may write shows it a form
+    the grammar would never let it finish (and costs prompt tokens in every call that carries it)."""
+    kind = schema.get("type")
+    if kind == "object" and isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {key: fit_to_schema(item, properties[key]) for key, item in value.items() if key in properties}
+    if kind == "array" and isinstance(value, list):
+        items = schema.get("items", {})
+        allowed = [item for item in value if "enum" not in items or item in items["enum"]]
+        return [fit_to_schema(item, items) for item in allowed[:schema.get("maxItems", len(allowed))]]
+    if kind == "string" and isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
+        return value[:schema["maxLength"]].rsplit(" ", 1)[0]
+    return value

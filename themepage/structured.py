@@ -33,7 +33,7 @@ from themepage.adapter import (
     type_name,
 )
 from themepage.constants import HEALTHY_AISLES
-from themepage.output_schemas import allowed_aisles, output_budget, output_schema
+from themepage.output_schemas import allowed_aisles, fit_to_schema, output_budget, output_schema
 from themepage.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
 
 MODES = ("auto", "json_object", "json_schema", "off")
@@ -140,6 +140,16 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
                                       f"the answer do not fit the model's {self.context_tokens}-token context")
             kept.pop()
 
+    def shape_demo(self, signature, demo) -> dict[str, Any]:
+        """A demo as its own call would be sent: its aisle list, its short ids, and its answer cut to what its own
+        schema admits (`fit_to_schema`: a teacher's plan may be longer than the grammar lets the model write)."""
+        data, aisles = self.with_aisle_list(signature, dict(demo.items()))
+        if self.short_ids:
+            data = shorten_example(data)
+        schema = output_schema(signature.output_fields, data, aisles)["properties"]
+        return {**data, **{name: fit_to_schema(to_jsonable_python(data[name]), schema[name])
+                           for name in signature.output_fields if data.get(name) is not None}}
+
     def prepare(self, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
         """(lm_kwargs, demos, inputs, numbering) of one call: the planner's aisle list, short ids, the narrowed
         schema and its output budget, and the demos that fit the context."""
@@ -147,7 +157,7 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
         numbering = ShortIds()
         if self.short_ids:
             inputs, numbering = shorten_inputs(inputs)
-            demos = [shorten_example(demo) for demo in demos]
+        demos = [self.shape_demo(signature, demo) for demo in demos]
         schema = output_schema(signature.output_fields, inputs, aisles)
         lm_kwargs = dict(lm_kwargs)
         response_format = self.response_format(schema, signature.__name__)
