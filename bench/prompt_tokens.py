@@ -37,7 +37,7 @@ import dspy  # noqa: E402
 from programs.bottoms_up import BottomsUpProgram  # noqa: E402
 from programs.top_down import TopDownProgram  # noqa: E402
 from themepage.adapter import MemoChatAdapter  # noqa: E402
-from themepage.constants import BUNDLED_DATA_DIR  # noqa: E402
+from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
 from themepage.lm import make_lm  # noqa: E402
 from themepage.offline.engine import estimate_tokens  # noqa: E402
@@ -116,11 +116,17 @@ class CountingEngine:
         pass
 
 
-def measure(name: str, index: CatalogIndex, histories, adapter: dspy.Adapter, count, templated: bool) -> list[str]:
+def measure(name: str, index: CatalogIndex, histories, adapter: dspy.Adapter, count, templated: bool,
+            compiled_for: str | None = None) -> list[str]:
     base = make_lm("offline", index, cache=False)
     engine = CountingEngine(base.engine, count, templated)
     lm = dspy.LM("themepage/offline", engine=engine, cache=False)
-    program = PROGRAMS[name](index)
+    if compiled_for:
+        from optimize.compiled_files import load_compiled
+
+        program = load_compiled(name, DEFAULT_OBJECTIVE, index, lm=compiled_for)
+    else:
+        program = PROGRAMS[name](index)
     with dspy.context(lm=lm, adapter=adapter):
         stats = [program(user_id=h.user_id, history=h).page.stats for h in histories]
     prompt = [s.prompt_tokens for s in stats]
@@ -142,6 +148,8 @@ def main() -> None:
     parser.add_argument("--tokenizer", choices=("estimate", "gguf"), default="estimate")
     parser.add_argument("--programs", default=",".join(PROGRAMS))
     parser.add_argument("--long-ids", action="store_true", help="structured adapter: catalog ids, not 1..N")
+    parser.add_argument("--compiled-for", default=None, metavar="LM",
+                        help="the committed compiled program for this LM (e.g. openai/smollm2), its demos included")
     args = parser.parse_args()
     index = CatalogIndex.open(BUNDLED_DATA_DIR)
     histories = [index.histories.get(u) for u in index.histories.user_ids][:args.users]
@@ -155,7 +163,7 @@ def main() -> None:
     print(f"{'program':<11} {'pages':>5} {'mean prompt':>12} {'max prompt':>11} {'mean compl.':>12} "
           f"{'max compl.':>11} {'fallbacks':>9}")
     for name in args.programs.split(","):
-        print("\n".join(measure(name.strip(), index, histories, adapter, count, templated)))
+        print("\n".join(measure(name.strip(), index, histories, adapter, count, templated, args.compiled_for)))
 
 
 if __name__ == "__main__":
