@@ -27,6 +27,11 @@ CODE_RATIONALES = re.compile(r"^(?:You often buy .+, so here are your picks and 
 _FALLBACK = re.compile(r"^fallback in (?P<phase>[a-z_]+)(?: '(?P<title>.*)')?: (?P<cause>.*)$")
 
 
+def made_by_code(rationale: str) -> bool:
+    """Whether a top-down row with this rationale is one the code made (CODE_RATIONALES), not the planner."""
+    return bool(CODE_RATIONALES.match(rationale))
+
+
 def parse_fallback(entry: str) -> tuple[str, str | None, str]:
     """(phase, placement title or None, cause) of one `stats.fallbacks` entry."""
     match = _FALLBACK.match(entry)
@@ -60,7 +65,7 @@ def lm_made(page: Page) -> int:
             return 0
         return max(0, len(page.placements) - sum(phase == "name" for phase, _, _ in parsed))
     failed_fills = {title for phase, title, _ in parsed if phase == "fill"}
-    return sum(not CODE_RATIONALES.match(p.rationale) and p.title not in failed_fills for p in page.placements)
+    return sum(not made_by_code(p.rationale) and p.title not in failed_fills for p in page.placements)
 
 
 def lm_made_share(page: Page) -> float:
