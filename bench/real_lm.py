@@ -156,7 +156,7 @@ def main() -> None:
     objective = Objective.load(args.objective, index)
 
     def score(example, page) -> float:
-        return objective.metric(example, dspy.Prediction(page=page))
+        return objective.weighted(objective.scores(example, page))  # the metric's float, typed as one
 
     root, model = COMPILED_DIR, f"openai/{args.name}"
     programs = [p.strip() for p in args.programs.split(",")]
