@@ -61,6 +61,7 @@ def test_plan_schema_names_only_the_allowed_aisles_and_the_wanted_number_of_them
     themes = schema["properties"]["themes"]
     assert themes["minItems"] == themes["maxItems"] == 4
     assert themes["items"]["properties"]["aisles"]["items"]["enum"] == ["yogurt", "fresh fruits"]
+    assert themes["items"]["properties"]["aisles"]["minItems"] == 1, "a theme without aisles is a catch-all"
     Theme.model_validate({name: [] if sub["type"] == "array" else False if sub["type"] == "boolean" else "x"
                           for name, sub in themes["items"]["properties"].items()})  # every property is a Theme's
 
