@@ -38,7 +38,7 @@ from themepage.user_context import describe_user
 
 SPARE_PICKS = 4
 """The filler picks a few extra products so placements can give up repeats and stay full."""
-SPARE_THEMES = 2
+SPARE_THEMES = 3
 """The planner plans a few themes more than the page shows: spares for rows the page rules drop."""
 
 
