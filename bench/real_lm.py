@@ -1,13 +1,14 @@
 """Both programs through a real local model (llama.cpp's server, SmolLM2-135M by default), uncompiled and compiled.
 
     python bench/real_lm.py [--users 5] [--programs top-down,bottoms-up] [--objective relevance]
-                            [--compile] [--model FILE.gguf] [--name smollm2]
+                            [--compile] [--model FILE.gguf] [--name smollm2] [--show]
 
 Starts its own server (log in a temp file), makes one page per dev user and program, and prints per
-variant: valid pages, the LM-made share of placements, fallbacks by phase and cause, prompt and
-completion tokens a page, prompt tokens the server reused from its cache (llama-cpp-python reports none
-in `usage`: its log's "N prefix-match hit" lines are read instead), page latency median and p90, and
-latency over the critical path (per step the slowest call's server time, steps in sequence).
+variant: valid pages, the objective's score on the user's real next basket (mean over users), the LM-made
+share of placements (themepage/lm_share.py), fallbacks by phase and cause, prompt and completion tokens a page,
+prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
+prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
+(per step the slowest call's server time, steps in sequence). LiteLLM's per-call INFO lines are silenced.
 
 `--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
 offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor.
@@ -16,6 +17,7 @@ offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a pre
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import statistics
 import tempfile
@@ -26,11 +28,13 @@ from pathlib import Path
 import dspy
 from dspy.clients.base_lm import GLOBAL_HISTORY
 
+from metrics.objective_metric import Objective
 from optimize.compile_sets import spread
 from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
 from optimize.fingerprint import compiled_path
 from programs.registry import LLM_PROGRAMS, make_program
 from themepage.adapter import MemoChatAdapter
+from themepage.cli.quiet import QUIET_LOGGERS
 from themepage.constants import BUNDLED_DATA_DIR
 from themepage.index import CatalogIndex
 from themepage.lm import make_lm
@@ -47,8 +51,6 @@ _PERF = re.compile(r"(prompt eval|\beval) time =\s+([0-9.]+) ms")
 
 def compile_for_lm(program: str, objective: str, index: CatalogIndex, root: Path, model: str) -> Path:
     """BootstrapFewShot with the offline engine as teacher; saved as compiled/<lm-slug>/<objective>/<program>.json."""
-    from metrics.objective_metric import Objective
-
     metric = Objective.load(objective, index).metric
     teacher = {"lm": make_lm("offline", index, cache=False), "adapter": MemoChatAdapter()}
     optimizer = dspy.BootstrapFewShot(metric=metric, max_bootstrapped_demos=1, max_labeled_demos=0, max_rounds=1,
@@ -92,9 +94,11 @@ def critical_path_ms(first_entry: int, call_ms: list[float]) -> float:
     return sum(slowest.values())
 
 
-def run_variant(make, users, index, log_path: Path) -> list[dict]:
+def run_variant(make, examples, index, log_path: Path, score, show: bool = False) -> list[dict]:
+    """One page per dev example's shopper, with its figures (see the module docstring) and objective score."""
     rows = []
-    for user in users:
+    for example in examples:
+        user = example.user_id
         offset, first = log_path.stat().st_size, len(calls_so_far())
         start = time.perf_counter()
         page = make(user, index.histories.get(user))
@@ -106,10 +110,14 @@ def run_variant(make, users, index, log_path: Path) -> list[dict]:
         rows.append({"valid": len(ids) == len(set(ids)) and all(p in index.catalog for p in ids),
                      "share": lm_made_share(page), "fallbacks": fallbacks_by_phase_and_cause(page),
                      "prompt": page.stats.prompt_tokens, "completion": page.stats.completion_tokens,
-                     "reused": reused, "seconds": seconds,
+                     "reused": reused, "seconds": seconds, "score": score(example, page),
                      "critical": critical_path_ms(first, call_ms) / 1000})
-        print(f"  user {user}: {seconds:.0f} s, LM-made {rows[-1]['share']:.0%}, {page.stats.prompt_tokens} prompt "
+        print(f"  user {user}: {seconds:.0f} s, objective {rows[-1]['score']:.3f}, LM-made {rows[-1]['share']:.0%}, "
+              f"{page.stats.prompt_tokens} prompt "
               f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
+        if show:
+            for placement in page.placements:
+                print(f"    {placement.title!r}: {placement.rationale!r} {[p.name for p in placement.products][:4]}")
     return rows
 
 
@@ -118,7 +126,8 @@ def report(label: str, rows: list[dict]) -> None:
     p90 = seconds[min(len(seconds) - 1, round(0.9 * (len(seconds) - 1)))]
     fallbacks = sum((r["fallbacks"] for r in rows), Counter())
     ratios = [r["seconds"] / r["critical"] for r in rows if r["critical"]]
-    print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, LM-made "
+    print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, objective "
+          f"{statistics.mean(r['score'] for r in rows):.3f}, LM-made "
           f"{statistics.mean(r['share'] for r in rows):.0%}, prompt {statistics.mean(r['prompt'] for r in rows):.0f} "
           f"(reused {statistics.mean(r['reused'] for r in rows):.0f}), completion "
           f"{statistics.mean(r['completion'] for r in rows):.0f} tokens/page, latency p50 "
@@ -137,9 +146,18 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--name", default=DEFAULT_NAME)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one LM call may take")
+    parser.add_argument("--show", action="store_true", help="print each page's rows (title, rationale, products)")
     args = parser.parse_args()
+    for name in QUIET_LOGGERS:  # LiteLLM logs an INFO line per call, burying the bench's own lines
+        logging.getLogger(name).setLevel(logging.WARNING)
     index = CatalogIndex.open(BUNDLED_DATA_DIR)
-    users = sorted({e.user_id for e in load_examples("dev")})[: args.users]
+    examples = sorted({e.user_id: e for e in load_examples("dev")}.values(), key=lambda e: e.user_id)[: args.users]
+    users = [e.user_id for e in examples]
+    objective = Objective.load(args.objective, index)
+
+    def score(example, page) -> float:
+        return objective.weighted(objective.scores(example, page))  # the metric's float, typed as one
+
     root, model = COMPILED_DIR, f"openai/{args.name}"
     programs = [p.strip() for p in args.programs.split(",")]
     if args.compile:
@@ -155,7 +173,8 @@ def main() -> None:
                 variants["compiled"] = load_compiled(program, args.objective, index, root, lm=model)
             for variant, module in variants.items():
                 print(f"{program} {variant}, users {users}", flush=True)
-                rows = run_variant(make_program(program, index, lm=lm, module=module), users, index, log_path)
+                make = make_program(program, index, lm=lm, module=module)
+                rows = run_variant(make, examples, index, log_path, score, args.show)
                 report(f"{program} {variant}", rows)
 
 

@@ -30,6 +30,7 @@ from programs.runtime import RunRecord, attempt, fan_out
 from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE, HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
+from themepage.lm_share import REGULARS_RATIONALE, made_by_code
 from themepage.objective import ObjectiveConfig, load_objective
 from themepage.page import Page, Theme
 from themepage.text import clean_rationale, clean_title, usable_title
@@ -95,8 +96,7 @@ def fallback_themes(index: CatalogIndex, history: UserHistory, n: int) -> list[T
 
 REGULARS_METRICS = ("recall@48", "ndcg@48")
 """Metrics that reward the shopper's next basket: an objective weighing one of them most leads with regulars."""
-REGULARS_THEME = Theme(title="Buy It Again", rationale="The products you buy most often, the likeliest first.",
-                       from_history=True)
+REGULARS_THEME = Theme(title="Buy It Again", rationale=REGULARS_RATIONALE, from_history=True)
 
 
 def heaviest_weight(config: ObjectiveConfig) -> str:
@@ -197,13 +197,19 @@ class TopDownProgram(dspy.Module):
 
     def _place(self, theme: Theme, history: UserHistory, config: ObjectiveConfig, record: RunRecord) -> RowDraft:
         """One row: retrieve, fill, guard, filter. The filler reads the shopper from the candidates' purchase
-        marks, not the user context (the planner's input), which would add hundreds of tokens to every call."""
+        marks, not the user context (the planner's input), which would add hundreds of tokens to every call.
+        A row the code made (a retrieval theme for a short plan, the regulars row) takes retrieval's order
+        without LM calls: the LM's picks would not make it the LM's row (the regulars row lists the shopper's
+        regulars whatever it picked), and a real model spends a fill and a filter call on it (~800 prompt tokens)."""
         size = config.constraints.products_per_placement
         shown = self.candidates_per_theme
         # a catch-all row may have to grow, so it keeps a deeper pool to refill from
         pool = retrieve_for_theme(self.index, theme, history, shown if theme.aisles else 3 * shown)
         prompt_pool = pool[:shown]
         wanted = min(size + SPARE_PICKS, len(prompt_pool))
+        if made_by_code(theme.rationale):
+            return RowDraft(theme.title, theme.rationale, regulars_first(theme, prompt_pool[:wanted], pool, history),
+                            pool)
         filled, cause = attempt(
             lambda: self.filler(theme=theme, objective_guidance=config.guidance, num_products=wanted,
                                 candidates=render_fill_candidates(prompt_pool, self.index, history)),

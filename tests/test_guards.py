@@ -28,6 +28,7 @@ from programs.bottoms_up import BottomsUpProgram
 from programs.guards import READ_FACTOR, as_id, clean_ids, top_up
 from programs.top_down import TopDownProgram
 from themepage.dataset.history import UserHistory
+from themepage.lm_share import lm_made
 from themepage.objective import load_objective
 from themepage.offline.engine import OfflineEngine
 
@@ -409,13 +410,10 @@ def test_always_raising_engine_top_down_records_every_fallback(index):
         page = TopDownProgram(index)(user_id=history.user_id, history=history).page
     fallbacks = page.stats.fallbacks
     phases = [PHASE.match(f).group(1) for f in fallbacks]
-    titles = [p.title for p in page.placements]
-    assert phases.count("plan") == 1
-    assert sorted(p for p in phases if p.startswith("fill")) == sorted(f"fill '{t}'" for t in titles)
-    assert sorted(p for p in phases if p.startswith("filter")) == sorted(f"filter '{t}'" for t in titles)
+    assert phases == ["plan"], "every row is the code's (retrieval themes, the regulars row): none is sent to fill"
     assert all("engine exploded" in f for f in fallbacks), fallbacks
-    assert engine.calls == 2 * (1 + 2 * len(titles)), "one call and one retry per step"
-    assert page.stats.lm_calls == 0
+    assert engine.calls == 2, "the plan: one call and one retry"
+    assert page.stats.lm_calls == 0 and lm_made(page) == 0 and len(page.placements) == 6
     assert_valid_page(page, index, "top-down")
 
 
@@ -453,7 +451,8 @@ def test_engine_timing_out(index, program_class):
     assert page.stats.fallbacks and all("Timeout" in f and "deadline" in f for f in page.stats.fallbacks)
     steps_on_critical_path = 3 if program_class is TopDownProgram else 2
     assert elapsed < 2 * steps_on_critical_path * 0.1 + 0.6, elapsed
-    assert elapsed < 0.75 * engine.calls * 0.1, f"{elapsed:.2f} s: the {engine.calls} calls ran one after another"
+    if engine.calls > steps_on_critical_path:  # top-down: a failed plan leaves only the code's rows, no fill calls
+        assert elapsed < 0.75 * engine.calls * 0.1, f"{elapsed:.2f} s: the {engine.calls} calls ran one after another"
 
 
 @pytest.mark.parametrize("program_class", [TopDownProgram, BottomsUpProgram], ids=["top-down", "bottoms-up"])

@@ -105,7 +105,8 @@ def test_page_time_stays_within_the_worst_case_bound(index, lm_server, program):
     elapsed = time.monotonic() - started
     bound = page_time_bound(program, timeout, retries)
     assert bound == {"top-down": 12.0, "bottoms-up": 8.0}[program]
-    critical_path = {"top-down": 3, "bottoms-up": 2}[program] * timeout  # each step really waited its timeout
+    # each step really waited its timeout; top-down's failed plan leaves only the code's rows: no fill or filter
+    critical_path = {"top-down": 1, "bottoms-up": 2}[program] * timeout
     assert critical_path <= elapsed <= bound, (elapsed, bound)
     assert_valid_page(page, index)
     assert all("timed out" in note for note in page.stats.fallbacks)

@@ -140,3 +140,8 @@ def test_a_huge_prompt_is_answered(index):
     inputs = dict(theme=THEME, objective_guidance="Relevance.", candidates=lines, num_products=8)
     answer = dspy.ChatAdapter().parse(FillTheme, OfflineEngine(index).answer(*_prompt(FillTheme, inputs)))
     assert len(answer["product_ids"]) == 8 and set(answer["product_ids"]) <= set(index.popular(3000))
+
+
+def test_a_superscript_digit_is_not_an_id(index):
+    """'²'.isdigit() is True but int('²') fails: found by the property test above (candidates '0 | \\r² | ')."""
+    assert read_candidates("0 | \r² | \n² | Milk", index) == []

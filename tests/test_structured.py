@@ -1,5 +1,7 @@
 """Constrained outputs: narrowed per-step schemas, output budgets, context fitting, and the form a server takes."""
 
+import json
+
 import dspy
 import pytest
 from http_server import assert_valid_page, lm_server  # noqa: F401
@@ -9,7 +11,7 @@ from programs.registry import LMPageMaker, make_program
 from signatures.bottoms_up import GenerateItems
 from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.lm import lm_from_settings
-from themepage.output_schemas import favourite_aisles, output_budget, output_schema, shown_ids
+from themepage.output_schemas import favourite_aisles, fit_to_schema, output_budget, output_schema, shown_ids
 from themepage.page import Theme
 from themepage.settings import LMSettings, SettingsError, resolve_lm_settings
 from themepage.structured import (
@@ -24,6 +26,8 @@ from themepage.structured import (
 
 CANDIDATES = ("24852 | Banana | fresh fruits | bought 3 of 5 orders\n13176 | Bag of Organic Bananas | fresh fruits\n"
               "7 | Pie")
+SHORT_CANDIDATES = ("1 | Banana | fresh fruits | bought 3 of 5 orders\n2 | Bag of Organic Bananas | fresh fruits\n"
+                    "3 | Pie")
 CONTEXT = ("Orders: 5, about every 7 days, usually Monday mornings.\n"
            "Favourite aisles (share of items, products): fresh fruits 30% 4, yogurt 10% 2, soft drinks 5% 1\n"
            "Frequent products: Banana 3/5")
@@ -57,6 +61,7 @@ def test_plan_schema_names_only_the_allowed_aisles_and_the_wanted_number_of_them
     themes = schema["properties"]["themes"]
     assert themes["minItems"] == themes["maxItems"] == 4
     assert themes["items"]["properties"]["aisles"]["items"]["enum"] == ["yogurt", "fresh fruits"]
+    assert themes["items"]["properties"]["aisles"]["minItems"] == 1, "a theme without aisles is a catch-all"
     Theme.model_validate({name: [] if sub["type"] == "array" else False if sub["type"] == "boolean" else "x"
                           for name, sub in themes["items"]["properties"].items()})  # every property is a Theme's
 
@@ -81,12 +86,23 @@ def test_adapter_sends_schema_and_budget_and_parses_the_answer(schema_server):  
     with dspy.context(lm=lm, adapter=StructuredAdapter("json_object")):
         result = dspy.Predict(FillTheme)(theme=theme, user_context=CONTEXT, objective_guidance="relevance first",
                                          candidates=CANDIDATES, num_products=2)
-    assert result.product_ids == [24852, 13176]
+    assert result.product_ids == [24852, 13176]  # the server wrote 1 and 2: the first two lines' numbers
     body = schema_server.bodies[-1]
     schema = body["response_format"]["schema"]
     assert body["response_format"]["type"] == "json_object"
-    assert schema == output_schema(FillTheme.output_fields, {"candidates": CANDIDATES, "num_products": 2})
+    assert schema == output_schema(FillTheme.output_fields, {"candidates": SHORT_CANDIDATES, "num_products": 2})
+    assert SHORT_CANDIDATES in body["messages"][-1]["content"] and "24852" not in body["messages"][-1]["content"]
     assert body["max_tokens"] == output_budget(schema)
+
+
+def test_long_ids_setting_sends_the_catalog_ids(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", short_ids=False)):
+        result = dspy.Predict(FillTheme)(theme=Theme(title="Fruit"), objective_guidance="g", candidates=CANDIDATES,
+                                         num_products=2)
+    assert result.product_ids == [24852, 13176]
+    schema = schema_server.bodies[-1]["response_format"]["schema"]
+    assert schema["properties"]["product_ids"]["items"]["enum"] == [24852, 13176, 7]
 
 
 def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noqa: F811
@@ -95,7 +111,7 @@ def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noq
         dspy.Predict(FilterTheme)(theme=Theme(title="Fruit"), products=CANDIDATES)
     fmt = schema_server.bodies[-1]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "FilterTheme"
-    assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [24852, 13176, 7]
+    assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [1, 2, 3]
 
 
 def test_planner_is_shown_the_aisles_it_may_name(schema_server):  # noqa: F811
@@ -181,3 +197,32 @@ def test_structured_setting_from_the_environment(monkeypatch, schema_server):  #
     monkeypatch.setenv("THEMEPAGE_LM_STRUCTURED", "grammar")
     with pytest.raises(SettingsError, match="THEMEPAGE_LM_STRUCTURED"):
         resolve_lm_settings(model="openai/smollm2")
+
+
+def test_fit_to_schema_cuts_a_long_answer_to_what_the_grammar_admits():
+    schema = output_schema(PlanThemes.output_fields, {"num_themes": 1}, aisles=["yogurt", "fresh fruits"])
+    long = {"themes": [{"title": "Your Yogurt", "rationale": "word " * 40, "queries": ["a", "b", "c"],
+                        "aisles": ["milk", "yogurt", "fresh fruits", "eggs"], "attributes": ["x"],
+                        "from_history": True},
+                       {"title": "Second", "queries": ["q"]}]}
+    fitted = fit_to_schema(long, schema)
+    assert len(fitted["themes"]) == 1
+    theme = fitted["themes"][0]
+    assert theme["aisles"] == ["yogurt", "fresh fruits"] and theme["queries"] == ["a", "b"]
+    assert "attributes" not in theme and theme["from_history"] is True
+    assert 0 < len(theme["rationale"]) <= 80 and theme["rationale"].endswith("word")
+    assert fit_to_schema({"product_ids": [1, 9, 2, 3]}, output_schema(FillTheme.output_fields, {
+        "candidates": "1 | a\n2 | b\n3 | c", "num_products": 2})) == {"product_ids": [1, 2]}
+
+
+def test_a_planner_demo_is_sent_as_its_own_call_would_be(schema_server):  # noqa: F811
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    plan = dspy.Predict(PlanThemes)
+    plan.demos = [dspy.Example(user_context=CONTEXT, objective_guidance="g", num_themes=1, themes=[
+        Theme(title="Dairy Run", rationale="r " * 60, queries=["milk", "eggs", "butter"], aisles=["milk", "yogurt"])])]
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", extra_aisles=[])):
+        plan(user_context=CONTEXT, objective_guidance="g", num_themes=1)
+    demo_user, demo_answer = schema_server.bodies[-1]["messages"][1:3]
+    assert AISLE_LIST_PREFIX + "fresh fruits, yogurt, soft drinks." in demo_user["content"]
+    answer = json.loads(demo_answer["content"])["themes"][0]
+    assert answer["aisles"] == ["yogurt"] and answer["queries"] == ["milk", "eggs"] and len(answer["rationale"]) <= 80

@@ -60,3 +60,25 @@ def test_relevance_pages_open_with_the_likeliest_products_in_order(pages):
             assert row[0] == ranked[0], history.user_id
             assert all(p in history.product_counts for p in row), history.user_id
             assert row == sorted(row, key=ranked.index), history.user_id
+
+
+def test_rows_the_code_made_take_retrieval_order_without_lm_calls(index):
+    """The regulars row and a short plan's retrieval themes are not the LM's rows whatever it picks, so no fill or
+    filter call is spent on them (a real model paid ~800 prompt tokens a row); a planned theme still is filled."""
+    from programs.runtime import RunRecord
+    from programs.top_down import REGULARS_THEME, fallback_themes
+    from themepage.page import Theme
+
+    program = TopDownProgram(index)
+    history = index.histories.get(7)
+    config = load_objective("relevance")
+    lm = make_lm("offline", index, cache=False)
+    code_themes = [REGULARS_THEME, *fallback_themes(index, history, 2)]
+    with dspy.context(lm=lm):
+        for theme in code_themes:
+            record = RunRecord()
+            draft = program._place(theme, history, config, record)
+            assert draft.picks and not record.fallbacks
+        assert len(lm.history) == 0
+        program._place(Theme(title="Fresh Fruit", aisles=["fresh fruits"]), history, config, RunRecord())
+    assert len(lm.history) == 2  # the planned theme: one fill, one filter

@@ -43,15 +43,15 @@ def _models(annotation) -> list[type[pydantic.BaseModel]]:
     return found
 
 
-def _type_name(annotation) -> str:
+def type_name(annotation) -> str:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+        return " | ".join(type_name(a) for a in typing.get_args(annotation))
     return get_annotation_name(annotation)
 
 
 def describe_model(model: type[pydantic.BaseModel]) -> str:
     """`Theme = {title (str): desc; ...}`: a model's fields in one line, for an LM to write it as JSON."""
-    fields = "; ".join(f"{name} ({_type_name(info.annotation)})" + (f": {info.description}" if info.description else "")
+    fields = "; ".join(f"{name} ({type_name(info.annotation)})" + (f": {info.description}" if info.description else "")
                        for name, info in model.model_fields.items())
     return f"{model.__name__} = JSON {{{fields}}}"
 
@@ -63,7 +63,43 @@ def compact_value(field_info, value: Any) -> str:
     return str(format_field_value(field_info=field_info, value=value))
 
 
-class MemoChatAdapter(dspy.ChatAdapter):
+class CompactPrompts:
+    """The compact prompt parts, shared by the chat adapter here and `themepage.structured.StructuredAdapter`:
+    the field list with shared inputs first, one line per output model, the instruction, and a user turn of
+    compact values (shared inputs first). Not an Adapter itself: DSPy binds ChatAdapter's parse onto every
+    ChatAdapter subclass, and the structured adapter must keep JSONAdapter's."""
+
+    def format_field_description(self, signature) -> str:
+        return (f"Your input fields are:\n{get_field_description_string(shared_first(signature.input_fields))}\n"
+                f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
+
+    def format_field_structure(self, signature) -> str:
+        """One line per output model (`Theme = JSON {...}`), none for plain outputs: the sections' format is
+        stated once, at the end of the user turn (`user_message_output_requirements`)."""
+        models: list[type[pydantic.BaseModel]] = []
+        for info in signature.output_fields.values():
+            models += [m for m in _models(info.annotation) if m not in models]
+        return "\n".join(map(describe_model, models))
+
+    def format_task_description(self, signature) -> str:
+        return f"{OBJECTIVE} {textwrap.dedent(signature.instructions).strip()}"
+
+    def user_message_output_requirements(self, signature) -> str:
+        raise NotImplementedError
+
+    def format_user_message_content(self, signature, inputs, prefix: str = "", suffix: str = "",
+                                    main_request: bool = False) -> str:
+        messages = [prefix]
+        for name, info in shared_first(signature.input_fields).items():
+            if name in inputs:
+                messages.append(f"[[ ## {name} ## ]]\n{compact_value(info, inputs[name])}")
+        if main_request:
+            messages.append(self.user_message_output_requirements(signature))
+        messages.append(suffix)
+        return "\n\n".join(m for m in messages if m).strip()
+
+
+class MemoChatAdapter(CompactPrompts, dspy.ChatAdapter):
     """dspy.ChatAdapter with compact, prefix-friendly prompts and the system message memoized per signature."""
 
     def __init__(self, *args, **kwargs):
@@ -84,41 +120,21 @@ class MemoChatAdapter(dspy.ChatAdapter):
                 self._system_messages[key] = cached
         return cached
 
-    def format_field_description(self, signature) -> str:
-        return (f"Your input fields are:\n{get_field_description_string(_shared_first(signature.input_fields))}\n"
-                f"Your output fields are:\n{get_field_description_string(signature.output_fields)}")
-
-    def format_field_structure(self, signature) -> str:
-        """One line per output model (`Theme = JSON {...}`), none for plain outputs: the sections' format is
-        stated once, at the end of the user turn (`user_message_output_requirements`)."""
-        models: list[type[pydantic.BaseModel]] = []
-        for info in signature.output_fields.values():
-            models += [m for m in _models(info.annotation) if m not in models]
-        return "\n".join(map(describe_model, models))
-
-    def format_task_description(self, signature) -> str:
-        return f"{OBJECTIVE} {textwrap.dedent(signature.instructions).strip()}"
-
     def user_message_output_requirements(self, signature) -> str:
         def typed(name, info) -> str:
-            return f"`[[ ## {name} ## ]]`" + ("" if info.annotation is str else f" ({_type_name(info.annotation)})")
+            return f"`[[ ## {name} ## ]]`" + ("" if info.annotation is str else f" ({type_name(info.annotation)})")
 
         fields = ", then ".join(typed(name, info) for name, info in signature.output_fields.items())
         return f"Respond with {fields}, then `[[ ## completed ## ]]`."
 
-    def format_user_message_content(self, signature, inputs, prefix: str = "", suffix: str = "",
-                                    main_request: bool = False) -> str:
-        messages = [prefix]
-        for name, info in _shared_first(signature.input_fields).items():
-            if name in inputs:
-                messages.append(f"[[ ## {name} ## ]]\n{compact_value(info, inputs[name])}")
-        if main_request:
-            messages.append(self.user_message_output_requirements(signature))
-        messages.append(suffix)
-        return "\n\n".join(m for m in messages if m).strip()
+
+def field_description(name: str, info) -> str:
+    """A field's `desc` ("" when DSPy filled in its `${name}` placeholder)."""
+    desc = (info.json_schema_extra or {}).get("desc", "")
+    return "" if desc == f"${{{name}}}" else desc
 
 
-def _shared_first(fields: dict) -> dict:
+def shared_first(fields: dict) -> dict:
     shared = {name: fields[name] for name in SHARED_FIRST if name in fields}
     return shared | {name: info for name, info in fields.items() if name not in shared}
 

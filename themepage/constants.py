@@ -11,7 +11,7 @@ PLACEMENTS_PER_PAGE = 6
 PRODUCTS_PER_PLACEMENT = 8
 PAGE_SIZE = PLACEMENTS_PER_PAGE * PRODUCTS_PER_PLACEMENT
 
-CANDIDATES_PER_THEME = 30
+CANDIDATES_PER_THEME = 20
 """How many retrieved products enter a FillTheme prompt (the RAG pruning)."""
 USER_CANDIDATES = 120
 """How many personalized candidates enter a GenerateItems prompt."""

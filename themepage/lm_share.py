@@ -1,9 +1,13 @@
 """How much of a page the LM made: placements not replaced by a retrieval fallback, and fallbacks by phase and cause.
 
 Reads only the page (`stats.fallbacks`, titles and rationales), so benches and tests agree on one definition:
-- top-down: a placement is the LM's unless its theme came from the planner's fallback (the fixed rationales
-  of `programs.top_down.fallback_themes`) or its fill fell back ("fallback in fill '<title>'"); a filter
-  fallback keeps the filler's picks, so the placement stays the LM's;
+- top-down: a placement is the LM's when the LM planned its theme and chose its products: not when its theme
+  is one the code added (a retrieval row of `programs.page_rules.fallback_drafts`, added for a short plan or
+  for rows the page rules dropped, or the regulars row `programs.top_down.REGULARS_THEME` that a next-basket
+  objective opens with when the planner planned none: both recognised by their fixed rationales), and not
+  when its fill fell back ("fallback in fill '<title>'"). A filter fallback keeps the filler's picks, so the
+  placement stays the LM's. A row the LM planned from the shopper's history lists their regulars first
+  (`programs.top_down.regulars_first`) whatever the filler picked; it counts as the LM's (it chose the theme).
 - bottoms-up: no placement is the LM's when GenerateItems fell back (the products are retrieval's order),
   else every placement whose name did not fall back.
 """
@@ -15,8 +19,17 @@ from collections import Counter
 
 from themepage.page import Page
 
-PLAN_FALLBACK_RATIONALES = ("Picked from your purchases.", "What shoppers buy most here.")
+REGULARS_RATIONALE = "The products you buy most often, the likeliest first."
+"""The rationale of the regulars row the code adds (programs.top_down.REGULARS_THEME reads it from here)."""
+CODE_RATIONALES = re.compile(r"^(?:You often buy .+, so here are your picks and a few more\.|"
+                             r"Shoppers here often buy .+\.|" + re.escape(REGULARS_RATIONALE) + r")$")
+"""Rationales of rows the code made: programs.page_rules.fallback_drafts' two sentences, and the regulars row."""
 _FALLBACK = re.compile(r"^fallback in (?P<phase>[a-z_]+)(?: '(?P<title>.*)')?: (?P<cause>.*)$")
+
+
+def made_by_code(rationale: str) -> bool:
+    """Whether a top-down row with this rationale is one the code made (CODE_RATIONALES), not the planner."""
+    return bool(CODE_RATIONALES.match(rationale))
 
 
 def parse_fallback(entry: str) -> tuple[str, str | None, str]:
@@ -52,7 +65,7 @@ def lm_made(page: Page) -> int:
             return 0
         return max(0, len(page.placements) - sum(phase == "name" for phase, _, _ in parsed))
     failed_fills = {title for phase, title, _ in parsed if phase == "fill"}
-    return sum(p.rationale not in PLAN_FALLBACK_RATIONALES and p.title not in failed_fills for p in page.placements)
+    return sum(not made_by_code(p.rationale) and p.title not in failed_fills for p in page.placements)
 
 
 def lm_made_share(page: Page) -> float:

@@ -70,14 +70,17 @@ def id_enum(ids: Sequence[int]) -> dict:
 
 
 def theme_schema(aisles: Sequence[str]) -> dict:
-    """A Theme (themepage.page.Theme) with short strings and aisles from `aisles` (free, short names if empty);
-    its optional attributes are left out (retrieval does not read them)."""
+    """A Theme (themepage.page.Theme) with short strings and one or two aisles from `aisles` (free, short names if
+    empty); its optional attributes are left out (retrieval does not read them). At least one aisle: themes without
+    one are catch-alls, of which a page keeps one, and SmolLM2 imitating a demo's catch-all wrote no aisle for any
+    theme (one usable theme a page, compiled); with one required, 2-5 themes of 8 survived on 5 dev users. The
+    shopper's catch-all regulars row comes from the code (`programs.top_down.lead_for_objective`)."""
     aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
     return _object({
         "title": _string(TITLE_CHARS),
         "rationale": _string(RATIONALE_CHARS),
         "queries": _array(_string(QUERY_CHARS), QUERIES_PER_THEME, 1),
-        "aisles": _array(aisle, AISLES_PER_THEME),
+        "aisles": _array(aisle, AISLES_PER_THEME, 1),
         "from_history": {"type": "boolean"},
     })
 
@@ -142,3 +145,20 @@ def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable
     names = list(dict.fromkeys([*favourite_aisles(user_context), *extra]))
     catalog = set(known)
     return [a for a in names if a in catalog] if catalog else names
+
+
+def fit_to_schema(value: Any, schema: dict) -> Any:
+    """`value` cut to what `schema` admits: lists to maxItems (and enum members), strings to maxLength, objects to
+    their properties. For demos: an answer a teacher wrote longer than the model may write shows it a form
+    the grammar would never let it finish (and costs prompt tokens in every call that carries it)."""
+    kind = schema.get("type")
+    if kind == "object" and isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {key: fit_to_schema(item, properties[key]) for key, item in value.items() if key in properties}
+    if kind == "array" and isinstance(value, list):
+        items = schema.get("items", {})
+        allowed = [item for item in value if "enum" not in items or item in items["enum"]]
+        return [fit_to_schema(item, items) for item in allowed[:schema.get("maxItems", len(allowed))]]
+    if kind == "string" and isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
+        return value[:schema["maxLength"]].rsplit(" ", 1)[0]
+    return value

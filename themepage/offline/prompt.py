@@ -13,8 +13,13 @@ import re
 from dataclasses import dataclass, field
 
 _SECTION = re.compile(r"\[\[ ## (\w+) ## \]\]\n?")
-_FIELD_LINE = re.compile(r"^\d+\. `(\w+)` \(([^)]*)\)", re.MULTILINE)
+_FIELD_LINE = re.compile(r"^(?:\d+\. `(\w+)` \(([^)]*)\)|- (\w+):)", re.MULTILINE)
+"""A field of the system message's lists: DSPy's `1. `name` (type): ...` or the structured adapter's `- name: ...`."""
 _OBJECTIVE = "your objective is:"
+JSON_SYSTEM = "Outputs will be a JSON object"
+"""DSPy's JSONAdapter asks for a JSON answer in its system message."""
+JSON_REQUEST = "\n\nRespond with a JSON object"
+"""The structured adapter (themepage/structured.py) asks for it in the closing line of the user turn."""
 _NUMBER = re.compile(r"\d+")
 MAX_COUNT = 1000
 REASONING = "reasoning"
@@ -57,7 +62,8 @@ def _field_list(system: str, heading: str, until: tuple[str, ...]) -> tuple[list
         return [], 0
     ends = [e for e in (system.find(u, start + len(heading)) for u in until) if e >= 0]
     end = min(ends) if ends else len(system)
-    return _FIELD_LINE.findall(system[start + len(heading): end]), end
+    found = _FIELD_LINE.findall(system[start + len(heading): end])
+    return [(numbered or listed, kind) for numbered, kind, listed in found], end
 
 
 def sections(text: str) -> dict[str, str]:
@@ -117,4 +123,4 @@ def parse_prompt(system: str, turns: list[tuple[str, str]]) -> Prompt:
             demos.append((read_inputs(text), parse_outputs(next_text, output_names)))
     return Prompt(input_names=input_names, output_names=output_names,
                   output_types=dict(outputs), instruction=instruction, inputs=current, demos=demos,
-                  json_mode="Outputs will be a JSON object" in system)
+                  json_mode=JSON_SYSTEM in system or JSON_REQUEST in user_turns[-1])

@@ -121,7 +121,7 @@ def read_candidates(text: str, index: CatalogIndex | None = None) -> list[Candid
     out, seen = [], set()
     for line in text.splitlines():
         parts = [p.strip() for p in line.split("|")]
-        if len(parts) < 2 or not parts[0].isdigit() or len(parts[0]) > 9:
+        if len(parts) < 2 or not (parts[0].isascii() and parts[0].isdigit()) or len(parts[0]) > 9:
             continue
         product_id = int(parts[0])
         if product_id in seen or (index is not None and product_id not in index.catalog):
