@@ -101,20 +101,16 @@ class BottomsUpProgram(dspy.Module):
         """Rows by shelf, settled by the page rules, then named from the products they ended up with."""
         size, rows = config.constraints.products_per_placement, config.constraints.placements
         if heaviest_weight(config) in REGULARS_METRICS:  # likeliest first, as top-down leads with "Buy It Again"
-            lead = RowDraft(LEFTOVER_TITLE, LEFTOVER_RATIONALE, candidates[:size])
+            lead = RowDraft(LEFTOVER_TITLE, LEFTOVER_RATIONALE, candidates[:size], candidates[size:chosen])
             drafts = [lead, *shelf_drafts(candidates[size:], max(chosen - size, 0), size, self.index)]
         else:
             drafts = with_leftover_row(shelf_drafts(candidates, chosen, size, self.index), candidates[:chosen],
                                        rows, size)
         settled = apply_page_rules(drafts, PageRules.for_objective(config), self.index, history, reserve=pool)
+        fits = title_fits(self.index)
         with record.phase("name"):
             names = fan_out(lambda row: (row.title, row.rationale) if is_catch_all_title(row.title)
-                            else self._name([p.product_id for p in row.products], record), settled)
-        fits = title_fits(self.index)
-        for i, (row, (title, _)) in enumerate(zip(settled, names, strict=True)):
-            if not fits(readable_title(title, fallback=row.title), [p.product_id for p in row.products]):
-                record.fallback("name", "a product would not belong under the name; kept the shelf's title")
-                names[i] = (row.title, row.rationale)
+                            else self._name([p.product_id for p in row.products], record, fits, row), settled)
         return named_rows(settled, names)
 
     def _generate(self, context: str, config: ObjectiveConfig, pool: list[int], history: UserHistory,
@@ -129,12 +125,19 @@ class BottomsUpProgram(dspy.Module):
         chosen = clean_ids(result.product_ids, pool, limit=size) if result else []
         return top_up(chosen, pool, size)
 
-    def _name(self, members: list[int], record: RunRecord) -> tuple[str, str]:
+    def _name(self, members: list[int], record: RunRecord, fits: Callable[[str, list[int]], bool] | None = None,
+              settled: Placement | None = None) -> tuple[str, str]:
+        """The namer's title and rationale for these products. With `fits`, a title under which some product
+        would not belong is refused for the `settled` row's own title."""
         lines = render_names(members, self.index)
         result, cause = attempt(lambda: self.namer(products=lines),
                                 lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
         if result is not None:
-            return clean_title(result.title), clean_rationale(result.rationale)
+            title = clean_title(result.title)
+            if fits is None or settled is None or fits(readable_title(title, fallback=settled.title), members):
+                return title, clean_rationale(result.rationale)
+            record.fallback("name", "a product would not belong under the name; kept the shelf's title")
+            return settled.title, settled.rationale
         record.fallback("name", f"{cause}; titled after what the products have in common")
         catalog = self.index.catalog
         return common_title([catalog.name(p) for p in members], [catalog.aisle(p) for p in members],

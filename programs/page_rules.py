@@ -5,7 +5,7 @@ ranked pool to replace them from) and get back placements that keep every rule o
 - no product twice, no near-duplicates within a row or across the page (the core scorer's pair model);
   a near-duplicate is replaced by the row's next candidate, not just dropped;
 - every product belongs under its row's title (the core scorer's fit model, MIN_TITLE_FIT): a misfit is
-  passed over for the row's next candidate, and a draft whose candidates fill less than half its row
+  passed over for the row's next candidate, and a draft fewer than half a row of whose candidates fit
   gives way to the next draft;
 - products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
 - no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
@@ -43,6 +43,8 @@ MIN_TITLE_FIT = 0.5
 is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
 FIT_BATCH = 24
 """Candidates whose fit is computed at once as a row is filled (one evidence read and one model pass)."""
+TITLE_MATCHES = 200
+"""Catalog products matching a row's title a short row may be topped up from, after its pool and aisles."""
 MAX_ROUNDS = 20
 """At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
 FIX_ROUNDS = 12
@@ -188,6 +190,13 @@ class _PageBuilder:
             self.cache.fits(title, batch or [source[at]])
         return self.cache.title_fits[key] >= MIN_TITLE_FIT
 
+    def fitting(self, title: str, source: list[int]) -> int:
+        """How many of `source` could stand in a row under `title`: permitted, unused, and fitting it (near-duplicates
+        among them count: a row of seltzers is thinned and topped up later, a theme of misfits is not a row)."""
+        taken = self.used()
+        usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
+        return sum(fit >= MIN_TITLE_FIT for fit in self.cache.fits(title, usable)) if usable else 0
+
     def fill(self, row: list[int], source: list[int], title: str) -> list[int]:
         """`row` grown to the row size from `source` in order: permitted, unused, fitting the title, no
         near-duplicate in the row."""
@@ -209,10 +218,12 @@ class _PageBuilder:
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         row = self.fill([], source, title)
-        if 2 * len(row) < self.rules.products_per_placement or self.clashes(title, row, len(self.rows)):
+        if not row or self.clashes(title, row, len(self.rows)):
+            return False
+        if 2 * self.fitting(title, source) < self.rules.products_per_placement:
             return False
         self.rows.append(row)
-        self.sources.append([*source, *self.aisle_extension(row)])
+        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title)])
         self.titles.append(title)
         self.kept.append(draft)
         return True
@@ -228,6 +239,11 @@ class _PageBuilder:
         by_aisle = best_sellers_by_aisle(self.index)
         aisles = dict.fromkeys(self.index.catalog.aisle_id(p) for p in row)
         return [p for aisle in aisles for p in by_aisle.get(aisle, [])]
+
+    def title_matches(self, title: str) -> list[int]:
+        """Products whose names best match the title (BM25): what tops up a row whose title makes a claim the
+        aisles' best sellers rarely make ("Whole Grain Goodness"), so that only fitting products fill it."""
+        return self.index.search(title, k=TITLE_MATCHES) if not is_catch_all_title(title) else []
 
     def drop_clashing_rows(self) -> bool:
         """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""

@@ -84,7 +84,9 @@ def test_a_hardware_store_gets_no_grocery_words(monkeypatch, capsys, tmp_path, p
                                      "--program", program, "--format", "json", "--no-compiled")
             assert code == 0, err
             page = json.loads(out)
-            assert len(page["placements"]) >= 2
+            # 16 products, 8 a row: after the regulars row, no theme's products fill half a row that they
+            # belong to (the fit page rule), so one row may be all there is; the planner's themes are in `prompts`
+            assert len(page["placements"]) >= 1
             texts = _texts(page)
             assert not [t for t in texts if GROCERY.search(t)], texts
             assert all(len(row["title"].split()) <= 6 for row in page["placements"])

@@ -424,12 +424,14 @@ def test_always_raising_engine_bottoms_up_records_every_fallback(index):
         page = BottomsUpProgram(index)(user_id=history.user_id, history=history).page
     assert_valid_page(page, index, "bottoms-up")
     phases = [PHASE.match(f).group(1) for f in page.stats.fallbacks]
-    assert phases.count("generate") == 1 and phases.count("name") == len(page.placements)
+    # every row is named but the catch-all that leads a relevance page (it keeps its own title)
+    assert phases.count("generate") == 1 and phases.count("name") == len(page.placements) - 1
     assert all("engine exploded" in f for f in page.stats.fallbacks)
-    # retrieval order stands in for the LM's choice; the page rules swap near-duplicates and misfits for
-    # other candidates of the same kind, so most (not all) of the page is among the first 48 candidates
+    # retrieval order stands in for the LM's choice: the lead row is the first candidates, and shelf rows fill
+    # from all candidates of their shelf, so about half the page is among the first 48 (26 of 48 for this user)
     shown, first = set(page.product_ids()), set(index.candidates_for_user(history, 120)[:48])
-    assert len(shown & first) >= 0.6 * len(shown), (len(shown & first), len(shown))  # 33 of 48 for this user
+    assert set(index.candidates_for_user(history, 120)[:8]) <= shown
+    assert len(shown & first) >= 0.5 * len(shown), (len(shown & first), len(shown))
 
 
 @pytest.mark.parametrize("program_class", [TopDownProgram, BottomsUpProgram], ids=["top-down", "bottoms-up"])
@@ -526,7 +528,7 @@ def test_dummy_lm_with_unusable_answers(index):
         page = BottomsUpProgram(index)(user_id=history.user_id, history=history).page
     assert_valid_page(page, index, "bottoms-up")
     phases = [PHASE.match(f).group(1) for f in page.stats.fallbacks]
-    assert phases.count("generate") == 1 and phases.count("name") == 6
+    assert phases.count("generate") == 1 and phases.count("name") == 5  # the catch-all lead is not named
     assert any("no valid candidate ids" in f for f in page.stats.fallbacks)
     assert any("no usable title" in f for f in page.stats.fallbacks)
 

@@ -167,7 +167,8 @@ def test_both_programs_through_a_schema_server_make_valid_pages_without_fallback
                          "auto")
     page = make_program(program, index, lm=lm)(7, index.histories.get(7))
     assert_valid_page(page, index)
-    assert page.stats.fallbacks == []
+    # no step fails; the one fallback a bottoms-up page may take is a name refused for its fit
+    assert all("would not belong under the name" in f for f in page.stats.fallbacks), page.stats.fallbacks
     assert schema_server.bodies and all("schema" in b["response_format"] and b["max_tokens"] > 0
                                         for b in schema_server.bodies)
 

@@ -13,6 +13,7 @@ from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
 from themepage.offline.theme_bank import load_theme_bank
+from themepage.quality.features import claims_missing
 from themepage.shelf_title import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words
 from themepage.store import store_of
 
@@ -31,8 +32,8 @@ five chips and three crackers promises what three of them are not (the departmen
 
 
 def bank_title(products: Sequence[tuple[str, str]], grocery: bool = True) -> dict[str, object] | None:
-    """The bank theme whose aisles hold and whose queries name most of the products, if any (none for a store
-    that is not a grocery store)."""
+    """The bank theme whose aisles hold and whose queries name most of the products, and whose claims
+    ("Organic Essentials") every product's name makes, if any (none for a store that is not a grocery store)."""
     aisles = Counter(aisle for _, aisle in products)
     best, best_score = None, 0.0
     for theme in load_theme_bank() if grocery else ():
@@ -42,6 +43,8 @@ def bank_title(products: Sequence[tuple[str, str]], grocery: bool = True) -> dic
         query_words = {w for q in theme.queries for w in words(q)}
         named = sum(bool(query_words & set(words(name))) for name, _ in products) / max(1, len(products))
         if aisle_share < BANK_COVERAGE or named < BANK_NAMED:
+            continue
+        if any(claims_missing(theme.title, name) for name, _ in products):  # "Organic ..." over every product
             continue
         if aisle_share + named > best_score:
             best, best_score = theme, aisle_share + named
