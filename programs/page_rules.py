@@ -214,7 +214,8 @@ class _PageBuilder:
         return row
 
     def add(self, draft: RowDraft) -> bool:
-        """Fill the draft's row; keep it when it has products and an intent no kept row has."""
+        """Fill the draft's row; keep it when it has products, at least half a row of its candidates fit its title,
+        and no kept row has its intent."""
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         row = self.fill([], source, title)
