@@ -20,7 +20,8 @@ from programs.bottoms_up_rows import (
 from programs.clustering import balanced_kmeans, improve_by_swaps
 from programs.guards import clean_ids, top_up
 from programs.kinds import kind_vectors
-from programs.page_rules import MIN_TITLE_FIT, PageRules, RowDraft, apply_page_rules, is_catch_all_title
+from programs.page_rows import PageRules, RowDraft, is_catch_all_title
+from programs.page_rules import MIN_TITLE_FIT, apply_page_rules
 from programs.retrieval import render_candidates, render_names
 from programs.row_text import readable_rationale, readable_title
 from programs.runtime import RunRecord, attempt, fan_out

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from programs.page_rules import RowDraft
+from programs.page_rows import RowDraft
 from programs.row_text import readable_title
 from themepage.aisle_labels import readable_aisle
 from themepage.index import CatalogIndex

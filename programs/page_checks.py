@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from programs.page_rules import MIN_TITLE_FIT, Intent, PageRules, intent_of, permitted_products
+from programs.page_rows import Intent, PageRules, intent_of, permitted_products
+from programs.page_rules import MIN_TITLE_FIT
 from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement

@@ -18,21 +18,16 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from itertools import chain
 
 from programs.aisle_labels import readable_aisle
 from programs.evidence_cache import EvidenceCache
+from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from programs.row_text import readable_rationale, readable_title
-from themepage.constants import RESTRICTED_AISLES
 from themepage.dataset.history import UserHistory
-from themepage.objective import ObjectiveConfig
 from themepage.page import Placement, ProductRef
 from themepage.quality import placement_scorer
-from themepage.quality.features import GENERIC_TITLE_WORDS
 
-INTENT_OVERLAP = 0.5
-"""Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop."""
 AISLE_EXTENSION = 4000
 """Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
 ROW_DUPLICATE_CHANCE = 0.05
@@ -49,72 +44,6 @@ MAX_ROUNDS = 20
 """At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
 FIX_ROUNDS = 12
 """At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
-_FILLER_WORDS = frozenset("it the a an of for to and & on in my again".split())
-
-
-@dataclass(frozen=True)
-class PageRules:
-    """The objective's page shape the rules enforce."""
-
-    placements: int
-    products_per_placement: int
-
-    @classmethod
-    def for_objective(cls, config: ObjectiveConfig) -> PageRules:
-        return cls(config.constraints.placements, config.constraints.products_per_placement)
-
-
-@dataclass
-class RowDraft:
-    """A row before the rules: title, rationale, picks in preferred order, a ranked pool to replace them from."""
-
-    title: str
-    rationale: str
-    picks: list[int]
-    pool: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What a row is for: the shopper's own catch-all (a title of generic words only), or a set of aisles."""
-
-    catch_all: bool
-    aisles: frozenset[int]
-
-    def same_as(self, other: Intent) -> bool:
-        if self.catch_all or other.catch_all:
-            return self.catch_all and other.catch_all
-        union = self.aisles | other.aisles
-        return not union or len(self.aisles & other.aisles) / len(union) > INTENT_OVERLAP
-
-
-def is_catch_all_title(title: str) -> bool:
-    """"Your Weekly Staples", "Buy It Again", "Your Go-To Favorites": every word generic (or filler)."""
-    words = "".join(c if c.isalnum() or c == "-" else " " for c in title.lower()).split()
-    content = [w for w in words if w not in _FILLER_WORDS]
-    return bool(content) and all(w in GENERIC_TITLE_WORDS for w in content)
-
-
-def intent_of(title: str, product_ids: Iterable[int], index) -> Intent:
-    """The intent of a row with these products (see `Intent`)."""
-    return Intent(is_catch_all_title(title), frozenset(index.catalog.aisle_id(p) for p in product_ids))
-
-
-def permitted_products(index, history: UserHistory) -> Callable[[int], bool]:
-    """A test: may this product be shown to this shopper? Restricted aisles only where they bought before."""
-    restricted = set(index.aisle_ids(RESTRICTED_AISLES))
-    bought = {index.catalog.aisle_id(p) for p in history.product_counts}
-    barred = restricted - bought
-    return lambda product_id: index.catalog.aisle_id(product_id) not in barred
-
-
-def permitted_aisles(aisles: Sequence[str], index, history: UserHistory) -> bool:
-    """Whether a theme about these aisles may be planned for this shopper (no barred restricted aisle)."""
-    restricted = set(RESTRICTED_AISLES)
-    bought_restricted = {index.catalog.aisle(p) for p in history.product_counts} & restricted
-    return all(a not in restricted or a in bought_restricted for a in aisles)
-
-
 def fallback_drafts(index, history: UserHistory, n: int) -> list[RowDraft]:
     """Rows of the shopper's top aisles, then of the best-selling aisles, titled with readable aisle labels."""
     own = history.top_products()

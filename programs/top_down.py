@@ -15,15 +15,8 @@ from pydantic import ValidationError
 from programs.fill_lines import render_fill_candidates
 from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
-from programs.page_rules import (
-    Intent,
-    PageRules,
-    RowDraft,
-    apply_page_rules,
-    fallback_drafts,
-    is_catch_all_title,
-    permitted_aisles,
-)
+from programs.page_rows import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
+from programs.page_rules import apply_page_rules, fallback_drafts
 from programs.retrieval import render_candidates, retrieve_for_theme
 from programs.row_text import readable_title
 from programs.runtime import RunRecord, attempt, fan_out

@@ -12,7 +12,7 @@ from programs.bottoms_up import BottomsUpProgram
 from programs.clustering import improve_by_swaps
 from programs.kinds import kind_vectors
 from programs.page_checks import page_violations
-from programs.page_rules import PageRules
+from programs.page_rows import PageRules
 from programs.row_text import has_raw_aisle
 from themepage.cases import evaluation_cases
 from themepage.objective import load_objective, objective_names

@@ -10,7 +10,7 @@ from test_bottoms_up_groups import _ids
 from programs.bottoms_up import BottomsUpProgram, named_rows
 from programs.bottoms_up_rows import LEFTOVER_TITLE, aisle_shelves, packed_shelves, shelf_drafts, with_leftover_row
 from programs.page_checks import page_violations
-from programs.page_rules import PageRules, RowDraft, is_catch_all_title
+from programs.page_rows import PageRules, RowDraft, is_catch_all_title
 from programs.row_text import readable_title
 from themepage.aisle_labels import AISLE_LABELS, readable_aisle
 from themepage.cases import evaluation_cases

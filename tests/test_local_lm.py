@@ -12,7 +12,8 @@ import dspy
 import pytest
 from http_server import assert_valid_page
 
-from programs.page_rules import RowDraft, fallback_drafts
+from programs.page_rows import RowDraft
+from programs.page_rules import fallback_drafts
 from programs.registry import make_program
 from programs.row_text import readable_rationale
 from programs.top_down import REGULARS_THEME

@@ -7,15 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from programs.page_checks import page_violations
-from programs.page_rules import (
-    MIN_TITLE_FIT,
-    PageRules,
-    RowDraft,
-    apply_page_rules,
-    intent_of,
-    is_catch_all_title,
-    permitted_products,
-)
+from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
+from programs.page_rules import MIN_TITLE_FIT, apply_page_rules
 from programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title
 from themepage.constants import RESTRICTED_AISLES
 from themepage.dataset.history import Order, UserHistory

@@ -9,7 +9,7 @@ import dspy
 import pytest
 
 from programs.page_checks import page_violations
-from programs.page_rules import PageRules
+from programs.page_rows import PageRules
 from programs.top_down import TopDownProgram, is_healthy
 from themepage.lm import make_lm
 from themepage.objective import load_objective, objective_names
