@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from programs.evidence_cache import EvidenceCache
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
 from themepage.prompt_text import COLUMN, inline
+from themepage.quality import placement_scorer
 
 OWN_SHARE = 0.5
 """At most this share of a catalog theme's candidates come from the shopper's own history."""
+CLEAR_FIT = 0.8
+"""A product whose fit under a title (the core scorer's chance a merchandiser says it belongs) reaches this clearly
+belongs there; below it a product is arguable at best, and a row of arguable products is not one a person publishes."""
+FIT_DEPTH = 3
+"""A catalog theme gathers this many times the candidates it shows, so that clear fits found deeper move up."""
 
 
 def _round_robin(lists: list[list[int]]) -> list[int]:
@@ -24,6 +31,25 @@ def _round_robin(lists: list[list[int]]) -> list[int]:
 
 
 def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
+    """Up to n candidates. A theme from history: its shopper's products first (`gather`). Any other theme:
+    FIT_DEPTH * n gathered, those that clearly fit its title first (`clear_fits_first`), so that a row about
+    mushrooms is filled with mushrooms rather than the raspberries that sell best in its aisles."""
+    if theme.from_history:
+        return gather(index, theme, history, n)
+    return clear_fits_first(index, theme.title, gather(index, theme, history, FIT_DEPTH * n))[:n]
+
+
+def clear_fits_first(index: CatalogIndex, title: str, pool: list[int]) -> list[int]:
+    """`pool` with the products that clearly fit `title` (CLEAR_FIT) first, each part in its retrieval order (which
+    ranks what suits the shopper); the rest keep their places after them."""
+    if not pool:
+        return pool
+    fits = EvidenceCache(placement_scorer(index)).fits(title, pool)
+    clear = [p for p, fit in zip(pool, fits, strict=True) if fit >= CLEAR_FIT]
+    return clear + [p for p, fit in zip(pool, fits, strict=True) if fit < CLEAR_FIT]
+
+
+def gather(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
     """Up to n candidates: the shopper's products in the theme's aisles, then BM25 hits of each query
     (interleaved), then the aisles' best sellers. A theme from history draws on the history first; any other
     theme with queries takes only those of the shopper's products that a query finds."""
