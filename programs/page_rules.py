@@ -23,6 +23,7 @@ from itertools import chain
 from programs.aisle_labels import readable_aisle
 from programs.evidence_cache import EvidenceCache
 from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
+from programs.retrieval import CLEAR_FIT
 from programs.row_text import readable_rationale, readable_title
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement, ProductRef
@@ -120,11 +121,20 @@ class _PageBuilder:
         return self.cache.title_fits[key] >= MIN_TITLE_FIT
 
     def fitting(self, title: str, source: list[int]) -> int:
-        """How many of `source` could stand in a row under `title`: permitted, unused, and fitting it (near-duplicates
-        among them count: a row of seltzers is thinned and topped up later, a theme of misfits is not a row)."""
+        """How many of `source` could stand together in a row under `title` and clearly belong there (CLEAR_FIT):
+        permitted, unused, and no near-duplicate of one another nor of the page, taken best fit first up to a row.
+        A mushroom row whose mushrooms are all one product, or a "January Reset" no product clearly fits, is not a
+        row a merchandiser publishes, however many arguable products would fill it."""
         taken = self.used()
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
-        return sum(fit >= MIN_TITLE_FIT for fit in self.cache.fits(title, usable)) if usable else 0
+        fits = self.cache.fits(title, usable) if usable else []
+        row: list[int] = []
+        for fit, pid in sorted(zip(fits, usable, strict=True), key=lambda pair: -pair[0]):
+            if fit < CLEAR_FIT or len(row) >= self.rules.products_per_placement:
+                break
+            if self._fits(row, pid):
+                row.append(pid)
+        return len(row)
 
     def fill(self, row: list[int], source: list[int], title: str) -> list[int]:
         """`row` grown to the row size from `source` in order: permitted, unused, fitting the title, no

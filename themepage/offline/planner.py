@@ -17,6 +17,7 @@ from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.offline.theme_fill import clear_row_share
 from themepage.store import is_grocery
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
@@ -29,6 +30,12 @@ NEIGHBOURS = 150
 LIFT_CAP = 3.0
 OWN_SHARE = 0.25
 """In a shopper's neighbourhood, the weight of their own aisles; their co-purchase neighbours' aisles get the rest."""
+UNFILLED_WEIGHT = 1.5
+"""Asked for discovery, how much a theme loses when the catalog cannot give it FILLED_SHARE of a row of distinct
+products that clearly fit its title (theme_fill.py): a row of arguable products is not one a person publishes."""
+FILLED_SHARE = 0.5
+"""The share of a row of clear fits a theme needs to lose nothing (as the page rules' draft test: half a row);
+themes above it are not ranked by it, so the shopper's neighbourhood, not the catalog, sets the page."""
 OVERLAP_PENALTY = 0.6
 """How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
 
@@ -86,6 +93,16 @@ def neighbourhood_fit(theme: BankTheme, shares: dict[str, float], popularity: di
     mine = sum(shares.get(a, 0.0) for a in theme.aisles)
     usual = sum(popularity.get(a, 0.0) for a in theme.aisles)
     return float(np.sqrt(min(1.0, mine))) * min(1.0, mine / (usual + 0.01) / LIFT_CAP)
+
+
+def discovery_fit(theme: BankTheme, shares: dict[str, float], popularity: dict[str, float],
+                  index: CatalogIndex) -> float:
+    """What a theme gains asked for discovery: lying in the shopper's neighbourhood; what it loses: being a row of
+    their own products, or a title the catalog cannot fill with a row of products that clearly belong to it."""
+    if "personal" in theme.tags:
+        return NEIGHBOUR_WEIGHT * (neighbourhood_fit(theme, shares, popularity) - 1)
+    return (NEIGHBOUR_WEIGHT * neighbourhood_fit(theme, shares, popularity)
+            - UNFILLED_WEIGHT * max(0.0, 1 - clear_row_share(theme, index) / FILLED_SHARE))
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
@@ -154,8 +171,7 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     shares = neighbourhood_shares(shopper, index) if novelty > 0 else {}
     scores = np.array([user_weight * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
                        + DEMO_WEIGHT * demo_fit(t, prompt)
-                       + novelty * NEIGHBOUR_WEIGHT * (neighbourhood_fit(t, shares, popularity)
-                                                       - ("personal" in t.tags))
+                       + novelty * discovery_fit(t, shares, popularity, index)
                        for t in bank])
     chosen: list[int] = []
     adjusted = scores.copy()
