@@ -11,7 +11,8 @@ prefix-match hit" lines are read instead), page latency median and p90, and late
 (per step the slowest call's server time, steps in sequence). LiteLLM's per-call INFO lines are silenced.
 
 `--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
-offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor.
+offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor that writes text (the
+planner, the namer): predictors answering with ids only keep none (`optimize.grammar_demos`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from metrics.objective_metric import Objective
 from optimize.compile_sets import spread
 from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
 from optimize.fingerprint import compiled_path
+from optimize.grammar_demos import drop_id_demos
 from programs.registry import LLM_PROGRAMS, make_program
 from themepage.adapter import MemoChatAdapter
 from themepage.cli.quiet import QUIET_LOGGERS
@@ -59,6 +61,7 @@ def compile_for_lm(program: str, objective: str, index: CatalogIndex, root: Path
     trainset = spread(load_examples("train"), 8)
     with dspy.context(lm=teacher["lm"], adapter=teacher["adapter"]):
         compiled = optimizer.compile(student, trainset=trainset)
+    drop_id_demos(compiled)
     path = compiled_path(objective, program, root, model)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_compiled(compiled, path, program=program, objective=objective, lm=model, optimizer="bootstrap", index=index)

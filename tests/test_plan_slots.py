@@ -5,7 +5,8 @@ import json
 import re
 
 from programs.page_rows import is_catch_all_title
-from themepage.plan_slots import REGULARS_TITLES, aisle_keywords, anchor_groups, slot_themes, title_pattern
+from themepage.aisle_titles import aisle_keywords, aisles_in_lines, title_pattern
+from themepage.plan_slots import REGULARS_TITLES, anchor_groups, slot_themes
 
 FIELDS = {"title": {"type": "string", "maxLength": 84}, "rationale": {"type": "string", "maxLength": 80}}
 AISLES = ["yogurt", "fresh fruits", "chips pretzels", "tea", "lunch meat"]
@@ -54,11 +55,24 @@ def test_aisle_keywords_say_what_the_aisle_holds_in_both_numbers():
 
 
 def test_title_pattern_takes_readable_titles_about_the_aisle_only():
-    pattern = re.compile(title_pattern("chips pretzels"))
+    pattern = re.compile(title_pattern(["chips pretzels"]))
     for title in ("Chips & Pretzels", "Your Chip Picks", "Salty Chips & Pretzels", "Easy Pretzels & More"):
         assert pattern.match(title), title
     for title in ("Bakery", "Chips Pretzels Chips", "chips", "Chips 10/29", "Buglii Agoi Chips", "Soft Shelf"):
         assert not pattern.match(title), title
+
+
+def test_a_row_of_several_aisles_may_be_titled_by_any_two_of_their_keywords_or_a_label():
+    pattern = re.compile(title_pattern(["fresh fruits", "fresh vegetables"]))
+    for title in ("Fruit & Veg", "Your Fresh Fruit", "Vegetables", "Fresh Veg Staples"):
+        assert pattern.match(title), title
+    assert not pattern.match("Fruit & Veg & Herbs") and not pattern.match("Cheese")
+
+
+def test_the_namer_names_the_aisles_of_its_product_lines():
+    lines = "Banana | fresh fruits\nKale | fresh vegetables\nKale Chips | not an aisle\nPlain line"
+    assert aisles_in_lines(lines) == ["fresh fruits", "fresh vegetables"]
+    assert aisles_in_lines(None) == []
 
 
 def test_llama_cpp_turns_the_slots_into_a_fixed_sequence():

@@ -1,6 +1,7 @@
 """Constrained outputs: narrowed per-step schemas, output budgets, context fitting, and the form a server takes."""
 
 import json
+import re
 
 import dspy
 import pytest
@@ -129,6 +130,16 @@ def test_planner_is_shown_the_aisles_it_may_name_and_answers_in_slots(schema_ser
     assert anchors == [["fresh fruits", "soft drinks"], ["yogurt", "fresh vegetables"]]
     assert [t.aisles for t in result.themes] == [[], ["fresh fruits"], ["yogurt"]]
     assert result.themes[0].from_history
+
+
+def test_namer_title_must_name_what_its_products_are():
+    from signatures.bottoms_up import NamePlacement
+
+    schema = output_schema(NamePlacement.output_fields, {"products": "Banana | fresh fruits\nKale | fresh vegetables"})
+    title = schema["properties"]["title"]["pattern"]
+    assert re.match(title, "Fruit & Veg") and not re.match(title, "Hydration Station")
+    free = output_schema(NamePlacement.output_fields, {"products": "Banana\nKale"})["properties"]["title"]
+    assert re.match(free["pattern"], "Hydration Station"), "without known aisles: any readable title"
 
 
 def test_json_schema_form_plans_without_slots(schema_server):  # noqa: F811

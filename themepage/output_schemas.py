@@ -19,6 +19,7 @@ from typing import Any
 
 import pydantic
 
+from themepage.aisle_titles import aisles_in_lines, title_pattern
 from themepage.objective import Constraints
 from themepage.plan_slots import slot_themes
 from themepage.user_context import parse_user_context
@@ -135,7 +136,8 @@ def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Seq
     if name == "themes":
         return themes_schema(_positive_int(inputs.get("num_themes"), 6), aisles, inputs.get("user_context"), slots)
     if name == "title":
-        return title_schema()
+        shelf = aisles_in_lines(inputs.get("products"))
+        return {**title_schema(), "pattern": title_pattern(shelf)} if shelf else title_schema()
     if name == "rationale":
         return rationale_schema()
     return pydantic.TypeAdapter(annotation).json_schema()

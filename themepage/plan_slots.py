@@ -13,10 +13,9 @@ history): the signature asks for one, and a next-basket objective opens the page
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from themepage.aisle_labels import AISLE_LABELS
+from themepage.aisle_titles import title_pattern
 
 REGULARS_TITLES = ("Buy It Again", "Your Weekly Staples", "Your Usual Favorites", "Your Go-To Picks",
                    "Your Everyday Picks")
@@ -30,53 +29,6 @@ def anchor_groups(aisles: Sequence[str], slots: int) -> list[list[str]]:
     return [list(aisles[i::count]) for i in range(count)] if count else []
 
 
-TITLE_LEADS = ("Your", "Fresh", "Everyday", "Family", "Weekly", "Favorite", "Classic", "Easy", "Quick")
-TITLE_TAILS = ("Picks", "Favorites", "Staples", "Shelf", "Corner", "Lovers", "Time", "Run", "& More")
-"""Words a slot's title may put before and after what its aisle holds: "Your Yogurt Picks", "Easy Freezer Meals"."""
-_UNSPECIFIC = frozenset("fresh packaged other more specialty finds basics care goods foods food items supplies "
-                        "favourites favorites quick soft frozen lunch instant energy prepped prepared refrigerated "
-                        "hot salty cut canned jarred chilled dry dried bulk ready raw whole mixed counter fine "
-                        "flat sliced everyday preserved pickled missing".split())
-"""Aisle and label words that do not say what a product is (seen as whole titles: "Soft", "Prepped", "Frozen")."""
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z &,'-]*")
-"""Text that means itself in a pattern (llama.cpp's converter copies backslash escapes into its grammar)."""
-LABEL_WORDS = 4
-"""A readable label this long or shorter may be a title's core ("Fresh Dips & Hummus")."""
-
-
-def _singular(word: str) -> str:
-    """English singular of a catalog word: pastries -> pastry, bunches -> bunch, mixes -> mix, dips -> dip."""
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
-
-
-def aisle_keywords(aisle: str) -> list[str]:
-    """Capitalised words that say what an aisle holds, from its name and readable label, each also without a
-    plural s ("fresh vegetables", "Fresh Veg" -> Vegetables, Vegetable, Veg)."""
-    every = [w for w in re.split(r"[\s&,]+", f"{aisle} {AISLE_LABELS.get(aisle, '')}".lower()) if len(w) >= 3]
-    words = [w for w in every if w not in _UNSPECIFIC] or every
-    forms = [form for w in words for form in (w, _singular(w))]
-    return list(dict.fromkeys(form.capitalize() for form in forms))
-
-
-def title_pattern(aisle: str) -> str:
-    """Titles a slot about `aisle` may take: an optional lead (TITLE_LEADS), what the aisle holds (its label, or
-    one or two of its keywords joined by '&'), an optional tail (TITLE_TAILS).
-
-    Free, SmolLM2 copied the slot before's title ("Bakery" over eight aisles); made to name the aisle's
-    keyword but otherwise free, it wrote "Buglii Agoi Cereals" and "Bakery-style of Herbs"."""
-    keyword = "(" + "|".join(k for k in aisle_keywords(aisle) if _PLAIN.fullmatch(k)) + ")"
-    label = AISLE_LABELS.get(aisle, "")
-    cores = [f"{keyword}( & {keyword})?", *([label] if _PLAIN.fullmatch(label) and len(label.split()) <= LABEL_WORDS
-                                             else [])]
-    leads = "|".join(TITLE_LEADS)
-    tails = "|".join(TITLE_TAILS)
-    return rf"^(({leads}) )?({'|'.join(cores)})( ({tails}))?$"
-
-
 def _theme(aisles: dict, fields: dict[str, dict], from_history: dict) -> dict:
     properties = {"aisles": aisles, **fields, "from_history": from_history}
     return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
@@ -84,7 +36,7 @@ def _theme(aisles: dict, fields: dict[str, dict], from_history: dict) -> dict:
 
 def anchored_theme(anchor: str, fields: dict[str, dict]) -> dict:
     """A theme about `anchor` alone, titled with one of its keywords (`title_pattern`)."""
-    title = {**fields.get("title", {}), "type": "string", "pattern": title_pattern(anchor)}
+    title = {**fields.get("title", {}), "type": "string", "pattern": title_pattern([anchor])}
     return _theme({"type": "array", "prefixItems": [{"const": anchor}]}, {**fields, "title": title},
                   {"type": "boolean"})
 
