@@ -5,13 +5,15 @@
 
 Starts its own server (log in a temp file), makes one page per dev user and program, and prints per
 variant: valid pages, the objective's score on the user's real next basket (mean over users), the LM-made
-share of placements (themepage/lm_share.py), fallbacks by phase and cause, prompt and completion tokens a page,
+share of placements (themepage/lm_share.py), the share the placement scorer estimates publishable, fallbacks by
+phase and cause, prompt and completion tokens a page,
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
 prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
 (per step the slowest call's server time, steps in sequence). LiteLLM's per-call INFO lines are silenced.
 
 `--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
-offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor.
+offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor that writes text (the
+planner, the namer): predictors answering with ids only keep none (`optimize.grammar_demos`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from metrics.objective_metric import Objective
 from optimize.compile_sets import spread
 from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
 from optimize.fingerprint import compiled_path
+from optimize.grammar_demos import drop_id_demos
 from programs.registry import LLM_PROGRAMS, make_program
 from themepage.adapter import MemoChatAdapter
 from themepage.cli.quiet import QUIET_LOGGERS
@@ -40,9 +43,12 @@ from themepage.index import CatalogIndex
 from themepage.lm import make_lm
 from themepage.lm_share import fallbacks_by_phase_and_cause, lm_made_share
 from themepage.local_lm import DEFAULT_NAME, LocalLMServer
+from themepage.quality import placement_scorer
 from themepage.structured import mark_structured
 from trainsets.loader import load_examples
 
+PUBLISHABLE = 0.5
+"""A placement counts publishable at this estimate, as in bench/publishable_share.py."""
 STEP_OF_OUTPUT = {"themes": 0, "product_ids": 1, "kept_ids": 2, "title": 1}
 """Which sequential step a call belongs to, by the first key of its answer (GenerateItems, too, is step 1 of 2)."""
 _PREFIX = re.compile(r"Llama\.generate: (\d+) prefix-match hit")
@@ -59,6 +65,7 @@ def compile_for_lm(program: str, objective: str, index: CatalogIndex, root: Path
     trainset = spread(load_examples("train"), 8)
     with dspy.context(lm=teacher["lm"], adapter=teacher["adapter"]):
         compiled = optimizer.compile(student, trainset=trainset)
+    drop_id_demos(compiled)
     path = compiled_path(objective, program, root, model)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_compiled(compiled, path, program=program, objective=objective, lm=model, optimizer="bootstrap", index=index)
@@ -94,7 +101,16 @@ def critical_path_ms(first_entry: int, call_ms: list[float]) -> float:
     return sum(slowest.values())
 
 
-def run_variant(make, examples, index, log_path: Path, score, show: bool = False) -> list[dict]:
+def publishable_share(page, scorer) -> float:
+    """Share of the page's placements the placement scorer estimates publishable (>= 0.5), as
+    bench/publishable_share.py counts them."""
+    if not page.placements:
+        return 0.0
+    return sum(scorer.score(p.title, [x.product_id for x in p.products]).publishable >= PUBLISHABLE
+               for p in page.placements) / len(page.placements)
+
+
+def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False) -> list[dict]:
     """One page per dev example's shopper, with its figures (see the module docstring) and objective score."""
     rows = []
     for example in examples:
@@ -111,8 +127,10 @@ def run_variant(make, examples, index, log_path: Path, score, show: bool = False
                      "share": lm_made_share(page), "fallbacks": fallbacks_by_phase_and_cause(page),
                      "prompt": page.stats.prompt_tokens, "completion": page.stats.completion_tokens,
                      "reused": reused, "seconds": seconds, "score": score(example, page),
+                     "publishable": publishable_share(page, scorer),
                      "critical": critical_path_ms(first, call_ms) / 1000})
         print(f"  user {user}: {seconds:.0f} s, objective {rows[-1]['score']:.3f}, LM-made {rows[-1]['share']:.0%}, "
+              f"publishable {rows[-1]['publishable']:.0%}, "
               f"{page.stats.prompt_tokens} prompt "
               f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
         if show:
@@ -128,7 +146,9 @@ def report(label: str, rows: list[dict]) -> None:
     ratios = [r["seconds"] / r["critical"] for r in rows if r["critical"]]
     print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, objective "
           f"{statistics.mean(r['score'] for r in rows):.3f}, LM-made "
-          f"{statistics.mean(r['share'] for r in rows):.0%}, prompt {statistics.mean(r['prompt'] for r in rows):.0f} "
+          f"{statistics.mean(r['share'] for r in rows):.0%}, publishable "
+          f"{statistics.mean(r['publishable'] for r in rows):.0%}, "
+          f"prompt {statistics.mean(r['prompt'] for r in rows):.0f} "
           f"(reused {statistics.mean(r['reused'] for r in rows):.0f}), completion "
           f"{statistics.mean(r['completion'] for r in rows):.0f} tokens/page, latency p50 "
           f"{statistics.median(seconds):.0f} s p90 {p90:.0f} s, latency/critical path "
@@ -163,6 +183,7 @@ def main() -> None:
     if args.compile:
         for program in programs:
             print(f"compiled {compile_for_lm(program, args.objective, index, root, model)}", flush=True)
+    scorer = placement_scorer(index)
     log_path = Path(tempfile.mkdtemp()) / "llama.log"
     with log_path.open("w") as log, LocalLMServer(args.model, args.name, log=log) as server:
         lm = mark_structured(dspy.LM(model, api_base=server.url, api_key="local", cache=False,
@@ -174,7 +195,7 @@ def main() -> None:
             for variant, module in variants.items():
                 print(f"{program} {variant}, users {users}", flush=True)
                 make = make_program(program, index, lm=lm, module=module)
-                rows = run_variant(make, examples, index, log_path, score, args.show)
+                rows = run_variant(make, examples, index, log_path, score, scorer, args.show)
                 report(f"{program} {variant}", rows)
 
 

@@ -101,6 +101,11 @@ def is_healthy(theme: Theme) -> bool:
     return bool(theme.aisles) and sum(a in HEALTHY_AISLES for a in theme.aisles) / len(theme.aisles) >= 0.5
 
 
+def is_regulars_theme(theme: Theme) -> bool:
+    """The shopper's catch-all regulars theme: built from their history, about no aisle in particular."""
+    return theme.from_history and not theme.aisles
+
+
 def lead_for_objective(themes: list[Theme], config: ObjectiveConfig, history: UserHistory) -> list[Theme]:
     """The page opens with what the objective is for, whatever the planner's order.
 
@@ -109,7 +114,7 @@ def lead_for_objective(themes: list[Theme], config: ObjectiveConfig, history: Us
     """
     lead = heaviest_weight(config)
     if lead in REGULARS_METRICS and not history.is_empty():
-        first = next((t for t in themes if not t.aisles and t.from_history), REGULARS_THEME)
+        first = next((t for t in themes if is_regulars_theme(t)), REGULARS_THEME)
     elif lead == "healthy_share":
         first = next((t for t in themes if is_healthy(t)), None)
     else:
@@ -193,14 +198,16 @@ class TopDownProgram(dspy.Module):
         marks, not the user context (the planner's input), which would add hundreds of tokens to every call.
         A row the code made (a retrieval theme for a short plan, the regulars row) takes retrieval's order
         without LM calls: the LM's picks would not make it the LM's row (the regulars row lists the shopper's
-        regulars whatever it picked), and a real model spends a fill and a filter call on it (~800 prompt tokens)."""
+        regulars whatever it picked), and a real model spends a fill and a filter call on it (~800 prompt tokens).
+        The same holds for a regulars theme the planner planned: its title and place are the LM's, its products
+        the shopper's regulars."""
         size = config.constraints.products_per_placement
         shown = self.candidates_per_theme
         # a catch-all row may have to grow, so it keeps a deeper pool to refill from
         pool = retrieve_for_theme(self.index, theme, history, shown if theme.aisles else 3 * shown)
         prompt_pool = pool[:shown]
         wanted = min(size + SPARE_PICKS, len(prompt_pool))
-        if made_by_code(theme.rationale):
+        if made_by_code(theme.rationale) or is_regulars_theme(theme):
             return RowDraft(theme.title, theme.rationale, regulars_first(theme, prompt_pool[:wanted], pool, history),
                             pool)
         filled, cause = attempt(

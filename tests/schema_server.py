@@ -17,10 +17,16 @@ import pytest
 
 def answer_for(schema: dict, counter: itertools.count) -> object:
     """A value matching `schema`: id enum arrays take as many values as allowed, in order; name enum arrays one
-    name, rotating; strings are numbered."""
+    name, rotating; strings are numbered; tuples (`prefixItems`) item by item; alternatives (`anyOf`) the first."""
     if "enum" in schema:
         return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    if "anyOf" in schema:
+        return answer_for(schema["anyOf"][0], counter)
     kind = schema.get("type")
+    if kind == "array" and "prefixItems" in schema:
+        return [answer_for(item, counter) for item in schema["prefixItems"]]
     if kind == "object":
         return {name: answer_for(sub, counter) for name, sub in schema.get("properties", {}).items()}
     if kind == "array":

@@ -57,3 +57,10 @@ def test_evaluate_writes_json(monkeypatch, capsys, tmp_path):
     assert result["programs"]["repurchase"]["recall@48"] == pytest.approx(0.523, abs=0.0005)
     assert result["programs"]["repurchase"]["recall@48"] > result["programs"]["popular"]["recall@48"]
     assert "recall@48" in stdout
+
+
+def test_evaluate_shows_its_bars_without_dspys_log_lines(monkeypatch, capfd):
+    """dspy.Evaluate logs "Average Metric: ..." per run; between the progress bars those lines read as noise."""
+    code, out, err = run_cli(monkeypatch, capfd, "evaluate", "--programs", "repurchase", "--users", "dev")
+    assert code == 0 and "recall@48" in out
+    assert "Average Metric" not in out + err

@@ -111,3 +111,13 @@ def test_deep_copies_of_programs_share_the_read_only_index(index):
     copied = program.deepcopy()
     assert copy.deepcopy(index) is index
     assert copied.index is index and copied.planner is not program.planner
+
+
+def test_popular_in_lists_an_aisles_best_sellers_beyond_the_stores_top(index):
+    """A small aisle's best sellers lie far down the store's list: popular_in finds them all, in store order."""
+    order = index.popular(len(index.catalog.product_ids))
+    aisle = index.catalog.aisle_id(order[-1])  # an aisle of a product near the bottom of the list
+    expected = [p for p in order if index.catalog.aisle_id(p) == aisle]
+    assert index.popular_in([aisle], 5) == expected[:5]
+    assert index.popular_in([aisle], 5, exclude={expected[0]}) == expected[1:6]
+    assert index.popular_in([], 5) == []

@@ -1,6 +1,7 @@
 """Constrained outputs: narrowed per-step schemas, output budgets, context fitting, and the form a server takes."""
 
 import json
+import re
 
 import dspy
 import pytest
@@ -114,16 +115,41 @@ def test_json_schema_form_wraps_the_schema_the_openai_way(schema_server):  # noq
     assert fmt["json_schema"]["schema"]["properties"]["kept_ids"]["items"]["enum"] == [1, 2, 3]
 
 
-def test_planner_is_shown_the_aisles_it_may_name(schema_server):  # noqa: F811
+def test_planner_is_shown_the_aisles_it_may_name_and_answers_in_slots(schema_server):  # noqa: F811
     lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
     with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", extra_aisles=["fresh vegetables"])):
-        result = dspy.Predict(PlanThemes)(user_context=CONTEXT, objective_guidance="relevance", num_themes=2)
+        result = dspy.Predict(PlanThemes)(user_context=CONTEXT, objective_guidance="relevance", num_themes=3)
     body = schema_server.bodies[-1]
     shown = AISLE_LIST_PREFIX + "fresh fruits, yogurt, soft drinks, fresh vegetables."
     assert shown in body["messages"][-1]["content"]
-    enum = body["response_format"]["schema"]["properties"]["themes"]["items"]["properties"]["aisles"]["items"]["enum"]
-    assert enum == ["fresh fruits", "yogurt", "soft drinks", "fresh vegetables"]
-    assert len(result.themes) == 2 and all(a in enum for t in result.themes for a in t.aisles)
+    regulars, first, second = body["response_format"]["schema"]["properties"]["themes"]["prefixItems"]
+    assert regulars["properties"]["aisles"]["prefixItems"] == [] and regulars["properties"]["from_history"] == {
+        "const": True}, "a shopper with a history: the first slot is their catch-all regulars theme"
+    anchors = [[option["properties"]["aisles"]["prefixItems"][0]["const"] for option in slot["anyOf"]]
+               for slot in (first, second)]
+    assert anchors == [["fresh fruits", "soft drinks"], ["yogurt", "fresh vegetables"]]
+    assert [t.aisles for t in result.themes] == [[], ["fresh fruits"], ["yogurt"]]
+    assert result.themes[0].from_history
+
+
+def test_namer_title_must_name_what_its_products_are():
+    from signatures.bottoms_up import NamePlacement
+
+    schema = output_schema(NamePlacement.output_fields, {"products": "Banana | fresh fruits\nKale | fresh vegetables"})
+    title = schema["properties"]["title"]["pattern"]
+    assert re.match(title, "Fruit & Veg") and not re.match(title, "Hydration Station")
+    free = output_schema(NamePlacement.output_fields, {"products": "Banana\nKale"})["properties"]["title"]
+    assert re.match(free["pattern"], "Hydration Station"), "without known aisles: any readable title"
+
+
+def test_json_schema_form_plans_without_slots(schema_server):  # noqa: F811
+    """OpenAI's strict schemas take no prefixItems: that form keeps one schema for every theme."""
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_schema", extra_aisles=[])):
+        dspy.Predict(PlanThemes)(user_context=CONTEXT, objective_guidance="relevance", num_themes=2)
+    themes = schema_server.bodies[-1]["response_format"]["json_schema"]["schema"]["properties"]["themes"]
+    assert "prefixItems" not in themes
+    assert themes["items"]["properties"]["aisles"]["items"]["enum"] == ["fresh fruits", "yogurt", "soft drinks"]
 
 
 def _demo(n: int) -> dspy.Example:

@@ -64,7 +64,8 @@ def test_relevance_pages_open_with_the_likeliest_products_in_order(pages):
 
 def test_rows_the_code_made_take_retrieval_order_without_lm_calls(index):
     """The regulars row and a short plan's retrieval themes are not the LM's rows whatever it picks, so no fill or
-    filter call is spent on them (a real model paid ~800 prompt tokens a row); a planned theme still is filled."""
+    filter call is spent on them (a real model paid ~800 prompt tokens a row); nor on a regulars theme the planner
+    planned (its row lists the shopper's regulars whatever the filler picks); a planned aisle theme still is filled."""
     from programs.runtime import RunRecord
     from programs.top_down import REGULARS_THEME, fallback_themes
     from themepage.page import Theme
@@ -73,7 +74,8 @@ def test_rows_the_code_made_take_retrieval_order_without_lm_calls(index):
     history = index.histories.get(7)
     config = load_objective("relevance")
     lm = make_lm("offline", index, cache=False)
-    code_themes = [REGULARS_THEME, *fallback_themes(index, history, 2)]
+    planned_regulars = Theme(title="Your Weekly Staples", rationale="From your own orders.", from_history=True)
+    code_themes = [REGULARS_THEME, *fallback_themes(index, history, 2), planned_regulars]
     with dspy.context(lm=lm):
         for theme in code_themes:
             record = RunRecord()

@@ -19,14 +19,26 @@ from typing import Any
 
 import pydantic
 
+from themepage.aisle_titles import aisles_in_lines, title_pattern
 from themepage.objective import Constraints
+from themepage.plan_slots import slot_themes
 from themepage.user_context import parse_user_context
 
 ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
 ID_FIELDS = ("candidates", "products")
 """Input fields whose lines are `id | name | ...`: the ids an answer may name."""
 LIST_ID_OUTPUTS = ("product_ids", "kept_ids")
-TITLE_CHARS, RATIONALE_CHARS, QUERY_CHARS = 40, 80, 24
+RATIONALE_CHARS, QUERY_CHARS = 80, 24
+_TITLE_WORD = r"[A-Z][a-z'-]{1,11},?"
+TITLE_PATTERN = rf"^{_TITLE_WORD}( ((&|and|of|with|for|the|in|to|on)|{_TITLE_WORD})){{0,5}}$"
+"""A readable title under the grammar: one to six words, capitalised (small joining words aside), letters only.
+At the server's default temperature SmolLM2 wrote titles such as "Pretas de tesos  10/24; 1st of April." and
+"Fresh Fruits (not all of them)"; the page rules want at most six words."""
+TITLE_PATTERN_CHARS = 6 * 14
+RATIONALE_PATTERN = r"^[A-Z][A-Za-z0-9 ,.'&%-]{9,79}$"
+"""One plain sentence: no brackets, markup or line breaks (seen: "...on this page!},{.")."""
+QUERY_PATTERN = r"^[a-z][a-z '&-]{1,23}$"
+"""A catalog search in plain lower-case words (seen: "#47021C", "10.68935")."""
 QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
 """Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
 MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
@@ -69,20 +81,41 @@ def id_enum(ids: Sequence[int]) -> dict:
     return {"type": "integer", "enum": list(ids)}
 
 
+def title_schema() -> dict:
+    return {"type": "string", "pattern": TITLE_PATTERN, "maxLength": TITLE_PATTERN_CHARS}
+
+
+def rationale_schema() -> dict:
+    return {"type": "string", "pattern": RATIONALE_PATTERN, "maxLength": RATIONALE_CHARS}
+
+
+def theme_fields() -> dict[str, dict]:
+    """A theme's text fields under the grammar: a readable title, one plain sentence, one or two plain queries."""
+    query = {"type": "string", "pattern": QUERY_PATTERN, "maxLength": QUERY_CHARS}
+    return {"title": title_schema(), "rationale": rationale_schema(), "queries": _array(query, QUERIES_PER_THEME, 1)}
+
+
 def theme_schema(aisles: Sequence[str]) -> dict:
     """A Theme (themepage.page.Theme) with short strings and one or two aisles from `aisles` (free, short names if
     empty); its optional attributes are left out (retrieval does not read them). At least one aisle: themes without
     one are catch-alls, of which a page keeps one, and SmolLM2 imitating a demo's catch-all wrote no aisle for any
     theme (one usable theme a page, compiled); with one required, 2-5 themes of 8 survived on 5 dev users. The
-    shopper's catch-all regulars row comes from the code (`programs.top_down.lead_for_objective`)."""
+    slot form (`themes_schema`) goes further. Aisles come first, so the title is written for what the row holds."""
     aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
-    return _object({
-        "title": _string(TITLE_CHARS),
-        "rationale": _string(RATIONALE_CHARS),
-        "queries": _array(_string(QUERY_CHARS), QUERIES_PER_THEME, 1),
-        "aisles": _array(aisle, AISLES_PER_THEME, 1),
-        "from_history": {"type": "boolean"},
-    })
+    return _object({"aisles": _array(aisle, AISLES_PER_THEME, 1), **theme_fields(),
+                    "from_history": {"type": "boolean"}})
+
+
+def themes_schema(wanted: int, aisles: Sequence[str], user_context: Any, slots: bool) -> dict:
+    """The planner's `themes`: `wanted` themes; with `slots` and known aisles, one schema per theme
+    (`themepage.plan_slots`: a distinct aisle each, the regulars catch-all first for a shopper with a history),
+    else one theme schema for all. Slot themes write no queries: retrieval takes a one-aisle theme's products
+    from its aisle, and SmolLM2's queries ("add to this list", "query") found other products."""
+    if not (slots and aisles):
+        return _array(theme_schema(aisles), wanted, wanted)
+    has_history = isinstance(user_context, str) and bool(favourite_aisles(user_context))
+    text = {name: field for name, field in theme_fields().items() if name != "queries"}
+    return {"type": "array", "prefixItems": slot_themes(aisles, wanted, has_history, text)}
 
 
 def _positive_int(value: Any, default: int) -> int:
@@ -93,30 +126,39 @@ def _positive_int(value: Any, default: int) -> int:
     return number if number > 0 else default
 
 
-def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Sequence[str]) -> dict:
+def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Sequence[str],
+                 slots: bool = False) -> dict:
     """The narrowed schema of one output field, or the annotation's own JSON schema for fields not known here."""
     ids = shown_ids(inputs)
     if name in LIST_ID_OUTPUTS and ids:
         wanted = _positive_int(inputs.get("num_products"), len(ids))
         return _array(id_enum(ids), min(wanted, len(ids)), MIN_KEPT if name == "kept_ids" else min(wanted, len(ids)))
     if name == "themes":
-        wanted = _positive_int(inputs.get("num_themes"), 6)
-        return _array(theme_schema(aisles), wanted, wanted)
+        return themes_schema(_positive_int(inputs.get("num_themes"), 6), aisles, inputs.get("user_context"), slots)
     if name == "title":
-        return _string(TITLE_CHARS)
+        shelf = aisles_in_lines(inputs.get("products"))
+        return {**title_schema(), "pattern": title_pattern(shelf)} if shelf else title_schema()
     if name == "rationale":
-        return _string(RATIONALE_CHARS)
+        return rationale_schema()
     return pydantic.TypeAdapter(annotation).json_schema()
 
 
-def output_schema(output_fields: dict[str, Any], inputs: dict[str, Any], aisles: Sequence[str] = ()) -> dict:
-    """The whole answer: one JSON object with every output field, in signature order."""
-    return _object({name: field_schema(name, info.annotation, inputs, aisles) for name, info in output_fields.items()})
+def output_schema(output_fields: dict[str, Any], inputs: dict[str, Any], aisles: Sequence[str] = (),
+                  slots: bool = False) -> dict:
+    """The whole answer: one JSON object with every output field, in signature order (`slots`: see themes_schema)."""
+    return _object({name: field_schema(name, info.annotation, inputs, aisles, slots)
+                    for name, info in output_fields.items()})
 
 
 def _tokens(schema: dict) -> float:
     """Most tokens an answer matching `schema` can take (pessimistic; unbounded parts count a little)."""
     kind = schema.get("type")
+    if "anyOf" in schema:
+        return max(_tokens(option) for option in schema["anyOf"])
+    if "const" in schema:
+        return len(str(schema["const"])) / CHARS_PER_TOKEN + 1
+    if kind == "array" and "prefixItems" in schema:
+        return 2 + sum(_tokens(item) + 1 for item in schema["prefixItems"])
     if "enum" in schema:
         return max(len(str(v)) for v in schema["enum"]) / CHARS_PER_TOKEN + 2 if schema["enum"] else 2
     if kind == "string":
@@ -150,11 +192,12 @@ def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable
 def fit_to_schema(value: Any, schema: dict) -> Any:
     """`value` cut to what `schema` admits: lists to maxItems (and enum members), strings to maxLength, objects to
     their properties. For demos: an answer a teacher wrote longer than the model may write shows it a form
-    the grammar would never let it finish (and costs prompt tokens in every call that carries it)."""
+    the grammar would never let it finish (and costs prompt tokens in every call that carries it). Keys follow the
+    schema's order, the order the grammar makes the model write them."""
     kind = schema.get("type")
     if kind == "object" and isinstance(value, dict):
         properties = schema.get("properties", {})
-        return {key: fit_to_schema(item, properties[key]) for key, item in value.items() if key in properties}
+        return {key: fit_to_schema(value[key], schema) for key, schema in properties.items() if key in value}
     if kind == "array" and isinstance(value, list):
         items = schema.get("items", {})
         allowed = [item for item in value if "enum" not in items or item in items["enum"]]

@@ -44,6 +44,11 @@ CONTEXT_TOKENS = 8192
 PROMPT_CHARS_PER_TOKEN = 3.0
 """Prompts here (names, ids, markup) run at 3-4 characters per token; 3 errs toward cutting."""
 AISLE_LIST_PREFIX = "Aisles you may name: "
+STRUCTURED_TEMPERATURE = 0.2
+"""Sampling temperature for an LM that sets none: llama.cpp's server samples at 0.8 unless told, and SmolLM2-135M
+at 0.8 wrote planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; at 0.2 its titles
+follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (programs.runtime.attempt) then
+repeats the same answer."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
 
@@ -59,12 +64,14 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
     per output model, compact values), not JSONAdapter's, which repeats every field's layout and the output's JSON
     schema in the system message (about 600 tokens for the planner): the grammar already enforces that schema.
     With `short_ids`, candidate lines are numbered 1..N for the model and its answer mapped back
-    (`themepage.short_ids`).
+    (`themepage.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
+    `prefixItems`), the planner answers one schema per theme (`themepage.plan_slots`); demos keep the plain form,
+    since a demo's slots are another shopper's.
     """
 
     def __init__(self, form: str = "json_object", context_tokens: int = CONTEXT_TOKENS,
                  extra_aisles: Iterable[str] = HEALTHY_AISLES, known_aisles: Iterable[str] = (),
-                 short_ids: bool = True):
+                 short_ids: bool = True, plan_slots: bool = True):
         if form not in ("json_object", "json_schema"):
             raise ValueError(f"structured form must be json_object or json_schema, not {form!r}")
         super().__init__(use_native_function_calling=False)
@@ -74,6 +81,7 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
         self.extra_aisles = tuple(extra_aisles)
         self.known_aisles = tuple(known_aisles)
         self.short_ids = short_ids
+        self.plan_slots = plan_slots and form == "json_object"
 
     def format_system_message(self, signature) -> str:
         """The compact parts, memoized per signature class and instruction, as in MemoChatAdapter."""
@@ -158,7 +166,7 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
         if self.short_ids:
             inputs, numbering = shorten_inputs(inputs)
         demos = [self.shape_demo(signature, demo) for demo in demos]
-        schema = output_schema(signature.output_fields, inputs, aisles)
+        schema = output_schema(signature.output_fields, inputs, aisles, slots=self.plan_slots)
         lm_kwargs = dict(lm_kwargs)
         response_format = self.response_format(schema, signature.__name__)
         if response_format is not None:
@@ -166,13 +174,22 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
         lm_kwargs.setdefault("max_tokens", output_budget(schema))
         return lm_kwargs, self.fit_demos(signature, demos, inputs, lm_kwargs["max_tokens"]), inputs, numbering
 
+    def with_temperature(self, lm, lm_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """STRUCTURED_TEMPERATURE unless the call or the LM sets a temperature."""
+        own = (getattr(lm, "kwargs", None) or {}).get("temperature")
+        if lm_kwargs.get("temperature") is not None or own is not None:
+            return lm_kwargs
+        return {**lm_kwargs, "temperature": STRUCTURED_TEMPERATURE}
+
     def __call__(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
-        lm_kwargs, demos, inputs, numbering = self.prepare(lm_kwargs, signature, demos, inputs)
+        lm_kwargs, demos, inputs, numbering = self.prepare(self.with_temperature(lm, lm_kwargs), signature, demos,
+                                                           inputs)
         results = super().__call__(lm, lm_kwargs, signature, demos, inputs)
         return [restore_outputs(result, numbering) for result in results]
 
     async def acall(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
-        lm_kwargs, demos, inputs, numbering = self.prepare(lm_kwargs, signature, demos, inputs)
+        lm_kwargs, demos, inputs, numbering = self.prepare(self.with_temperature(lm, lm_kwargs), signature, demos,
+                                                           inputs)
         results = await super().acall(lm, lm_kwargs, signature, demos, inputs)
         return [restore_outputs(result, numbering) for result in results]
 

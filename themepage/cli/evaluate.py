@@ -52,6 +52,7 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
     from programs.registry import LLM_PROGRAMS
     from programs.runtime import ProviderUnreachable
     from themepage.cases import evaluation_cases
+    from themepage.cli.quiet import quiet_optimizers
     from themepage.cli.render import results_table
 
     if users not in ("all", "train", "dev"):
@@ -80,7 +81,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
         for name, make in made.items():
             task = progress.add_task(f"evaluating {name}", total=len(cases))
             try:
-                results[name] = evaluate_program(make, cases, target, lambda task=task: progress.advance(task))
+                with quiet_optimizers():  # dspy.Evaluate's "Average Metric" log lines would break the bars
+                    results[name] = evaluate_program(make, cases, target, lambda task=task: progress.advance(task))
             except ProviderUnreachable as exc:
                 raise CliError(f"cannot reach the LM provider: {str(exc) or type(exc).__name__}") from None
     label = f"{len(cases)} users ({users}), objective {objective}" + (f", compiled from {compiled}" if compiled else "")

@@ -7,6 +7,7 @@ Built once per data directory and cached on disk beside the parsed dataset
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -154,11 +155,27 @@ class CatalogIndex:
         norm = np.linalg.norm(vector)
         return vector / norm if norm > 0 else vector
 
-    def popular(self, k: int, exclude: AbstractSet[int] = frozenset()) -> list[int]:
-        """G-TopFreq: the k products in the most baskets (ties by id)."""
+    def _popularity_order(self) -> np.ndarray:
         if self._popular_order is None:
             self._popular_order = np.lexsort((self.catalog.product_ids, -self.popularity))
-        order = self._popular_order
+        return self._popular_order
+
+    def popular_in(self, aisle_ids: Iterable[int], k: int, exclude: AbstractSet[int] = frozenset()) -> list[int]:
+        """The k best sellers of these aisles (G-TopFreq within them), however far down the store's list they are."""
+        order = self._popularity_order()
+        rows = order[np.isin(self.catalog.aisle_ids[order], list(aisle_ids))]
+        out: list[int] = []
+        for row in rows:
+            if len(out) == k:
+                break
+            pid = int(self.catalog.product_ids[row])
+            if pid not in exclude:
+                out.append(pid)
+        return out
+
+    def popular(self, k: int, exclude: AbstractSet[int] = frozenset()) -> list[int]:
+        """G-TopFreq: the k products in the most baskets (ties by id)."""
+        order = self._popularity_order()
         out = []
         for row in order:
             pid = int(self.catalog.product_ids[row])
