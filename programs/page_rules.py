@@ -23,8 +23,8 @@ from itertools import chain
 from programs.aisle_labels import readable_aisle
 from programs.evidence_cache import EvidenceCache
 from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
-from programs.retrieval import CLEAR_FIT
 from programs.row_text import readable_rationale, readable_title
+from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement, ProductRef
 from themepage.quality import placement_scorer

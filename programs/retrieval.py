@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from programs.evidence_cache import EvidenceCache
+from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
@@ -13,9 +14,6 @@ from themepage.quality import placement_scorer
 
 OWN_SHARE = 0.5
 """At most this share of a catalog theme's candidates come from the shopper's own history."""
-CLEAR_FIT = 0.8
-"""A product whose fit under a title (the core scorer's chance a merchandiser says it belongs) reaches this clearly
-belongs there; below it a product is arguable at best, and a row of arguable products is not one a person publishes."""
 FIT_DEPTH = 3
 """A catalog theme gathers this many times the candidates it shows, so that clear fits found deeper move up."""
 

@@ -10,7 +10,7 @@ from programs.page_checks import page_violations
 from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from programs.page_rules import MIN_TITLE_FIT, apply_page_rules
 from programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title
-from themepage.constants import RESTRICTED_AISLES
+from themepage.constants import CLEAR_FIT, RESTRICTED_AISLES
 from themepage.dataset.history import Order, UserHistory
 from themepage.quality import placement_scorer
 
@@ -110,6 +110,21 @@ def test_a_theme_its_candidates_cannot_fill_gives_way_to_the_next_draft(index):
     flagged = page_violations([page[0].model_copy(update={"title": "Fresh Fruit"})], PageRules(1, 5), index,
                               history)
     assert any("do not belong" in problem for problem in flagged)
+
+
+def test_a_theme_only_arguable_products_fit_gives_way_to_the_next_draft(index):
+    """"Mocktail Hour" over sparkling waters that pass the fit floor but do not clearly belong (fit under CLEAR_FIT):
+    a row a merchandiser would not publish, so the next draft takes its place."""
+    scorer = placement_scorer(index)
+    water = _aisle_products(index, "water seltzer sparkling water", 200)
+    fits = scorer.product_fits("Mocktail Hour", scorer.evidence(water))
+    arguable = [p for p, fit in zip(water, fits, strict=True) if MIN_TITLE_FIT <= fit < CLEAR_FIT]
+    assert len(arguable) >= 10
+    pasta = _aisle_products(index, "dry pasta", 20)
+    drafts = [RowDraft("Mocktail Hour", "Drinks without the alcohol.", arguable[:5], arguable[5:]),
+              RowDraft("Easy Pasta Night", "Pasta for a quick dinner.", pasta[:6], pasta[6:])]
+    page = apply_page_rules(drafts, PageRules(1, 5), index, _history(pasta[:2]))
+    assert [p.title for p in page] == ["Easy Pasta Night"]
 
 
 def test_restricted_aisles_only_for_shoppers_who_bought_there(index):

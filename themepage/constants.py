@@ -16,6 +16,10 @@ CANDIDATES_PER_THEME = 20
 USER_CANDIDATES = 120
 """How many personalized candidates enter a GenerateItems prompt."""
 
+CLEAR_FIT = 0.8
+"""A product whose fit under a title (the core scorer's chance a merchandiser says it belongs) reaches this clearly
+belongs there; below it a product is arguable at best, and a row of arguable products is not one a person publishes."""
+
 TITLE_HITS = 20
 """How many top BM25 hits of a placement title stand for what the title means (their vectors' centroid)."""
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from themepage.constants import CLEAR_FIT
 from themepage.index import CatalogIndex
 from themepage.offline.memo import derived
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 from themepage.quality import placement_scorer
 
-CLEAR_FIT = 0.8
-"""A product whose fit under a title reaches this clearly belongs there (as programs/retrieval.py's CLEAR_FIT)."""
 DISTINCT_CHANCE = 0.05
 """Two products whose near-duplicate chance reaches this do not share a row (as the page rules' row check)."""
 HITS_PER_QUERY = 40
@@ -30,35 +29,41 @@ ROW = 8
 
 def clear_row_share(theme: BankTheme, index: CatalogIndex) -> float:
     """In [0, 1]: the share of a ROW of distinct, clearly fitting products the catalog gives this bank theme
-    (1.0 for a theme not in the default bank, or one without queries: nothing to judge it by)."""
-    return derived(index, "theme_clear_rows", _all_clear_rows).get(theme.id, 1.0)
+    (1.0 for a theme not in the default bank: nothing to judge it by)."""
+    row = clear_rows(index).get(theme.id)
+    return 1.0 if row is None else len(row) / ROW
 
 
-def _all_clear_rows(index: CatalogIndex) -> dict[str, float]:
-    return {theme.id: clear_row(theme, index) / ROW for theme in load_theme_bank()}
+def clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
+    """Every default bank theme's `clear_row`, computed once per index."""
+    return derived(index, "theme_clear_rows", _all_clear_rows)
 
 
-def clear_row(theme: BankTheme, index: CatalogIndex) -> int:
-    """How many distinct products (no pair at DISTINCT_CHANCE), best fit first, clearly fit the theme's title,
-    among its queries' hits in its aisles; at most ROW."""
+def _all_clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
+    return {theme.id: clear_row(theme, index) for theme in load_theme_bank()}
+
+
+def clear_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
+    """Up to ROW distinct products (no pair at DISTINCT_CHANCE), best fit first, that clearly fit the theme's
+    title, among its queries' hits in its aisles: what the catalog shows under this title at its best."""
     aisles = index.aisle_ids(theme.aisles) or None
     hits = list(dict.fromkeys(p for q in theme.queries for p in index.search(q, k=HITS_PER_QUERY, aisles=aisles)))
     if not hits:
-        return 0
+        return []
     scorer = placement_scorer(index)
     fits = scorer.product_fits(theme.title, scorer.evidence(hits))
     order = np.argsort(-fits, kind="stable")
     clear = [hits[i] for i in order[:MOST_CLEAR] if fits[i] >= CLEAR_FIT]
     if len(clear) < 2:
-        return len(clear)
+        return clear
     chances = _pair_chances(scorer, clear)
     row: list[int] = []
     for i in range(len(clear)):
-        if all(chances[min(i, j), max(i, j)] < DISTINCT_CHANCE for j in row):
+        if all(chances[j, i] < DISTINCT_CHANCE for j in row):
             row.append(i)
             if len(row) == ROW:
                 break
-    return len(row)
+    return [clear[i] for i in row]
 
 
 def _pair_chances(scorer, product_ids: list[int]) -> np.ndarray:
