@@ -122,7 +122,8 @@ class _PageBuilder:
 
     def fitting(self, title: str, source: list[int]) -> int:
         """How many of `source` could stand together in a row under `title` and clearly belong there (CLEAR_FIT):
-        permitted, unused, and no near-duplicate of one another nor of the page, taken best fit first up to a row.
+        permitted, unused, and no near-duplicate of one another, taken best fit first up to a row (near-duplicates of
+        other rows' products do not count against it: the page rules thin those and top the row up later).
         A mushroom row whose mushrooms are all one product, or a "January Reset" no product clearly fits, is not a
         row a merchandiser publishes, however many arguable products would fill it."""
         taken = self.used()
@@ -132,7 +133,7 @@ class _PageBuilder:
         for fit, pid in sorted(zip(fits, usable, strict=True), key=lambda pair: -pair[0]):
             if fit < CLEAR_FIT or len(row) >= self.rules.products_per_placement:
                 break
-            if self._fits(row, pid):
+            if not any(pid in pair for pair in self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)):
                 row.append(pid)
         return len(row)
 

@@ -17,7 +17,7 @@ from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
-from themepage.offline.theme_fill import clear_row_share
+from themepage.offline.theme_fill import clear_row_share, clear_rows
 from themepage.store import is_grocery
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
@@ -36,6 +36,10 @@ products that clearly fit its title (theme_fill.py): a row of arguable products 
 FILLED_SHARE = 0.5
 """The share of a row of clear fits a theme needs to lose nothing (as the page rules' draft test: half a row);
 themes above it are not ranked by it, so the shopper's neighbourhood, not the catalog, sets the page."""
+TASTE_WEIGHT = 8.0
+"""Asked for discovery, how much a theme gains when the products the catalog shows under it (its clear row) lie
+near the shopper's taste (co-purchase): "Berry Patch" and "Tropical Fruit Finds" share aisles; a berry buyer is
+nearer one of them."""
 OVERLAP_PENALTY = 0.6
 """How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
 
@@ -95,14 +99,43 @@ def neighbourhood_fit(theme: BankTheme, shares: dict[str, float], popularity: di
     return float(np.sqrt(min(1.0, mine))) * min(1.0, mine / (usual + 0.01) / LIFT_CAP)
 
 
+def taste_closeness(shopper: Shopper, index: CatalogIndex) -> np.ndarray | None:
+    """Every catalog product's closeness to the shopper's taste vector as a percentile in [0, 1] (1: nearest);
+    None for a shopper without a profile (a new one)."""
+    return None if shopper.profile is None else _percentiles(index.vectors @ shopper.profile)
+
+
+def _percentiles(values: np.ndarray) -> np.ndarray:
+    ranked = np.empty(len(values))
+    ranked[np.argsort(values, kind="stable")] = np.linspace(0.0, 1.0, len(values))
+    return ranked
+
+
+def _usual_closeness(index: CatalogIndex) -> np.ndarray:
+    """`taste_closeness` of shoppers at large (the popularity-weighted taste vector), once per index."""
+    return derived(index, "usual_taste_closeness", lambda ix: _percentiles(ix.vectors @ (ix.popularity @ ix.vectors)))
+
+
+def taste_fit(theme: BankTheme, closeness: np.ndarray | None, index: CatalogIndex) -> float:
+    """In [-1, 1]: how much nearer the shopper's taste than shoppers' at large (`taste_closeness` percentiles) the
+    theme's clear row lies (theme_fill.py: the products a discovery row under it would show), as the aisle lift of
+    `neighbourhood_fit`: produce is near everyone, sprouts near some. 0 without a profile or a row."""
+    row = clear_rows(index).get(theme.id)
+    if closeness is None or not row:
+        return 0.0
+    rows = index.rows(row)
+    return float(np.mean(closeness[rows]) - np.mean(_usual_closeness(index)[rows]))
+
+
 def discovery_fit(theme: BankTheme, shares: dict[str, float], popularity: dict[str, float],
-                  index: CatalogIndex) -> float:
-    """What a theme gains asked for discovery: lying in the shopper's neighbourhood; what it loses: being a row of
-    their own products, or a title the catalog cannot fill with a row of products that clearly belong to it."""
+                  closeness: np.ndarray | None, index: CatalogIndex) -> float:
+    """What a theme gains asked for discovery: lying in the shopper's neighbourhood, by aisle and by the products
+    it would show; what it loses: being a row of their own products, or a title the catalog cannot fill with a row
+    of products that clearly belong to it."""
     if "personal" in theme.tags:
         return NEIGHBOUR_WEIGHT * (neighbourhood_fit(theme, shares, popularity) - 1)
-    return (NEIGHBOUR_WEIGHT * neighbourhood_fit(theme, shares, popularity)
-            - UNFILLED_WEIGHT * max(0.0, 1 - clear_row_share(theme, index) / FILLED_SHARE))
+    return (NEIGHBOUR_WEIGHT * neighbourhood_fit(theme, shares, popularity) + TASTE_WEIGHT * taste_fit(
+        theme, closeness, index) - UNFILLED_WEIGHT * max(0.0, 1 - clear_row_share(theme, index) / FILLED_SHARE))
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:
@@ -169,9 +202,10 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     user_weight = USER_WEIGHT * (1 + steering.taste_seeking)
     novelty = steering.novelty_seeking
     shares = neighbourhood_shares(shopper, index) if novelty > 0 else {}
+    closeness = taste_closeness(shopper, index) if novelty > 0 else None
     scores = np.array([user_weight * user_fit(t, shopper, popularity) + STEER_WEIGHT * steer_fit(t, steering)
                        + DEMO_WEIGHT * demo_fit(t, prompt)
-                       + novelty * discovery_fit(t, shares, popularity, index)
+                       + novelty * discovery_fit(t, shares, popularity, closeness, index)
                        for t in bank])
     chosen: list[int] = []
     adjusted = scores.copy()
