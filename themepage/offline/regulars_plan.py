@@ -20,6 +20,10 @@ ROW_SLOTS = 8
 MIN_ROW_SHARE = 0.02
 """A history theme whose row would hold less than this share of the shopper's items is not worth a row."""
 
+COVERING_THEMES = 4
+"""History themes planned for coverage after the catch-all; the usual ranking (its demos and steering) plans the
+rest, so a plan's first themes do not depend on how many are asked for."""
+
 Shelves = dict[str, tuple[float, int]]
 """Per favourite aisle: the share of the shopper's items not yet covered, and how many products hold it."""
 
@@ -77,7 +81,7 @@ def regulars_plan(shopper: Shopper, ranked: list[dict[str, object]], wanted: int
     catch_all = [t for t in ranked if not t["aisles"] and t["from_history"]][:1]
     candidates = personal_aisle_themes() + [aisle_theme(a) for a in shopper.aisle_shares]
     shelves, chosen = shelves_of(shopper), list(catch_all)
-    while len(chosen) < wanted and candidates:
+    while len(chosen) < min(wanted, len(catch_all) + COVERING_THEMES) and candidates:
         best = max(candidates, key=lambda t: row_mass(list(t["aisles"]), shelves))  # type: ignore[arg-type]
         if row_mass(list(best["aisles"]), shelves) < MIN_ROW_SHARE:  # type: ignore[arg-type]
             break
