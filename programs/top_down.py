@@ -17,6 +17,7 @@ from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
 from programs.page_rows import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
 from programs.page_rules import apply_page_rules, fallback_drafts
+from programs.relevance_rows import by_own_mass, relevance_draft
 from programs.retrieval import render_candidates, retrieve_for_theme
 from programs.row_text import readable_title
 from programs.runtime import RunRecord, attempt, fan_out
@@ -136,6 +137,11 @@ def regulars_first(theme: Theme, picks: list[int], pool: list[int], history: Use
     return [*ranked, *[p for p in picks if p not in history.product_counts]]
 
 
+def leads_with_regulars(config: ObjectiveConfig) -> bool:
+    """Whether the objective rewards the shopper's next basket most (relevance): its rows lead with their products."""
+    return heaviest_weight(config) in REGULARS_METRICS
+
+
 class TopDownProgram(dspy.Module):
     """ThemePlanner -> (retrieve -> ThemeFiller -> guards -> ThemeFilter) per theme -> Page."""
 
@@ -161,10 +167,12 @@ class TopDownProgram(dspy.Module):
             context = describe_user(history, self.index)
             with record.phase("plan"):
                 themes = self._plan(context, config, history, record)
+                if leads_with_regulars(config):
+                    themes = by_own_mass(themes, history, self.index, config.constraints.products_per_placement)
             with record.phase("fill_filter"):
                 wanted = config.constraints.placements
-                drafts = fan_out(lambda theme: self._place(theme, history, config, record), themes[:wanted])
-                spares = (self._place(theme, history, config, record) for theme in themes[wanted:])
+                drafts = fan_out(lambda theme: self._row(theme, history, config, record), themes[:wanted])
+                spares = (self._row(theme, history, config, record) for theme in themes[wanted:])
             with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
                 placements = apply_page_rules(chain(drafts, spares), PageRules.for_objective(config), self.index,
@@ -192,6 +200,11 @@ class TopDownProgram(dspy.Module):
             known = {title_key(t.title) for t in themes}
             themes += [t for t in fallback_themes(self.index, history, wanted * 2) if title_key(t.title) not in known]
         return lead_for_objective(themes[:asked], config, history)
+
+    def _row(self, theme: Theme, history: UserHistory, config: ObjectiveConfig, record: RunRecord) -> RowDraft:
+        """The theme's row draft; under a next-basket objective it leads with the shopper's own products."""
+        draft = self._place(theme, history, config, record)
+        return relevance_draft(draft, theme, history, self.index) if leads_with_regulars(config) else draft
 
     def _place(self, theme: Theme, history: UserHistory, config: ObjectiveConfig, record: RunRecord) -> RowDraft:
         """One row: retrieve, fill, guard, filter. The filler reads the shopper from the candidates' purchase

@@ -15,6 +15,7 @@ from themepage.offline.catalog_planner import catalog_plan
 from themepage.offline.memo import derived
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
+from themepage.offline.regulars_plan import asks_for_regulars, regulars_plan
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.theme_fill import clear_row_share, clear_rows
@@ -218,4 +219,6 @@ def plan(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
     themes = [{"title": bank[i].title, "rationale": _rationale(bank[i], shopper, novelty),
                "queries": list(bank[i].queries), "aisles": list(bank[i].aisles), "attributes": list(bank[i].diet),
                "from_history": "personal" in bank[i].tags} for i in chosen]
+    if asks_for_regulars(steering) and not shopper.is_new:  # history themes that hold their likeliest products
+        themes = regulars_plan(shopper, themes, wanted)
     return {"themes": themes}

@@ -1,0 +1,88 @@
+"""Under a next-basket objective (relevance) top-down's rows hold the shopper's likeliest products: the offline
+planner plans history themes covering the aisles they buy most, the code orders themes by how much of the
+shopper's buying their rows hold, and each row leads with the shopper's products of its aisles."""
+
+from __future__ import annotations
+
+import pytest
+
+from programs.relevance_rows import by_own_mass, own_products
+from programs.top_down import leads_with_regulars
+from themepage.dataset.history import Order, UserHistory
+from themepage.objective import load_objective, objective_names
+from themepage.offline.reading import Shopper
+from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, row_mass
+from themepage.offline.steering import steer
+from themepage.page import Theme
+
+
+def test_row_mass_takes_the_row_slots_likeliest_products():
+    # yogurt: 0.20 over 4 products (0.05 each); milk: 0.10 over 10 (0.01 each): 4 x 0.05 + 4 x 0.01
+    shelves = {"yogurt": (0.20, 4), "milk": (0.10, 10)}
+    assert row_mass(["yogurt", "milk"], shelves) == pytest.approx(0.24)
+    assert row_mass(["milk"], shelves) == pytest.approx(0.08)
+    assert row_mass(["cereal"], shelves) == 0.0
+
+
+def test_cover_removes_what_a_row_shows():
+    left = cover(["yogurt", "milk"], {"yogurt": (0.20, 4), "milk": (0.10, 10)})
+    assert set(left) == {"milk"}
+    assert left["milk"][0] == pytest.approx(0.06)
+    assert left["milk"][1] == 6
+
+
+@pytest.mark.parametrize("objective", objective_names())
+def test_only_relevance_asks_for_regulars(objective):
+    config = load_objective(objective)
+    assert asks_for_regulars(steer("", config.guidance)) == (objective == "relevance")
+    # cohesive weighs recall@48 most too, so its rows lead with regulars as well (as its page opens with them)
+    assert leads_with_regulars(config) == (objective in ("relevance", "cohesive"))
+
+
+def test_regulars_plan_covers_the_heaviest_aisle_after_the_catch_all():
+    shopper = Shopper(aisle_shares={"yogurt": 0.05, "cat food care": 0.30},
+                      aisle_products={"yogurt": 2, "cat food care": 10}, product_share={1: 0.5})
+    ranked = [{"title": "Movie Night In", "aisles": ["popcorn jerky"], "from_history": False},
+              {"title": "Buy It Again", "aisles": [], "from_history": True}]
+    plan = regulars_plan(shopper, ranked, 4)
+    titles = [t["title"] for t in plan]
+    assert titles[:2] == ["Buy It Again", "Your Cat Food & Treats"]
+    assert "yogurt" in plan[2]["aisles"] and plan[2]["from_history"]
+    assert titles[3] == "Movie Night In"  # the usual ranking's themes follow, as spares
+
+
+def _products_in(index, aisle: str, n: int) -> list[int]:
+    aisle_id = index.aisle_ids([aisle])[0]
+    return [p for p in index.popular(4000) if index.catalog.aisle_id(p) == aisle_id][:n]
+
+
+def _history(bought: list[tuple[int, int]]) -> UserHistory:
+    """A shopper who bought each (product, in how many orders) pair; orders of products bought that often."""
+    most = max(times for _, times in bought)
+    orders = tuple(Order(order_id=k, order_number=k + 1, dow=0, hour=9,
+                         products=tuple(p for p, times in bought if times > k)) for k in range(most))
+    return UserHistory(user_id=1, orders=orders)
+
+
+def test_an_aisle_row_leads_with_all_the_shoppers_products_of_its_aisles(index):
+    cats = _products_in(index, "cat food care", 3)
+    fruit = _products_in(index, "fresh fruits", 1)
+    history = _history([(cats[0], 5), (fruit[0], 4), (cats[1], 3), (cats[2], 2)])
+    theme = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
+    assert own_products(theme, [], history, index) == cats  # none retrieved, all of the aisle, likeliest first
+    assert own_products(Theme(title="Buy It Again", from_history=True), [], history, index) == history.top_products()
+
+
+def test_themes_holding_more_of_the_shoppers_buying_come_first(index):
+    cats = _products_in(index, "cat food care", 3)
+    fruit = _products_in(index, "fresh fruits", 1)
+    history = _history([(cats[0], 6), (fruit[0], 5), (cats[1], 4), (cats[2], 3)])
+    lead = Theme(title="Buy It Again", from_history=True)
+    produce = Theme(title="Your Produce Regulars", aisles=["fresh fruits"], from_history=True)
+    cat = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
+    pasta = Theme(title="Easy Pasta Night", aisles=["dry pasta"])
+    # rows of 2: the lead covers the two likeliest (a cat food, the fruit); cat food holds 4 + 3 more purchases,
+    # produce and pasta none (they keep their planned order, last)
+    assert by_own_mass([lead, pasta, produce, cat], history, index, 2) == [lead, cat, pasta, produce]
+    # a row of 8 covers all three cat foods; without a lead, cat food (13) still beats produce (5)
+    assert by_own_mass([pasta, produce, cat], history, index, 8) == [cat, produce, pasta]
