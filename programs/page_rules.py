@@ -121,21 +121,12 @@ class _PageBuilder:
         return self.cache.title_fits[key] >= MIN_TITLE_FIT
 
     def fitting(self, title: str, source: list[int]) -> int:
-        """How many of `source` could stand together in a row under `title` and clearly belong there (CLEAR_FIT):
-        permitted, unused, and no near-duplicate of one another, taken best fit first up to a row (near-duplicates of
-        other rows' products do not count against it: the page rules thin those and top the row up later).
-        A mushroom row whose mushrooms are all one product, or a "January Reset" no product clearly fits, is not a
-        row a merchandiser publishes, however many arguable products would fill it."""
+        """How many of `source` could stand in a row under `title` and clearly belong there (CLEAR_FIT): permitted and
+        unused (near-duplicates among them count: a row of seltzers is thinned and topped up later). A "Mocktail Hour"
+        that sparkling waters only arguably fit (0.5-0.8) is not a row a merchandiser publishes."""
         taken = self.used()
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
-        fits = self.cache.fits(title, usable) if usable else []
-        row: list[int] = []
-        for fit, pid in sorted(zip(fits, usable, strict=True), key=lambda pair: -pair[0]):
-            if fit < CLEAR_FIT or len(row) >= self.rules.products_per_placement:
-                break
-            if not any(pid in pair for pair in self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)):
-                row.append(pid)
-        return len(row)
+        return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
 
     def fill(self, row: list[int], source: list[int], title: str) -> list[int]:
         """`row` grown to the row size from `source` in order: permitted, unused, fitting the title, no
