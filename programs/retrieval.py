@@ -68,9 +68,8 @@ def gather(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> l
         pool = own + [p for p in _round_robin(per_query) if p not in set(own)]
     else:
         pool = _round_robin([own, *per_query])
-    if len(pool) < n and aisle_ids:
-        taken = set(pool)
-        pool += [p for p in index.popular(n * 4) if catalog.aisle_id(p) in aisle_ids and p not in taken]
+    if len(pool) < n and aisle_ids:  # the aisles' best sellers, however far down the store's list
+        pool += index.popular_in(aisle_ids, n - len(pool), exclude=set(pool))
     if len(pool) < n:
         pool += [p for p in index.popular(n, exclude=set(pool))]
     return pool[:n]

@@ -48,3 +48,15 @@ def test_a_theme_from_history_keeps_retrieval_order(index):
     history = index.histories.get(index.histories.user_ids[0])
     theme = _bank_theme("avocado-everything").model_copy(update={"from_history": True})
     assert retrieve_for_theme(index, theme, history, 12) == gather(index, theme, history, 12)
+
+
+def test_a_one_aisle_theme_without_queries_draws_only_on_its_aisle(index):
+    """A planner slot's theme (one aisle, no queries): when the shopper's own products there run short, the
+    aisle's best sellers fill the pool, not the store's (milk and raspberries topped up a 'Chip Staples' row)."""
+    from themepage.dataset.history import UserHistory
+
+    aisle = "fresh dips tapenades"
+    theme = Theme(title="Fresh Dips & Hummus", aisles=[aisle])
+    pool = gather(index, theme, UserHistory(user_id=0), CANDIDATES_PER_THEME)
+    assert len(pool) == CANDIDATES_PER_THEME
+    assert {index.catalog.aisle(p) for p in pool} == {aisle}
