@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from themepage.constants import RESTRICTED_AISLES
+from themepage.constants import INTENT_OVERLAP, RESTRICTED_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.objective import ObjectiveConfig
 from themepage.quality.features import GENERIC_TITLE_WORDS
 
-INTENT_OVERLAP = 0.5
-"""Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop."""
 _FILLER_WORDS = frozenset("it the a an of for to and & on in my again".split())
 
 

@@ -24,6 +24,10 @@ from themepage.page import Theme
 from themepage.user_context import NEW_SHOPPER, describe_user
 
 GUIDANCE = load_objective("relevance").guidance
+RANKED = load_objective("discovery").guidance
+"""Guidance under which the usual ranking (steering, demos) plans every theme and draws on the catalog: asked for
+regulars (relevance), the planner plans rows covering the shopper's aisles instead (themepage/offline/regulars_plan.py),
+and a cohesive plan of twelve may hold only the shopper's own themes."""
 DISCOVER = "Help the shopper discover new products they have never tried."
 _WORD = re.compile(r"[a-z]+")
 
@@ -63,7 +67,7 @@ def _fill(predictor: dspy.Predict, guidance: str = GUIDANCE, **inputs) -> list[i
 
 def _catalog_theme(index, history) -> Theme:
     """A planned theme that draws on the catalog (not only the shopper's history)."""
-    themes = _plan(describe_user(history, index), n=12)
+    themes = _plan(describe_user(history, index), RANKED, n=12)
     return next(t for t in themes if t.aisles and not t.from_history)
 
 
@@ -302,21 +306,21 @@ def test_demos_of_similar_users_pull_their_theme_up(index, offline):
             return len(mine & theirs) / len(mine | theirs)
 
         similar = sorted((u for u in users if u != a), key=similarity, reverse=True)[:2]
-        six = _plan(contexts[a])
-        longer = _plan(contexts[a], n=12)
+        six = _plan(contexts[a], RANKED)
+        longer = _plan(contexts[a], RANKED, n=12)
         assert [t.title for t in longer[:6]] == [t.title for t in six]
         missing = longer[6]
         on_page = {t.title for t in longer[:7]}
 
         def demo(b, with_missing: bool):
             # their plan: (T and) what else they got that is not on this shopper's page
-            themes = [missing] * with_missing + [t for t in _plan(contexts[b]) if t.title not in on_page]
-            return dspy.Example(user_context=contexts[b], objective_guidance=GUIDANCE, num_themes=len(themes),
+            themes = [missing] * with_missing + [t for t in _plan(contexts[b], RANKED) if t.title not in on_page]
+            return dspy.Example(user_context=contexts[b], objective_guidance=RANKED, num_themes=len(themes),
                                 themes=[t.model_dump() for t in themes])
 
-        with_demos = [t.title for t in _plan(contexts[a], demos=[demo(b, True) for b in similar])]
+        with_demos = [t.title for t in _plan(contexts[a], RANKED, demos=[demo(b, True) for b in similar])]
         assert missing.title in with_demos, (a, similar, missing.title, with_demos)
-        without = [t.title for t in _plan(contexts[a], demos=[demo(b, False) for b in similar])]
+        without = [t.title for t in _plan(contexts[a], RANKED, demos=[demo(b, False) for b in similar])]
         assert missing.title not in without, (a, similar, missing.title, without)
 
 

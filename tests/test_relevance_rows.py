@@ -46,7 +46,8 @@ def test_regulars_plan_covers_the_heaviest_aisle_after_the_catch_all():
               {"title": "Buy It Again", "aisles": [], "from_history": True}]
     plan = regulars_plan(shopper, ranked, 4)
     titles = [t["title"] for t in plan]
-    assert titles[:2] == ["Buy It Again", "Your Cat Food & Treats"]
+    assert titles[0] == "Buy It Again"
+    assert "cat food care" in plan[1]["aisles"] and plan[1]["from_history"], titles
     assert "yogurt" in plan[2]["aisles"] and plan[2]["from_history"]
     assert titles[3] == "Movie Night In"  # the usual ranking's themes follow, as spares
 

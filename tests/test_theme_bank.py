@@ -83,7 +83,9 @@ def test_every_catalog_aisle_is_covered(bank, aisle_names):
 
 
 def test_aisle_counts_and_empty_aisles_only_for_personal(bank):
-    assert all(len(t.aisles) <= 8 for t in bank)
+    # a personal theme may span a department ("Your Pantry Restock"): a regulars row holds the shopper's products of
+    # all its aisles; any other theme names a few aisles
+    assert all(len(t.aisles) <= (12 if "personal" in t.tags else 8) for t in bank)
     assert [t.id for t in bank if not t.aisles and "personal" not in t.tags] == []
 
 
@@ -94,7 +96,7 @@ def test_tag_minimums(bank, tag, minimum):
 
 def test_care_and_personal_counts(bank):
     assert sum(bool(CARE_TAGS & set(t.tags)) for t in bank) >= 10
-    assert 6 <= sum("personal" in t.tags for t in bank) <= 10
+    assert 6 <= sum("personal" in t.tags for t in bank) <= 20
 
 
 def test_every_query_hits_three_products_in_its_aisles(bank, names_by_aisle):

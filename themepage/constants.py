@@ -20,6 +20,10 @@ CLEAR_FIT = 0.8
 """A product whose fit under a title (the core scorer's chance a merchandiser says it belongs) reaches this clearly
 belongs there; below it a product is arguable at best, and a row of arguable products is not one a person publishes."""
 
+INTENT_OVERLAP = 0.5
+"""Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop: a page
+shows one of them."""
+
 TITLE_HITS = 20
 """How many top BM25 hits of a placement title stand for what the title means (their vectors' centroid)."""
 

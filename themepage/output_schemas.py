@@ -179,12 +179,19 @@ def output_budget(schema: dict) -> int:
     return max(MIN_BUDGET, math.ceil(_tokens(schema) * BUDGET_MARGIN))
 
 
+GRAMMAR_AISLES = 8
+"""A planner may name the context's first this many favourite aisles (and the objective's): the context lists
+more (`themepage.user_context.FAVOURITE_AISLES`) for a planner to weigh, but every allowed aisle widens the
+slot grammar's alternatives, and the real-model figures were measured with 8."""
+
+
 def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable[str] = ()) -> list[str]:
-    """Aisles a planner may name: the shopper's favourites, then `extra` (the objective's), each once.
+    """Aisles a planner may name: the shopper's first GRAMMAR_AISLES favourites, then `extra` (the objective's),
+    each once.
 
     With `known` (the catalog's aisle names), names not in the catalog are dropped.
     """
-    names = list(dict.fromkeys([*favourite_aisles(user_context), *extra]))
+    names = list(dict.fromkeys([*favourite_aisles(user_context)[:GRAMMAR_AISLES], *extra]))
     catalog = set(known)
     return [a for a in names if a in catalog] if catalog else names
 

@@ -32,7 +32,10 @@ from themepage.prompt_text import LIST, inline
 from themepage.store import check_kind, store_of
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-FAVOURITE_AISLES = 8
+FAVOURITE_AISLES = 20
+"""Aisles the favourite-aisles line lists (about 8 prompt tokens each): a planner asked for the shopper's
+regulars needs to see the aisles beyond the first few (bread, cereal, dips) to plan rows that hold them;
+with 8, a relevance page covered 0.39 of the next basket against 0.41 with 20 (offline engine, all users)."""
 FREQUENT_PRODUCTS = 12
 RECENT_PRODUCTS = 12
 

@@ -5,12 +5,16 @@ are fixed groups of aisles ("Your Household Refills"), and a shopper whose yogur
 no such group lost them. So, asked for regulars, the planner keeps the usual ranking's catch-all regulars
 theme first, then picks greedily, among the bank's personal aisle themes and one theme per favourite aisle
 of the user context ("Your Yogurt Cups & Tubs"), the theme whose row would hold the most of the shopper's
-items not yet covered (`row_mass`); the usual ranking's other themes follow as spares.
+items not yet covered (`row_mass`), for every slot asked for (spares included: the program orders the
+planned themes by the shopper's real buying and keeps the best, `programs.relevance_rows.by_own_mass`); the
+usual ranking's other themes follow once no theme would hold MIN_ROW_SHARE. Greedy picks do not depend on how
+many are asked for, so a plan's first themes are the same whatever its length.
 """
 
 from __future__ import annotations
 
 from themepage.aisle_labels import readable_aisle
+from themepage.constants import INTENT_OVERLAP
 from themepage.offline.reading import Shopper
 from themepage.offline.steering import Steering
 from themepage.offline.theme_bank import load_theme_bank
@@ -19,10 +23,6 @@ ROW_SLOTS = 8
 """Products a row shows: a row holds at most this many of the shopper's products."""
 MIN_ROW_SHARE = 0.02
 """A history theme whose row would hold less than this share of the shopper's items is not worth a row."""
-
-COVERING_THEMES = 4
-"""History themes planned for coverage after the catch-all; the usual ranking (its demos and steering) plans the
-rest, so a plan's first themes do not depend on how many are asked for."""
 
 Shelves = dict[str, tuple[float, int]]
 """Per favourite aisle: the share of the shopper's items not yet covered, and how many products hold it."""
@@ -75,18 +75,37 @@ def personal_aisle_themes() -> list[dict[str, object]]:
             for t in load_theme_bank() if "personal" in t.tags and t.aisles]
 
 
+def _aisles(theme: dict[str, object]) -> list[str]:
+    return list(theme["aisles"])  # type: ignore[call-overload]
+
+
+def repeats_intent(aisles: list[str], chosen: list[dict[str, object]], shelves: Shelves) -> bool:
+    """Whether a row of the shopper's products from these aisles would be about the same part of the shop as a
+    chosen theme's row (the page rules keep one of two such rows): their aisles among the shopper's favourites
+    overlap by more than INTENT_OVERLAP ("Your Pet Supplies" and "Your Cat Food & Treats" for a cat owner)."""
+    mine = set(aisles) & set(shelves)
+    for theme in chosen:
+        theirs = set(_aisles(theme)) & set(shelves)
+        union = mine | theirs
+        if union and len(mine & theirs) / len(union) > INTENT_OVERLAP:
+            return True
+    return False
+
+
 def regulars_plan(shopper: Shopper, ranked: list[dict[str, object]], wanted: int) -> list[dict[str, object]]:
     """`wanted` themes: the ranking's first catch-all, the history themes covering most of the shopper's items,
     then the ranking's other themes (spares for rows the page rules drop)."""
     catch_all = [t for t in ranked if not t["aisles"] and t["from_history"]][:1]
     candidates = personal_aisle_themes() + [aisle_theme(a) for a in shopper.aisle_shares]
-    shelves, chosen = shelves_of(shopper), list(catch_all)
-    while len(chosen) < min(wanted, len(catch_all) + COVERING_THEMES) and candidates:
-        best = max(candidates, key=lambda t: row_mass(list(t["aisles"]), shelves))  # type: ignore[arg-type]
-        if row_mass(list(best["aisles"]), shelves) < MIN_ROW_SHARE:  # type: ignore[arg-type]
+    favourites = shelves = shelves_of(shopper)
+    chosen = list(catch_all)
+    while len(chosen) < wanted:
+        fresh = [t for t in candidates if not repeats_intent(_aisles(t), chosen, favourites)]
+        best = max(fresh, key=lambda t: row_mass(_aisles(t), shelves), default=None)
+        if best is None or row_mass(_aisles(best), shelves) < MIN_ROW_SHARE:
             break
         chosen.append(best)
         candidates.remove(best)
-        shelves = cover(list(best["aisles"]), shelves)  # type: ignore[arg-type]
+        shelves = cover(_aisles(best), shelves)
     titles = {str(t["title"]).lower() for t in chosen}
     return (chosen + [t for t in ranked if str(t["title"]).lower() not in titles])[:wanted]
