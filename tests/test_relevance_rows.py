@@ -11,7 +11,7 @@ from programs.top_down import leads_with_regulars
 from themepage.dataset.history import Order, UserHistory
 from themepage.objective import load_objective, objective_names
 from themepage.offline.reading import Shopper
-from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, row_mass
+from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, repeats_intent, row_mass
 from themepage.offline.steering import steer
 from themepage.page import Theme
 
@@ -50,6 +50,39 @@ def test_regulars_plan_covers_the_heaviest_aisle_after_the_catch_all():
     assert "cat food care" in plan[1]["aisles"] and plan[1]["from_history"], titles
     assert "yogurt" in plan[2]["aisles"] and plan[2]["from_history"]
     assert titles[3] == "Movie Night In"  # the usual ranking's themes follow, as spares
+
+
+def test_regulars_plan_covers_every_slot_it_is_asked_for():
+    # seven aisles a shopper buys about equally: every theme after the catch-all covers some of them (the plan
+    # once stopped covering after four and filled the rest from the usual ranking)
+    aisles = ["yogurt", "cereal", "bread", "fresh dips tapenades", "soft drinks", "cat food care", "lunch meat"]
+    shopper = Shopper(aisle_shares=dict.fromkeys(aisles, 0.1), aisle_products=dict.fromkeys(aisles, 8),
+                      product_share={1: 0.5})
+    ranked = [{"title": "Buy It Again", "aisles": [], "from_history": True},
+              {"title": "Movie Night In", "aisles": ["popcorn jerky"], "from_history": False}]
+    plan = regulars_plan(shopper, ranked, 8)
+    assert len(plan) == 8 and plan[0]["title"] == "Buy It Again"
+    assert all(t["from_history"] and set(t["aisles"]) & set(aisles) for t in plan[1:]), [t["title"] for t in plan]
+    covered = {a for t in plan[1:] for a in t["aisles"]}
+    assert set(aisles) <= covered
+
+
+def test_regulars_plan_plans_no_second_row_of_one_intent():
+    # a cat owner: "Your Pet Supplies" and "Your Cat Food & Treats" would hold the same row; ten cat products
+    # leave two uncovered after the first row, which once earned the other theme a place too
+    shopper = Shopper(aisle_shares={"cat food care": 0.6}, aisle_products={"cat food care": 10}, product_share={1: 0.5})
+    ranked = [{"title": "Buy It Again", "aisles": [], "from_history": True}]
+    plan = regulars_plan(shopper, ranked, 4)
+    assert sum("cat food care" in t["aisles"] for t in plan) == 1, [t["title"] for t in plan]
+
+
+def test_repeats_intent_reads_the_aisles_the_shopper_buys():
+    chosen = [{"title": "Your Cat Food & Treats", "aisles": ["cat food care"], "from_history": True}]
+    cat_owner = {"cat food care": (0.6, 10)}
+    assert repeats_intent(["cat food care", "dog food care"], chosen, cat_owner)
+    both = {"cat food care": (0.3, 5), "dog food care": (0.3, 5)}
+    assert not repeats_intent(["cat food care", "dog food care"], chosen, both)  # half the row is the dog's
+    assert not repeats_intent(["yogurt"], chosen, cat_owner)
 
 
 def _products_in(index, aisle: str, n: int) -> list[int]:

@@ -12,7 +12,15 @@ from programs.registry import LMPageMaker, make_program
 from signatures.bottoms_up import GenerateItems
 from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.lm import lm_from_settings
-from themepage.output_schemas import favourite_aisles, fit_to_schema, output_budget, output_schema, shown_ids
+from themepage.output_schemas import (
+    GRAMMAR_AISLES,
+    allowed_aisles,
+    favourite_aisles,
+    fit_to_schema,
+    output_budget,
+    output_schema,
+    shown_ids,
+)
 from themepage.page import Theme
 from themepage.settings import LMSettings, SettingsError, resolve_lm_settings
 from themepage.structured import (
@@ -40,6 +48,14 @@ def test_shown_ids_and_favourite_aisles_read_the_prompt_lines():
     assert shown_ids({"candidates": "Milk | dairy"}) == []
     assert favourite_aisles(CONTEXT) == ["fresh fruits", "yogurt", "soft drinks"]
     assert favourite_aisles("New shopper: no orders yet.") == []
+
+
+def test_planner_may_name_the_first_grammar_aisles_favourites_and_the_objectives():
+    listed = ", ".join(f"aisle {i} 1% 1" for i in range(GRAMMAR_AISLES + 4))
+    context = f"Orders: 5.\nFavourite aisles (share of items, products): {listed}"
+    assert len(favourite_aisles(context)) == GRAMMAR_AISLES + 4
+    allowed = allowed_aisles(context, extra=["fresh fruits", "aisle 0"])
+    assert allowed == [f"aisle {i}" for i in range(GRAMMAR_AISLES)] + ["fresh fruits"]
 
 
 def test_fill_schema_allows_only_the_shown_ids_and_exactly_the_wanted_count():
