@@ -20,7 +20,15 @@ from themepage.dataset.history import Order, UserHistory
 from themepage.offline.prompt import parse_outputs, parse_prompt, sections
 from themepage.offline.reading import read_candidates, read_shopper, read_theme
 from themepage.page import Theme
-from themepage.user_context import FAVOURITE_AISLES, FREQUENT_PRODUCTS, NEW_SHOPPER, RECENT_PRODUCTS, describe_user
+from themepage.user_context import (
+    ALWAYS_LISTED_AISLES,
+    FAVOURITE_AISLES,
+    FREQUENT_PRODUCTS,
+    MIN_LISTED_SHARE,
+    NEW_SHOPPER,
+    RECENT_PRODUCTS,
+    describe_user,
+)
 
 ADAPTERS = {"chat": dspy.ChatAdapter, "json": dspy.JSONAdapter}
 THEME = Theme(title="Easy Pasta Night", rationale="You buy pasta often.", queries=["spaghetti", "marinara"],
@@ -166,7 +174,9 @@ def test_read_shopper_recovers_the_summary(index, which):
     items = [p for order in history.orders for p in order.products]
     per_aisle = Counter(catalog.aisle(p) for p in items)
     distinct = Counter(catalog.aisle(p) for p in history.product_counts)
-    assert len(shopper.aisle_shares) == min(FAVOURITE_AISLES, len(per_aisle)), text
+    listed = [a for k, (a, n) in enumerate(per_aisle.most_common(FAVOURITE_AISLES))
+              if k < ALWAYS_LISTED_AISLES or n / len(items) >= MIN_LISTED_SHARE]
+    assert len(shopper.aisle_shares) == len(listed), text
     top_aisles = [a for a, _ in per_aisle.most_common(len(shopper.aisle_shares))]
     assert set(shopper.aisle_shares) == set(top_aisles)
     for aisle, share in shopper.aisle_shares.items():

@@ -33,9 +33,13 @@ from themepage.store import check_kind, store_of
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 FAVOURITE_AISLES = 20
-"""Aisles the favourite-aisles line lists (about 8 prompt tokens each): a planner asked for the shopper's
+"""Aisles the favourite-aisles line lists at most (about 8 prompt tokens each): a planner asked for the shopper's
 regulars needs to see the aisles beyond the first few (bread, cereal, dips) to plan rows that hold them;
 with 8, a relevance page covered 0.39 of the next basket against 0.41 with 20 (offline engine, all users)."""
+ALWAYS_LISTED_AISLES = 8
+MIN_LISTED_SHARE = 0.015
+"""Beyond the first ALWAYS_LISTED_AISLES, an aisle is listed only if it holds this share of the shopper's items
+(it prints as at least 2%): a smaller one rarely fills part of a row, and each costs the planner's prompt tokens."""
 FREQUENT_PRODUCTS = 12
 RECENT_PRODUCTS = 12
 
@@ -91,8 +95,9 @@ def describe_user(history: UserHistory, index: CatalogIndex) -> str:
     items = [p for order in history.orders for p in order.products]
     aisles = Counter(catalog.aisle(p) for p in items)
     distinct = Counter(catalog.aisle(p) for p in history.product_counts)
-    favourite = ", ".join(f"{inline(a)} {n / len(items):.0%} {distinct[a]}"
-                          for a, n in aisles.most_common(FAVOURITE_AISLES))
+    listed = [(a, n) for k, (a, n) in enumerate(aisles.most_common(FAVOURITE_AISLES))
+              if k < ALWAYS_LISTED_AISLES or n / len(items) >= MIN_LISTED_SHARE]
+    favourite = ", ".join(f"{inline(a)} {n / len(items):.0%} {distinct[a]}" for a, n in listed)
     n_orders = len(history.orders)
     counts = history.product_counts
     last = history.orders[-1].products[:RECENT_PRODUCTS]
