@@ -58,6 +58,17 @@ def test_planner_may_name_the_first_grammar_aisles_favourites_and_the_objectives
     assert allowed == [f"aisle {i}" for i in range(GRAMMAR_AISLES)] + ["fresh fruits"]
 
 
+def test_planner_context_lists_only_the_favourites_it_may_name(schema_server):  # noqa: F811
+    listed = ", ".join(f"aisle {i} 1% 1" for i in range(GRAMMAR_AISLES + 4))
+    context = f"Orders: 5.\nFavourite aisles (share of items, products): {listed}\nFrequent products: Banana 3/5"
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    with dspy.context(lm=lm, adapter=StructuredAdapter("json_object", known_aisles=[f"aisle {i}" for i in range(20)])):
+        dspy.Predict(PlanThemes)(user_context=context, objective_guidance="relevance", num_themes=3)
+    prompt = schema_server.bodies[-1]["messages"][-1]["content"]
+    assert f"aisle {GRAMMAR_AISLES - 1} 1% 1" in prompt and f"aisle {GRAMMAR_AISLES} 1% 1" not in prompt
+    assert "Frequent products: Banana 3/5" in prompt, "the other lines stay"
+
+
 def test_fill_schema_allows_only_the_shown_ids_and_exactly_the_wanted_count():
     schema = output_schema(FillTheme.output_fields, {"candidates": CANDIDATES, "num_products": 2})
     ids = schema["properties"]["product_ids"]

@@ -33,8 +33,9 @@ from themepage.adapter import (
     type_name,
 )
 from themepage.constants import HEALTHY_AISLES
-from themepage.output_schemas import allowed_aisles, fit_to_schema, output_budget, output_schema
+from themepage.output_schemas import GRAMMAR_AISLES, allowed_aisles, fit_to_schema, output_budget, output_schema
 from themepage.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
+from themepage.user_context import first_favourite_aisles
 
 MODES = ("auto", "json_object", "json_schema", "off")
 FORM_ATTRIBUTE = "themepage_structured"
@@ -121,13 +122,15 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
         return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
     def with_aisle_list(self, signature, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """For the planner: the aisles it may name, appended to the shopper's context it reads."""
+        """For the planner: the aisles it may name, appended to the shopper's context it reads, whose favourite
+        aisles are cut to the GRAMMAR_AISLES it may name (the rest cost a page about 60 prompt tokens)."""
         if "themes" not in signature.output_fields or not isinstance(inputs.get("user_context"), str):
             return inputs, []
         aisles = allowed_aisles(inputs["user_context"], self.extra_aisles, self.known_aisles)
         if not aisles:
             return inputs, []
-        context = inputs["user_context"].rstrip() + "\n" + AISLE_LIST_PREFIX + ", ".join(aisles) + "."
+        shown = first_favourite_aisles(inputs["user_context"], GRAMMAR_AISLES)
+        context = shown.rstrip() + "\n" + AISLE_LIST_PREFIX + ", ".join(aisles) + "."
         return {**inputs, "user_context": context}, aisles
 
     def prompt_tokens(self, signature, demos: list, inputs: dict[str, Any]) -> int:

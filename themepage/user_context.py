@@ -111,6 +111,17 @@ def describe_user(history: UserHistory, index: CatalogIndex) -> str:
                       PREFIX_RECENT + recent])
 
 
+def first_favourite_aisles(text: str, most: int) -> str:
+    """The context with its favourite-aisles line cut to its first `most` entries, every other line as it was
+    (for a model that may name only those: the rest would cost prompt tokens it cannot use)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip().startswith(PREFIX_AISLES):
+            entries = line.strip()[len(PREFIX_AISLES):].split(", ")
+            lines[i] = PREFIX_AISLES + ", ".join(entries[:most])
+    return "\n".join(lines)
+
+
 def parse_user_context(text: str) -> UserContext:
     """Read a `describe_user` text back; lines and entries that do not follow the format are skipped."""
     found = UserContext()
