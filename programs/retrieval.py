@@ -49,7 +49,9 @@ def clear_fits_first(index: CatalogIndex, title: str, pool: list[int]) -> list[i
 
 def gather(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
     """Up to n candidates: the shopper's products in the theme's aisles, then BM25 hits of each query
-    (interleaved), then the aisles' best sellers. A theme from history draws on the history first; any other
+    (interleaved), then the aisles' best sellers. A theme from history draws on the history first, then on the
+    products of its aisles nearest the shopper's taste (`CatalogIndex.likely_in`: a "Your Drink Fridge" row
+    short of the shopper's own drinks is topped up with drinks like theirs, not the store's teas); any other
     theme with queries takes only those of the shopper's products that a query finds."""
     aisle_ids = set(index.aisle_ids(theme.aisles))
     catalog = index.catalog
@@ -64,8 +66,9 @@ def gather(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> l
     if not theme.from_history and per_query:  # their onions are not "Mushroom Lovers": only what a query finds
         found = {p for hits in per_query for p in hits}
         own = [p for p in own if p in found]
-    if theme.from_history:
-        pool = own + [p for p in _round_robin(per_query) if p not in set(own)]
+    if theme.from_history:  # then what the shopper is likely to want from those aisles, then what queries find
+        likely = index.likely_in(history, aisle_ids, n - len(own)) if len(own) < n else []
+        pool = list(dict.fromkeys([*own, *likely, *_round_robin(per_query)]))
     else:
         pool = _round_robin([own, *per_query])
     if len(pool) < n and aisle_ids:  # the aisles' best sellers, however far down the store's list

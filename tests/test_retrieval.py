@@ -60,3 +60,34 @@ def test_a_one_aisle_theme_without_queries_draws_only_on_its_aisle(index):
     pool = gather(index, theme, UserHistory(user_id=0), CANDIDATES_PER_THEME)
     assert len(pool) == CANDIDATES_PER_THEME
     assert {index.catalog.aisle(p) for p in pool} == {aisle}
+
+
+def test_a_history_theme_short_of_own_products_takes_what_the_shopper_is_likely_to_want_next(index):
+    """After the shopper's own products of its aisles, a history theme's pool holds the never-bought products of
+    those aisles nearest their taste (`likely_in`), before query hits: a 'Your Drink Fridge' row of someone who
+    buys two sodas was topped up with the store's 'Tea' and 'Sparkling lemon'."""
+    history = index.histories.get(index.histories.user_ids[0])
+    theme = _bank_theme("your-drinks-fridge").model_copy(update={"from_history": True})
+    aisles = set(index.aisle_ids(theme.aisles))
+    own = [p for p in history.top_products() if index.catalog.aisle_id(p) in aisles]
+    assert len(own) < CANDIDATES_PER_THEME, "the fixture needs a shopper short of their own drinks"
+    pool = gather(index, theme, history, CANDIDATES_PER_THEME)
+    likely = index.likely_in(history, aisles, CANDIDATES_PER_THEME - len(own))
+    assert pool[:len(own)] == own
+    assert pool[len(own):] == likely[:len(pool) - len(own)]
+
+
+def test_likely_in_ranks_unbought_products_of_the_aisles_by_the_shoppers_taste(index):
+    import numpy as np
+
+    history = index.histories.get(index.histories.user_ids[0])
+    aisle = index.catalog.aisle_id(history.top_products(1)[0])
+    found = index.likely_in(history, {aisle}, 10)
+    assert len(found) == 10 and len(set(found)) == 10
+    assert all(index.catalog.aisle_id(p) == aisle and p not in history.product_counts for p in found)
+    profile = index.profile(history)
+    taste = [float(index.vector(p) @ profile) for p in found]
+    others = [p for p in index.popular_in([aisle], 200) if p not in history.product_counts and p not in found]
+    # the taste part of the score (popularity only nudges): the found ten lie nearer than the aisle's typical product
+    assert np.mean(taste) > np.mean([float(index.vector(p) @ profile) for p in others])
+    assert index.likely_in(history, set(), 10) == []

@@ -121,11 +121,12 @@ class CatalogIndex:
         return self._nearest(self.vector(product_id), k, exclude={product_id})
 
     def _nearest(self, query: np.ndarray, k: int, exclude: AbstractSet[int] = frozenset(),
-                 prior: float = 0.0) -> list[int]:
+                 prior: float = 0.0, aisle_ids: AbstractSet[int] = frozenset()) -> list[int]:
         scores = self.vectors @ query
         if prior:
             scores = scores + prior * np.log1p(self.popularity) / np.log1p(max(self.popularity.max(), 1))
-        scores = np.where(self.well_seen, scores, -np.inf)
+        allowed = self.well_seen & np.isin(self.catalog.aisle_ids, list(aisle_ids)) if aisle_ids else self.well_seen
+        scores = np.where(allowed, scores, -np.inf)
         if exclude:
             scores[self.rows(exclude)] = -np.inf
         k = min(k, int(np.isfinite(scores).sum()))
@@ -184,6 +185,15 @@ class CatalogIndex:
                 if len(out) == k:
                     break
         return out
+
+    def likely_in(self, user: int | UserHistory, aisle_ids: AbstractSet[int], k: int) -> list[int]:
+        """Up to k products of these aisles the user never bought, nearest their taste profile (co-purchase
+        neighbours, as `candidates_for_user` explores), popular ones slightly ahead."""
+        history = self.history(user)
+        if history.is_empty() or not aisle_ids:
+            return []
+        return self._nearest(self.profile(history), k, exclude=set(history.product_counts), prior=0.3,
+                             aisle_ids=aisle_ids)
 
     def candidates_for_user(self, user: int | UserHistory, k: int) -> list[int]:
         """Repurchase candidates (P-TopFreq) followed by co-purchase neighbours of the user's profile."""
