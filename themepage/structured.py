@@ -123,7 +123,7 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
 
     def with_aisle_list(self, signature, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """For the planner: the aisles it may name, appended to the shopper's context it reads, whose favourite
-        aisles are cut to the GRAMMAR_AISLES it may name (the rest cost a page about 60 prompt tokens)."""
+        aisles are cut to the GRAMMAR_AISLES it may name (the rest cost SmolLM2 30-90 prompt tokens a page)."""
         if "themes" not in signature.output_fields or not isinstance(inputs.get("user_context"), str):
             return inputs, []
         aisles = allowed_aisles(inputs["user_context"], self.extra_aisles, self.known_aisles)
