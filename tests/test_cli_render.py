@@ -4,6 +4,7 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from cli_runner import run_cli
 from fake_pages import fake_page
 from rich.console import Console
 
@@ -29,6 +30,24 @@ def test_long_rationale_and_product_wrap_indented():
     rationale, products = lines[start + 1:start + 3], lines[start + 3:start + 6]
     assert all(line.startswith("   ") and line[3] != " " for line in rationale)
     assert products[0].startswith("   - Whole Grain") and products[1].startswith("     ") and products[1][5] != " "
+
+
+def test_no_line_of_a_text_page_ends_in_a_space():
+    """rich pads padded and gridded lines to the console's width, and keeps the spaces where it wraps."""
+    page = fake_page(1, product="Whole Grain Rosemary Olive Oil Crackers Family Size",
+                     title="A title long enough to wrap past forty columns")
+    page.placements[0].rationale = "because you buy crackers almost every week and these go with cheese"
+    page.stats.compiled = "compiled/relevance/top-down.json"
+    lines = rendered(page).splitlines()
+    assert "   - Whole Grain Rosemary Olive Oil" in lines  # still wrapped and indented under the row
+    assert [line for line in lines if line.endswith(" ")] == []
+
+
+def test_generate_text_lines_end_without_spaces(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--program", "repurchase")
+    assert code == 0, err
+    assert "Buy It Again" in out
+    assert [line for line in out.splitlines() if line.endswith(" ")] == []
 
 
 @pytest.mark.parametrize("metric, value, shown", [

@@ -1,14 +1,16 @@
 """Readable terminal output: a page as titled rows of products, and results as tables.
 
 Text from data, an LM or an exception is printed literally (Text objects or escaped); markup is only
-in our own strings. Long rationales and product names wrap under their row, indented.
+in our own strings. Long rationales and product names wrap under their row, indented; no line of a page
+ends in a space (rich pads padded and gridded lines to the console's width).
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.padding import Padding
+from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
@@ -37,17 +39,34 @@ def _bullet(text: Text) -> Padding:
     return Padding(grid, (0, 0, 0, INDENT))
 
 
+def _without_trailing_spaces(line: list[Segment]) -> list[Segment]:
+    """The line's segments with the spaces at its end removed (styles kept)."""
+    line = list(line)
+    while line and not line[-1].control and not line[-1].text.rstrip(" "):
+        line.pop()
+    if line and not line[-1].control:
+        line[-1] = Segment(line[-1].text.rstrip(" "), line[-1].style)
+    return line
+
+
+def print_trimmed(console: Console, renderable: RenderableType | str) -> None:
+    """Print as console.print would (markup in a str), each line without trailing spaces."""
+    shown = console.render_str(renderable) if isinstance(renderable, str) else renderable
+    lines = [[*_without_trailing_spaces(line), Segment.line()] for line in console.render_lines(shown, pad=False)]
+    console.print(Segments([segment for line in lines for segment in line]))
+
+
 def render_page(page: Page, index: CatalogIndex, console: Console) -> None:
     compiled = f"  compiled={escape(page.stats.compiled)}" if page.stats.compiled else ""
-    console.print(f"[bold]Page for user {page.user_id}[/bold]  program={escape(page.program)}  "
-                  f"objective={escape(page.objective)}{compiled}")
+    print_trimmed(console, f"[bold]Page for user {page.user_id}[/bold]  program={escape(page.program)}  "
+                           f"objective={escape(page.objective)}{compiled}")
     for n, placement in enumerate(page.placements, 1):
-        console.print(f"\n[bold cyan]{n}. {escape(placement.title)}[/bold cyan]")
+        print_trimmed(console, f"\n[bold cyan]{n}. {escape(placement.title)}[/bold cyan]")
         if placement.rationale:
-            console.print(_indented(Text(placement.rationale, style="dim")))
+            print_trimmed(console, _indented(Text(placement.rationale, style="dim")))
         for product in placement.products:
             aisle = index.catalog.aisle(product.product_id)
-            console.print(_bullet(Text.assemble(product.name, " ", (f"({aisle})", "dim"))))
+            print_trimmed(console, _bullet(Text.assemble(product.name, " ", (f"({aisle})", "dim"))))
     s = page.stats
     line = f"\n[dim]{s.total_ms:.0f} ms"
     if s.lm_calls:
@@ -56,7 +75,7 @@ def render_page(page: Page, index: CatalogIndex, console: Console) -> None:
         line += f" | ${s.cost_usd:.4f}"
     if s.fallbacks:
         line += f" | fallbacks: {escape(redact('; '.join(s.fallbacks)))}"
-    console.print(line + "[/dim]")
+    print_trimmed(console, line + "[/dim]")
 
 
 def results_table(title: str, rows: dict[str, dict[str, float]], gate: float | None = None,
