@@ -14,15 +14,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from themepage.constants import OBJECTIVES_DIR
 from themepage.redact import redact
 
 console = Console()
 err_console = Console(stderr=True)
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Instacart-layout data directory.")]
+DataOpt = Annotated[Path, typer.Option("--data", help="Instacart-layout data directory.",
+                                       show_default="bundled sample data")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Where derived state is cached.")]
 ProgramOpt = Annotated[str, typer.Option("--program", help="top-down, bottoms-up, repurchase or popular.")]
-ObjectiveOpt = Annotated[str, typer.Option("--objective", help="Business objective.")]
+ObjectiveOpt = Annotated[str, typer.Option("--objective", help="Business objective: " + ", ".join(
+    sorted(path.stem for path in OBJECTIVES_DIR.glob("*.toml"))) + ".")]
 LMOpt = Annotated[str | None, typer.Option("--lm", help="'offline' (default) or any model string dspy.LM accepts.")]
 ApiBaseOpt = Annotated[str | None, typer.Option("--api-base", help="Base URL of an OpenAI-compatible server.")]
 TimeoutOpt = Annotated[float | None, typer.Option("--lm-timeout", help="Seconds to wait for one LM answer (30).")]

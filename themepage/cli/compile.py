@@ -19,6 +19,7 @@ from themepage.cli.common import (
     CliError,
     DataOpt,
     LMOpt,
+    ObjectiveOpt,
     ProgramOpt,
     RetriesOpt,
     TimeoutOpt,
@@ -144,8 +145,7 @@ def _save_atomically(module: dspy.Module, out: Path | None, job: CompileJob, pro
     return path
 
 
-def compile_command(objective: Annotated[str, typer.Option(help="Business objective to compile for.")]
-                    = DEFAULT_OBJECTIVE,
+def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
                     program: ProgramOpt = DEFAULT_PROGRAM,
                     optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa or mipro.")]
                     = DEFAULT_OPTIMIZER,
