@@ -28,6 +28,7 @@ from themepage.cli.common import (
     _lm,
     console,
     err_console,
+    shown_path,
 )
 from themepage.cli.phases import Phases
 from themepage.cli.quiet import quiet_optimizers
@@ -126,13 +127,36 @@ def _score(phases: Phases, job: CompileJob, description: str, module: dspy.Modul
                                on_example=lambda: phases.tick(PAGES))
 
 
-def _save_atomically(module: dspy.Module, out: Path | None, job: CompileJob, program: str, objective: str,
-                     optimizer: str) -> Path:
-    """Save to a temporary file beside the target, then rename: an interrupted save leaves no half-written file."""
-    from optimize.compiled_files import COMPILED_DIR, save_compiled
+def _target(out: Path | None, job: CompileJob, program: str, objective: str) -> Path:
+    """--out, else the committed file for this objective, program and LM."""
+    from optimize.compiled_files import COMPILED_DIR
     from optimize.fingerprint import compiled_path
 
-    path = out or compiled_path(objective, program, COMPILED_DIR, job.model_name)
+    return out or compiled_path(objective, program, COMPILED_DIR, job.model_name)
+
+
+def _existing_score(phases: Phases, job: CompileJob, path: Path, program: str, objective: str) -> float | None:
+    """The validation score of the program already saved at `path`; None when there is none or it no longer
+    loads (said on stderr: it is replaced like a missing file)."""
+    from optimize.replacing import existing_file
+
+    if not path.exists():
+        return None
+    with phases.phase("loading the existing compiled file"):
+        existing = existing_file(path, program=program, objective=objective, index=job.index, lm=job.model_name)
+    if existing.problem:
+        err_console.print(escape(f"replacing a compiled file that no longer loads: {existing.problem}"),
+                          highlight=False, soft_wrap=True)
+    if existing.module is None:
+        return None
+    return _score(phases, job, "scoring the existing compiled file", existing.module)
+
+
+def _save_atomically(module: dspy.Module, path: Path, job: CompileJob, program: str, objective: str,
+                     optimizer: str) -> None:
+    """Save to a temporary file beside the target, then rename: an interrupted save leaves no half-written file."""
+    from optimize.compiled_files import save_compiled
+
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.partial.json")
     try:
@@ -142,7 +166,16 @@ def _save_atomically(module: dspy.Module, out: Path | None, job: CompileJob, pro
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return path
+
+
+def _closing_line(path: Path, what: str, scores: str, saved: bool, existing_score: float | None) -> str:
+    """'saved PATH: ...', or 'kept PATH: ..., not better than the kept file's SCORE (use --force to replace)'."""
+    shown = shown_path(path)
+    if not saved:
+        return (f"kept {shown}: {what}; {scores}, not better than the kept file's {existing_score:.3f} "
+                f"(use --force to replace)")
+    replaced = f", better than the replaced file's {existing_score:.3f}" if existing_score is not None else ""
+    return f"saved {shown}: {what}; {scores}{replaced}"
 
 
 def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
@@ -164,13 +197,19 @@ def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
                     budget: Annotated[int, typer.Option(
                         min=1, help="Most pages gepa may score while it searches (its cost: about a second a page "
                                     "on the offline engine).")] = GEPA_METRIC_CALLS,
+                    force: Annotated[bool, typer.Option(
+                        "--force", help="Replace the existing compiled file even when the new program scores no "
+                                        "higher on the validation examples.")] = False,
                     verbose: Annotated[bool, typer.Option(
                         "--verbose", help="Show DSPy's and the optimizers' own progress bars and INFO logs.")]
                     = False) -> None:
     """Compile a program for an objective against trainsets/, and save state-only JSON.
 
-    One progress display on stderr; DSPy's own bars and INFO logs only with --verbose. Ends with one summary line.
+    An existing compiled file is replaced only by a program that scores higher on the same validation examples
+    (or with --force); one that no longer loads is replaced. One progress display on stderr; DSPy's own bars and
+    INFO logs only with --verbose. Ends with one line: what was saved or kept, and the scores.
     """
+    from optimize.replacing import replaces
     from programs.registry import LLM_PROGRAMS
 
     _check_objective(objective)
@@ -184,11 +223,15 @@ def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
         uncompiled = LLM_PROGRAMS[program](job.index, objective=objective)
         before = _score(phases, job, "scoring the uncompiled program", uncompiled)
         after = _score(phases, job, "scoring the compiled program", module)
-        with phases.phase("saving"):
-            path = _save_atomically(module, out, job, program, objective, optimizer)
+        path = _target(out, job, program, objective)
+        existing_score = None if force else _existing_score(phases, job, path, program, objective)
+        saved = replaces(after, existing_score)
+        if saved:
+            with phases.phase("saving"):
+                _save_atomically(module, path, job, program, objective, optimizer)
     if hidden.warnings:
         err_console.print(f"{hidden.warnings} warnings from DSPy and the optimizers not shown (--verbose shows them)",
                           highlight=False, soft_wrap=True)
-    console.print(escape(f"saved {path}: {objective} / {program} / {optimizer}; score on {len(job.valset)} validation "
-                         f"examples {before:.3f} -> {after:.3f}; {phases.elapsed() / 60:.1f} min"),
-                  highlight=False, soft_wrap=True)
+    scores = f"score on {len(job.valset)} validation examples {before:.3f} -> {after:.3f}"
+    line = _closing_line(path, f"{objective} / {program} / {optimizer}", scores, saved, existing_score)
+    console.print(escape(f"{line}; {phases.elapsed() / 60:.1f} min"), highlight=False, soft_wrap=True)
