@@ -10,11 +10,22 @@ whose message is the command that recompiles it).
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import dspy
 
-from optimize.compiled_schema import MAX_FILE_BYTES, META_KEY, check_metadata, check_shape
+from optimize.compiled_schema import (
+    FORMAT,
+    MAX_FILE_BYTES,
+    META_KEY,
+    check_depth,
+    check_metadata,
+    check_shape,
+    finite_number,
+    refuse_constant,
+)
 from optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
 from optimize.fingerprint import OFFLINE_LM, compiled_path, lm_id, predictor_fingerprints, recompile_command
 from optimize.knn import KNN_KEY, rebuild_knn
@@ -24,7 +35,10 @@ from themepage.constants import PACKAGE_DIR
 from themepage.index.protocol import Index
 
 COMPILED_DIR = PACKAGE_DIR.parent / "compiled"
-FORMAT = 1
+__all__ = ["COMPILED_DIR", "FORMAT", "check_current", "load_compiled", "read_state", "save_compiled"]
+_KINDS = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+          (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+          (stat.S_ISSOCK, "is a socket"))
 
 
 def save_compiled(module: dspy.Module, path: Path, *, program: str, objective: str, lm: str, optimizer: str,
@@ -42,18 +56,53 @@ def save_compiled(module: dspy.Module, path: Path, *, program: str, objective: s
     path.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
 
 
-def read_state(path: Path) -> dict:
-    """The file's JSON object; UnsafeCompiledFile for a huge, unreadable or non-JSON file."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise UnsafeCompiledFile(f"{path}: refused: {size:,} bytes, more than a compiled program's "
-                                 f"{MAX_FILE_BYTES:,}")
+def not_a_file(mode: int) -> str:
+    """What a path that is not a regular file is, in words ("is a directory", ...)."""
+    return next((words for test, words in _KINDS if test(mode)), "is not a regular file")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; UnsafeCompiledFile for anything else.
+
+    Opened without blocking (a FIFO would wait for a writer) and checked on the open descriptor, so a path
+    swapped after a check cannot slip through; never more than MAX_FILE_BYTES + 1 bytes are read.
+    """
     try:
-        state = json.loads(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise UnsafeCompiledFile(f"{path}: refused: is a directory, not a compiled program file") from None
+    except OSError as exc:
+        raise UnsafeCompiledFile(f"{path}: refused: cannot be read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeCompiledFile(f"{path}: refused: {not_a_file(info.st_mode)}, not a compiled program file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UnsafeCompiledFile(f"{path}: refused: {info.st_size:,} bytes, more than a compiled program's "
+                                     f"{MAX_FILE_BYTES:,}")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnsafeCompiledFile(f"{path}: refused: more than a compiled program's {MAX_FILE_BYTES:,} bytes")
+    return data
+
+
+def read_state(path: Path) -> dict:
+    """The file's JSON object; UnsafeCompiledFile for a huge, unreadable, non-regular or non-JSON file.
+
+    Strict JSON: NaN, Infinity and numbers beyond a float are refused, and so is nesting deeper than
+    compiling writes.
+    """
+    data = read_bytes(path)
+    try:
+        state = json.loads(data, parse_constant=refuse_constant, parse_float=finite_number)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise UnsafeCompiledFile(f"{path}: refused: not JSON ({exc})") from None
+        raise UnsafeCompiledFile(f"{path}: refused: not JSON ({str(exc)[:200]})") from None
     if not isinstance(state, dict):
         raise UnsafeCompiledFile(f"{path}: refused key '(file)': expected a JSON object")
+    check_depth(path, state)
     return state
 
 
@@ -91,9 +140,11 @@ def load_compiled(program: str, objective: str, index: Index, root: Path = COMPI
     FileNotFoundError when there is none; UnsafeCompiledFile or StaleCompiledProgram when it must not load.
     """
     path = compiled_path(objective, program, root, lm)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise FileNotFoundError(f"no compiled program at {path}; run "
                                 f"`{recompile_command(objective, program, DEFAULT_OPTIMIZER, lm)}`")
+    if not path.exists():
+        raise UnsafeCompiledFile(f"{path}: refused: a link to nothing ({os.readlink(path)})")
     module = LLM_PROGRAMS[program](index, objective=objective)
     state = read_state(path)
     check_current(state, module, path, program=program, objective=objective, lm=lm)

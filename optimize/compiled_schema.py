@@ -4,26 +4,53 @@ DSPy's `Predict.load_state` copies every unknown key of a predictor's state onto
 with an `api_base` redirects its calls) and restores a saved `lm`. A compiled file is therefore untrusted
 input: `check_shape` accepts instructions, field prefixes and descriptions, demos of the predictor's own
 fields, the knn settings this project writes, and our metadata, and refuses anything else with
-`UnsafeCompiledFile` naming the file and the key.
+`UnsafeCompiledFile` naming the file and the key. Sizes are bounded too (the limits below): demos go into
+every LM request, so a file of huge demos would make every request huge.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from optimize.errors import UnsafeCompiledFile
 from optimize.knn import KNN_BOOTSTRAP, KNN_KEY
+from optimize.names import OPTIMIZERS
 
+# ----- every size limit of a compiled file, in one place -------------------------------------------------------
+# Compiling writes at most 2 demos per predictor, each a few kB (a planner demo's shopper context and themes);
+# these bounds are far above that, and low enough that no file can make every LM request megabytes long.
 MAX_FILE_BYTES = 2_000_000
-"""Larger than any compiled program (the biggest committed one is about 10 kB); a bigger file is refused unread."""
+"""A bigger file is refused unread (and no more than this is ever read from the path)."""
 MAX_TEXT = 20_000
-MAX_DEMOS = 16
+"""Characters of an instruction, a field prefix or description."""
+MAX_DEMOS = 8
+"""Demos per predictor."""
+MAX_DEMO_FIELD = 20_000
+"""Characters of one demo field (text as is; any other value as its JSON)."""
+MAX_DEMO = 40_000
+"""Characters of one demo, all its fields together."""
+MAX_DEPTH = 16
+"""Nesting of JSON arrays and objects anywhere in the file (what compiling writes nests 7 deep)."""
+MAX_NAME = 200
+"""Characters of a program, objective, LM or optimizer name in the metadata."""
 MAX_POOL = 10_000
+"""References in a knn pool."""
+
+FORMAT = 1
+"""The version of the file layout `save_compiled` writes; a file of any other format is refused."""
 PREDICTOR_KEYS = ("traces", "train", "demos", "signature", "lm")
 META_KEY = "themepage"
 THEMEPAGE_META = ("format", "program", "objective", "lm", "optimizer", "fingerprints")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""A program or objective name: what the CLI accepts and error messages may quote."""
+_MODEL = re.compile(r"[\x21-\x7e]+")
+"""An LM's model string: printable ASCII without spaces (so a message quoting it stays one line)."""
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _refuse(path: Path, key: str, why: str) -> UnsafeCompiledFile:
@@ -52,6 +79,40 @@ def _int(path: Path, where: str, value: Any, low: int, high: int) -> None:
         raise _refuse(path, where, f"expected a whole number from {low} to {high}")
 
 
+def _name(path: Path, where: str, value: Any, pattern: re.Pattern, what: str) -> None:
+    if not isinstance(value, str) or len(value) > MAX_NAME or not pattern.fullmatch(value):
+        raise _refuse(path, where, f"expected {what} of at most {MAX_NAME} characters")
+
+
+def _size(value: Any) -> int:
+    """A demo value's size in characters: text as is, anything else as its JSON."""
+    return len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))
+
+
+def check_depth(path: Path, state: Any) -> None:
+    """Refuse arrays and objects nested deeper than MAX_DEPTH anywhere (walked without recursion)."""
+    stack = [(state, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else ()
+        if children and depth > MAX_DEPTH:
+            raise _refuse(path, "(file)", f"arrays and objects nested more than {MAX_DEPTH} deep")
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (Mapping, list)))
+
+
+def finite_number(text: str) -> float:
+    """json's parse_float: a decimal that is too big for a float (1e999) is refused like NaN and Infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def refuse_constant(name: str) -> Any:
+    """json's parse_constant: NaN, Infinity and -Infinity are not JSON numbers."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def check_signature(path: Path, name: str, signature: Any, field_names: list[str]) -> None:
     """Instructions and one {prefix, description} per current field, in order."""
     _exact_keys(path, f"{name}.signature", signature, ("instructions", "fields"))
@@ -72,9 +133,19 @@ def check_demos(path: Path, name: str, demos: Any, field_names: list[str]) -> No
         raise _refuse(path, f"{name}.demos", f"expected a list of at most {MAX_DEMOS} demos")
     allowed = {*field_names, "augmented"}
     for i, demo in enumerate(demos):
-        _exact_keys(path, f"{name}.demos[{i}]", demo, allowed, required=False)
+        where = f"{name}.demos[{i}]"
+        _exact_keys(path, where, demo, allowed, required=False)
         if "augmented" in demo and not isinstance(demo["augmented"], bool):
-            raise _refuse(path, f"{name}.demos[{i}].augmented", "expected true or false")
+            raise _refuse(path, f"{where}.augmented", "expected true or false")
+        total = 0
+        for field, value in demo.items():
+            size = _size(value)
+            if size > MAX_DEMO_FIELD:
+                raise _refuse(path, f"{where}.{field}", f"{size:,} characters; a demo field has at most "
+                                                        f"{MAX_DEMO_FIELD:,}")
+            total += size
+        if total > MAX_DEMO:
+            raise _refuse(path, where, f"{total:,} characters; a demo has at most {MAX_DEMO:,}")
 
 
 def check_predictor(path: Path, name: str, state: Any, field_names: list[str]) -> None:
@@ -108,15 +179,23 @@ def check_metadata(path: Path, metadata: Any) -> None:
     """DSPy's dependency versions and our own record of what the file was compiled for."""
     _exact_keys(path, "metadata", metadata, ("dependency_versions", META_KEY))
     versions = metadata["dependency_versions"]
-    if not isinstance(versions, Mapping) or not all(isinstance(v, str) for v in versions.values()):
+    if not isinstance(versions, Mapping) or not all(isinstance(v, str) and len(v) <= MAX_NAME >= len(k)
+                                                    for k, v in versions.items()):
         raise _refuse(path, "metadata.dependency_versions", "expected names and version strings")
     ours = metadata[META_KEY]
-    _exact_keys(path, f"metadata.{META_KEY}", ours, THEMEPAGE_META)
-    for key in ("program", "objective", "lm", "optimizer"):
-        _text(path, f"metadata.{META_KEY}.{key}", ours[key])
+    where = f"metadata.{META_KEY}"
+    _exact_keys(path, where, ours, THEMEPAGE_META)
+    if isinstance(ours["format"], bool) or not isinstance(ours["format"], int) or ours["format"] != FORMAT:
+        raise _refuse(path, f"{where}.format", f"expected {FORMAT} (the only format this version reads)")
+    _name(path, f"{where}.program", ours["program"], _NAME, "a program name")
+    _name(path, f"{where}.objective", ours["objective"], _NAME, "an objective name")
+    _name(path, f"{where}.lm", ours["lm"], _MODEL, "a model name")
+    if ours["optimizer"] not in OPTIMIZERS:
+        raise _refuse(path, f"{where}.optimizer", f"expected one of {', '.join(OPTIMIZERS)}")
     fingerprints = ours["fingerprints"]
-    if not isinstance(fingerprints, Mapping) or not all(isinstance(v, str) for v in fingerprints.values()):
-        raise _refuse(path, f"metadata.{META_KEY}.fingerprints", "expected predictor names and hashes")
+    if not isinstance(fingerprints, Mapping) or not all(
+            len(k) <= MAX_NAME and isinstance(v, str) and _HASH.fullmatch(v) for k, v in fingerprints.items()):
+        raise _refuse(path, f"{where}.fingerprints", "expected predictor names and sha256 hashes")
 
 
 def check_shape(path: Path, state: Any, predictors: Mapping[str, list[str]]) -> None:

@@ -5,6 +5,7 @@ Command modules import this, never `app.py`; `app.py` registers them. That keeps
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -158,7 +159,7 @@ def _load_compiled(compiled: Path | CompiledChoice | None, program: str, objecti
     if choice.folder is None or program not in LLM_PROGRAMS:
         return None, None
     path = compiled_path(objective, program, choice.folder, lm)
-    if not choice.explicit and not path.is_file():
+    if not choice.explicit and not os.path.lexists(path):  # anything there is checked, never skipped
         return None, None
     try:
         module = load_compiled(program, objective, index, choice.folder, lm=lm)

@@ -26,7 +26,8 @@ from themepage.dataset.model import Catalog, Dataset, ItemTable, OrderTable
 from themepage.dataset.reader import data_files, read_dataset
 
 T = TypeVar("T")
-CACHE_FORMAT = "themepage-cache-v3"
+CACHE_FORMAT = "themepage-cache-v4"
+"""Bumped whenever reading the same files gives another Dataset (v4: rows with extra fields are skipped)."""
 
 
 def fingerprint(data_dir: Path) -> str:

@@ -9,7 +9,11 @@ Two paths produce identical results:
   `array.array` buffers) takes over from the first chunk the fast path does not
   accept (a blank line, a quoted field, a bad value...) and reads on to the end,
   so every error and every skipped row is reported exactly as if the whole file
-  had been read row by row.
+  had been read row by row. Its lines come from `csvlines.CsvLines` (bounded
+  length, doubled "\r\r\n" endings, where quotes opened).
+
+A row with more fields than the header is skipped and counted (its fields cannot be
+matched to columns: an unquoted comma in a name shifts every later field).
 
 Either way memory stays compact (a chunk of text plus the columns read so far),
 and every failure names the file, physical line and column.
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from themepage.dataset.columns import Column, check_value, new_buffer, result_dtype
+from themepage.dataset.csvlines import MAX_LINE_CHARS, CsvLines, doubled_endings, has_doubled_endings
 from themepage.dataset.errors import DataError, SkipLog
 from themepage.dataset.fastchunk import Chunk
 
@@ -75,34 +80,36 @@ def _decode_error_line(path: Path, offset: int, base_line: int) -> tuple[int, in
 
 
 def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Column],
-          positions: list[int] | None, skips: SkipLog) -> tuple[list, list[int]]:
+          header: list[str] | None, skips: SkipLog, doubled: bool) -> tuple[list, list[int]]:
     """Read from byte `offset` (just after line `base_line`) to the end, one row at a time.
 
-    With `positions` None the header is read first (offset 0). Returns the buffers and positions.
+    With `header` None the header is read first (offset 0). Returns the buffers and positions.
     """
     raw_handle.seek(offset)
     handle = io.TextIOWrapper(raw_handle, encoding="utf-8", newline="")
-    reader = csv.reader(handle, strict=True)  # strict: a stray quote is an error, not a silently mangled field
+    lines = CsvLines(path, handle, doubled=doubled, first=base_line + 1)
+    reader = csv.reader(lines, strict=True)  # strict: a stray quote is an error, not a silently mangled field
     buffers = [new_buffer(c) for c in columns]
-    done = 0
-    """Physical lines (after `base_line`) read up to the end of the last complete row."""
     try:
         try:
-            if positions is None:
-                header = next(reader, None)
-                if header is None:
+            if header is None:
+                first = next(reader, None)
+                if first is None:
                     raise DataError(path, "file is empty (expected a header line)", line=1)
-                header = [name.strip().lstrip("\ufeff").strip() for name in header]
-                positions = _positions(path, header, columns)
-                done = reader.line_num
-            width = max(positions) + 1
+                header = [name.strip().lstrip("\ufeff").strip() for name in first]
+                lines.row_done()
+            positions = _positions(path, header, columns)
+            width, fields = max(positions) + 1, len(header)
             bounds = [c.bounds() for c in columns]
             for row in reader:
-                done = reader.line_num
+                line = lines.number  # the row's last line (a quoted field may span several)
+                lines.row_done()
                 if not row or (len(row) == 1 and not row[0].strip()):
                     skips.add(path, "blank line")
                     continue
-                line = base_line + done
+                if len(row) > fields:
+                    skips.add(path, f"more fields than the header's {fields}", line=line)
+                    continue
                 if len(row) < width:
                     missing = next(c.name for c, p in zip(columns, positions, strict=True) if p >= len(row))
                     raise DataError(path, f"row has {len(row)} field(s), expected at least {width}",
@@ -115,20 +122,27 @@ def _slow(path: Path, raw_handle, offset: int, base_line: int, columns: list[Col
             line, byte = _decode_error_line(path, offset, base_line)
             raise DataError(path, f"not valid UTF-8 text (byte 0x{byte:02x})", line=line) from None
         except csv.Error as error:
-            raise _csv_error(path, error, base_line + done + 1, base_line + max(reader.line_num, 1)) from None
+            raise _csv_error(path, error, lines) from None
     finally:
         handle.detach()
     return buffers, positions
 
 
-def _csv_error(path: Path, error: csv.Error, row_start: int, line: int) -> DataError:
+def _csv_error(path: Path, error: csv.Error, lines: CsvLines) -> DataError:
     """A csv module error as a DataError; a quote that never closes is named on the line where it opened."""
-    text = str(error)
+    text, opened, line = str(error), lines.quote_line, lines.number
     if "unexpected end of data" in text:
-        return DataError(path, "unterminated quote: a quoted field opened on this line never closes", line=row_start)
+        return DataError(path, "unterminated quote: a quoted field opened on this line never closes",
+                         line=opened or line)
     if "field larger than field limit" in text:
+        if opened is None:
+            return DataError(path, f"a field on this line is longer than the reader's limit of "
+                                   f"{csv.field_size_limit():,} characters", line=line)
         return DataError(path, f"a quoted field opened on this line runs on for more than {csv.field_size_limit():,} "
-                               "characters (a quote that never closes?)", line=row_start)
+                               "characters (a quote that never closes?)", line=opened)
+    if opened is not None and opened < line:
+        return DataError(path, f"unterminated quote: a quoted field opened on this line runs on to line {line}, "
+                               f"where the CSV breaks ({text})", line=opened)
     return DataError(path, f"malformed CSV ({text})", line=line)
 
 
@@ -145,11 +159,12 @@ def read_columns(
         raise DataError(path, f"file not found in {path.parent}" if not path.exists() else "not a regular file")
     parts: list[list] = [[] for _ in columns]
     with path.open("rb") as handle:
-        first = handle.readline()
+        first = handle.readline(MAX_LINE_CHARS + 1)
+        doubled = doubled_endings(first)
         # the fast path needs a plain one-line header (no quotes, no lone CR as a line break)
         fast = b'"' not in first and b"\r" not in first.rstrip(b"\r\n") and not any(c.text for c in columns)
-        if not fast:
-            buffers, _ = _slow(path, handle, 0, 0, columns, None, skips)
+        if not fast or len(first) > MAX_LINE_CHARS:
+            buffers, _ = _slow(path, handle, 0, 0, columns, None, skips, doubled)
         else:
             header = _header(path, first)
             positions = _positions(path, header, columns)
@@ -163,14 +178,17 @@ def read_columns(
                     cut, data = len(data), data + b"\n"
                 else:
                     cut = data.rfind(b"\n") + 1
-                    if cut == 0:
+                    if cut == 0 and len(data) <= MAX_LINE_CHARS:
                         carry = data
                         continue
+                    if cut == 0:  # a line over the limit: the exact path names it
+                        buffers, _ = _slow(path, handle, offset, line, columns, header, skips, doubled)
+                        break
                     data, carry = data[:cut], data[cut:]
                 chunk = Chunk(data, len(header))
                 values = [chunk.column(p, c) for p, c in zip(positions, columns, strict=True)] if chunk.ok else [None]
                 if any(v is None for v in values):
-                    buffers, _ = _slow(path, handle, offset, line, columns, positions, skips)
+                    buffers, _ = _slow(path, handle, offset, line, columns, header, skips, doubled)
                     break
                 for part, value in zip(parts, values, strict=True):
                     part.append(value)
@@ -191,15 +209,18 @@ def read_columns(
 
 
 def line_of_row(path: Path, index: int) -> int | None:
-    """The physical line of the `index`-th data row (0-based, blank lines not counted), as `read_columns` saw it."""
+    """The physical line of the `index`-th data row (0-based; blank and skipped rows not counted), as
+    `read_columns` saw it."""
+    doubled = has_doubled_endings(path)
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
+        lines = CsvLines(path, handle, doubled=doubled)
+        reader = csv.reader(lines)
+        fields = len(next(reader, []))
         seen = -1
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if not row or (len(row) == 1 and not row[0].strip()) or len(row) > fields:
                 continue
             seen += 1
             if seen == index:
-                return reader.line_num
+                return lines.number
     return None

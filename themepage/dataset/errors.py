@@ -30,14 +30,20 @@ class DataError(ValueError):
 
 @dataclass
 class SkipLog:
-    """Counts rows skipped on purpose, by file and reason, so nothing is lost silently."""
+    """Counts rows skipped on purpose, by file and reason (and the first line, where given), so nothing is lost
+    silently."""
 
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    first_lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def add(self, path: Path, reason: str, n: int = 1) -> None:
+    def add(self, path: Path, reason: str, n: int = 1, line: int | None = None) -> None:
         if n:
             key = (path.name, reason)
             self.counts[key] = self.counts.get(key, 0) + n
+            if line is not None:
+                self.first_lines[key] = min(line, self.first_lines.get(key, line))
 
     def messages(self) -> list[str]:
-        return [f"{name}: skipped {n:,} row(s): {reason}" for (name, reason), n in sorted(self.counts.items())]
+        return [f"{name}: skipped {n:,} row(s): {reason}" + (f" (first on line {self.first_lines[name, reason]})"
+                                                             if (name, reason) in self.first_lines else "")
+                for (name, reason), n in sorted(self.counts.items())]

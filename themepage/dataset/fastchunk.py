@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from themepage.dataset.columns import Column
+from themepage.dataset.csvlines import MAX_LINE_CHARS
 
 
 class Chunk:
@@ -18,6 +19,8 @@ class Chunk:
         self.ok = False
         buf = np.frombuffer(data, dtype=np.uint8)
         if len(buf) == 0 or buf.max() >= 128 or (buf == ord('"')).any():
+            return
+        if np.diff(np.flatnonzero(buf == 10), prepend=-1).max() > MAX_LINE_CHARS:  # the exact path names it
             return
         cr = buf == 13
         if cr.any():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from pathlib import Path
 
@@ -49,12 +50,22 @@ def _present(path: Path) -> bool:
     raise DataError(path, f"is {_kind(path)}, expected a regular CSV file")
 
 
+def _own_catalog_layout(data_dir: Path) -> bool:
+    """The raw layout `themepage data import` reads: its order_items.csv, none of Instacart's own files."""
+    return _present(data_dir / "order_items.csv") and not any(
+        os.path.lexists(data_dir / name) for name in ("aisles.csv", "departments.csv", "order_products__prior.csv"))
+
+
 def data_files(data_dir: Path) -> list[Path]:
     """The files a dataset is read from (the optional ones only where present)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         what = "data directory not found" if not data_dir.exists() else f"is {_kind(data_dir)}, not a data directory"
         raise DataError(data_dir, what, whole_path=True)
+    if _own_catalog_layout(data_dir):
+        command = f"themepage data import {shlex.quote(str(data_dir))} --out DIR"
+        raise DataError(data_dir, "holds your own catalog's files (products.csv, orders.csv, order_items.csv), not "
+                                  f"the Instacart layout: run `{command}` and use --data DIR", whole_path=True)
     files = [data_dir / name for name in REQUIRED_FILES]
     for path in files:
         if not _present(path):

@@ -3,7 +3,8 @@
 It lets the real-provider path (dspy.LM("openai/...", api_base=...), HTTP, retries,
 timeouts, usage and cost accounting) run end to end on this machine, with faults
 injected on demand (see `faults.py`). Stdlib only: one thread per connection, with
-bounds on body size, idle sockets and connections at once (see `limits.py`).
+bounds on body size, idle sockets and connections at once (see `limits.py`), and every
+connection answered, if only with a 503 (see `admission.py`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import NamedTuple
 
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.server import wire
+from themepage.server.admission import AdmittingHTTPServer
 from themepage.server.faults import Fault, FaultSchedule
-from themepage.server.limits import BodyRejected, BoundedThreadingHTTPServer, Limits, body_length, client_gone
+from themepage.server.limits import BodyRejected, Limits, body_length, client_gone
 from themepage.settings import is_loopback
 
 DEFAULT_MODELS = ("gpt-4o-mini", "offline")
@@ -39,9 +41,6 @@ class Received(NamedTuple):
     fault: str | None
     json_mode: bool
 
-
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -49,6 +48,18 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection.settimeout(self.server.limits.idle_timeout)  # every read and write; None would wait forever
+
+    def handle_one_request(self):
+        self.server.mark_idle(self.connection)  # until a request line arrives, the server may close it for room
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        self.server.mark_busy(self.connection)
+        return super().parse_request()
+
+    def finish(self):
+        self.server.mark_busy(self.connection)
+        super().finish()
 
     def log_message(self, format, *args):  # noqa: A002 (stdlib signature)
         if self.server.owner.verbose:
@@ -149,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body)
 
 
-class _Server(BoundedThreadingHTTPServer):
+class _Server(AdmittingHTTPServer):
     def __init__(self, address, owner: OfflineLMServer):
         self.owner = owner
         super().__init__(address, _Handler, owner.limits, owner.stopping)
@@ -203,7 +214,7 @@ class OfflineLMServer:
 
     def serve_forever(self) -> None:
         try:
-            self._httpd.serve_forever()
+            self._httpd.serve_forever(POLL_SECONDS)
         finally:
             self.stopping.set()
             self._httpd.server_close()

@@ -2,42 +2,37 @@
 
 The stdlib's ThreadingHTTPServer starts a thread per connection and waits forever on a silent
 socket, and BaseHTTPRequestHandler trusts Content-Length (a 300 MB POST is read into memory;
-`-1` reads until the client hangs up; `abc` raises). These limits bound all three.
+`-1` reads until the client hangs up; `abc` raises). These limits bound all three; `admission.py`
+applies the connection limits.
 """
 
 from __future__ import annotations
 
-import json
 import select
 import socket
-import sys
-import threading
 from dataclasses import dataclass
 from email.message import Message
-from http.server import ThreadingHTTPServer
-from typing import cast
-
-_BUSY = json.dumps({"error": {"message": "server busy: too many connections", "type": "server_error", "param": None,
-                              "code": "unavailable"}}).encode()
-REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-           b"Connection: close\r\nContent-Length: " + str(len(_BUSY)).encode() + b"\r\n\r\n" + _BUSY)
-"""What a connection beyond the limit gets (written directly: no handler thread is started for it)."""
 
 
 @dataclass(frozen=True)
 class Limits:
     """Bounds on one server: request body bytes, seconds a socket may sit idle, connections served at once.
 
-    A connection beyond `max_connections` waits up to `slot_wait` seconds for a slot, then gets a 503.
+    A connection beyond `max_connections` waits (at most `max_waiting` of them) up to `slot_wait` seconds for a
+    slot, then gets a 503 with Retry-After; while some wait, connections idle for `evict_idle_after` seconds
+    (no request in progress) are closed to free their slots (see `admission.py`).
     """
 
     max_body_bytes: int = 8 << 20
-    idle_timeout: float = 60.0
+    idle_timeout: float = 10.0
     max_connections: int = 64
     slot_wait: float = 5.0
+    max_waiting: int = 1024
+    evict_idle_after: float = 0.5
 
     def __post_init__(self):
-        if self.max_body_bytes < 0 or self.idle_timeout <= 0 or self.max_connections < 1 or self.slot_wait < 0:
+        if (self.max_body_bytes < 0 or self.idle_timeout <= 0 or self.max_connections < 1 or self.slot_wait < 0
+                or self.max_waiting < 0 or self.evict_idle_after < 0):
             raise ValueError(f"invalid server limits: {self}")
 
 
@@ -76,57 +71,3 @@ def body_length(headers: Message, max_bytes: int) -> int:
     if length > max_bytes:
         raise BodyRejected(413, f"request body of {length:,} bytes is over the limit of {max_bytes:,}")
     return length
-
-
-class BoundedThreadingHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, at most `limits.max_connections` at once; the rest wait, then get a 503."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address, handler, limits: Limits, stopping: threading.Event):
-        self.limits = limits
-        self._stopping = stopping
-        self._slots = threading.BoundedSemaphore(limits.max_connections)
-        super().__init__(address, handler)
-
-    def process_request(self, request, client_address):
-        if not self._wait_for_slot():
-            self._refuse(cast(socket.socket, request))  # TCP: a socket (typeshed's type also allows UDP's tuple)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request, client_address):
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request, client_address):
-        """A client that hung up or went silent is routine, not a traceback on stderr."""
-        error = sys.exc_info()[1]
-        if not isinstance(error, (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-    def _wait_for_slot(self) -> bool:
-        """Wait (in the accepting thread) for a free slot, giving up at `slot_wait` or on shutdown."""
-        waited, step = 0.0, 0.05
-        while not self._slots.acquire(timeout=step):
-            waited += step
-            if waited >= self.limits.slot_wait or self._stopping.is_set():
-                return False
-        return True
-
-    def _refuse(self, request) -> None:
-        """Answer 503 straight on the socket (a short timeout: this runs in the accepting thread) and close it."""
-        try:
-            request.settimeout(1.0)
-            request.sendall(REFUSED)
-        except OSError:
-            pass
-        finally:
-            self.shutdown_request(request)

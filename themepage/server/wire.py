@@ -45,6 +45,8 @@ def read_request(raw: bytes) -> ChatRequest:
         body = json.loads(raw or b"{}")
     except ValueError as exc:
         raise BadRequest(f"request body is not JSON: {exc}") from None
+    except RecursionError:  # arrays or objects nested past the parser's depth
+        raise BadRequest("request body nests arrays or objects too deeply") from None
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list) or not body["messages"]:
         raise BadRequest("'messages' must be a non-empty list")
     if body.get("stream"):
