@@ -27,7 +27,7 @@ from themepage.cli.data import data_check, data_import  # noqa: E402
 from themepage.cli.evaluate import evaluate  # noqa: E402
 from themepage.cli.examples import trainsets  # noqa: E402
 from themepage.cli.generate import generate  # noqa: E402
-from themepage.cli.local import serve_local_lm  # noqa: E402
+from themepage.cli.local import fetch_model_command, serve_local_lm  # noqa: E402
 from themepage.cli.score import score_placements  # noqa: E402
 from themepage.cli.serve import serve_offline_lm  # noqa: E402
 from themepage.cli.usage import click_module, exception_types, missing_command_line, show_usage_error  # noqa: E402
@@ -82,6 +82,7 @@ app.command()(trainsets)
 app.command()(users)
 app.command("serve-offline-lm")(serve_offline_lm)
 app.command("serve-local-lm")(serve_local_lm)
+app.command("fetch-model")(fetch_model_command)
 app.command("score-placements")(score_placements)
 
 
