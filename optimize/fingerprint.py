@@ -22,13 +22,18 @@ from themepage.settings import OFFLINE_NAMES
 OFFLINE_LM = "offline"
 
 
+MODULE_PATH = re.compile(r"\b(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_])")
+"""The dotted module path before a name in a type's repr (`themepage.page.Theme` -> `Theme`)."""
+
+
 def _type_of(annotation: Any) -> Any:
-    """The field type as data: its repr and, when pydantic can describe it, its JSON schema."""
+    """The field type as data: its repr without module paths (moving a model to another module changes nothing a
+    prompt shows) and, when pydantic can describe it, its JSON schema (which a changed model does change)."""
     try:
         schema = TypeAdapter(annotation).json_schema()
     except Exception:  # an annotation pydantic cannot describe still has a repr
         schema = None
-    return {"text": repr(annotation), "schema": schema}
+    return {"text": MODULE_PATH.sub("", repr(annotation)), "schema": schema}
 
 
 def signature_description(signature: type[dspy.Signature]) -> dict:
