@@ -70,7 +70,8 @@ def test_ray_batch_matches_threaded(monkeypatch, capsys, tmp_path):
     code, _, _ = run_cli(monkeypatch, capsys, "batch", "--out", str(threaded))
     assert code == 0
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith(("THEMEPAGE_", "LITELLM"))}})
+             runtime_env={"env_vars": {k: v for k, v in os.environ.items()
+                                       if k.startswith(("THEMEPAGE_", "LITELLM", "DSPY_"))}})
     try:
         assert ray.cluster_resources()["CPU"] == 2
         code, _, err = run_cli(monkeypatch, capsys, "batch", "--engine", "ray", "--out", str(distributed),
