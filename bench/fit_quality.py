@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from metrics.agreement import f1, roc_auc  # noqa: E402
+from themepage.constants import LABELS_FILE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
 from themepage.quality.features import (  # noqa: E402
     PAIR_FEATURES,
@@ -39,7 +40,6 @@ from themepage.quality.features import (  # noqa: E402
 from themepage.quality.logistic import LogisticModel, fit_logistic  # noqa: E402
 from themepage.quality.scorer import MODELS_FILE, PlacementScorer, QualityModels  # noqa: E402
 
-LABELS = ROOT.parent / "shared" / "data" / "placement_labels" / "labels.jsonl"
 FOLDS, SEED, L2 = 5, 7, 1.0
 PUBLISHABLE_L2 = 0.1
 """The publishable head has four features and 200 rows: a lighter penalty lets it say how sure a clean row is
@@ -161,7 +161,7 @@ def fit_all(rows: list[Row]) -> QualityModels:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--labels", type=Path, default=LABELS_FILE)
     parser.add_argument("--write", action="store_true", help=f"refit on every row and write {MODELS_FILE.name}")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the grouping of titles into folds")
     parser.add_argument("--show-pairs", type=int, default=0, metavar="N",

@@ -1,13 +1,25 @@
-"""Shared fixtures: an isolated cache directory for the whole session, and a tiny Kaggle-layout dataset."""
+"""Shared fixtures: an isolated cache directory for the whole session, and a tiny Kaggle-layout dataset.
+
+Every cache a test could read is the session's own, set before anything imports DSPy or themepage (DSPy fixes
+its disk cache folder at import) and inherited by subprocesses: answers or derived state left in
+~/.dspy_cache or ~/.cache/themepage by older code must never make a test pass.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+SESSION_CACHES = Path(tempfile.mkdtemp(prefix="themepage-test-caches-"))
+atexit.register(shutil.rmtree, SESSION_CACHES, ignore_errors=True)
+os.environ["DSPY_CACHEDIR"] = str(SESSION_CACHES / "dspy")
+os.environ["THEMEPAGE_CACHE_DIR"] = str(SESSION_CACHES / "themepage")
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,19 +8,10 @@ import os
 
 import pytest
 from cli_runner import run_cli
+from optional_extras import require_module
 
 from themepage.batch_users import UserSelectionError, parse_shard, select_users
 from themepage.distributed import chunked
-
-
-def _ray_or_skip():
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        reason = "ray is not installed (pip install '.[ray]'; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def test_shards_are_disjoint_ordered_and_complete():
@@ -73,14 +64,14 @@ def _without_timings(path):
 
 def test_ray_batch_matches_threaded(monkeypatch, capsys, tmp_path):
     """Same pages in the same order on a local 2-CPU Ray cluster as on threads (timings aside)."""
-    _ray_or_skip()
-    import ray
+    ray = require_module("ray", "pip install -e '.[ray]'")
 
     threaded, distributed = tmp_path / "threaded.jsonl", tmp_path / "ray.jsonl"
     code, _, _ = run_cli(monkeypatch, capsys, "batch", "--out", str(threaded))
     assert code == 0
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             runtime_env={"env_vars": {k: v for k, v in os.environ.items() if k.startswith(("THEMEPAGE_", "LITELLM"))}})
+             runtime_env={"env_vars": {k: v for k, v in os.environ.items()
+                                       if k.startswith(("THEMEPAGE_", "LITELLM", "DSPY_"))}})
     try:
         assert ray.cluster_resources()["CPU"] == 2
         code, _, err = run_cli(monkeypatch, capsys, "batch", "--engine", "ray", "--out", str(distributed),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
-import pytest
+from optional_extras import require_module
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -71,12 +70,7 @@ def test_differing_pages_counts_the_fallbacks_of_one_engine(tmp_path):
 
 
 def test_five_users_of_a_kaggle_layout_dataset_threads_and_ray_agree_and_resume(tmp_path):
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("ray is not installed (pip install '.[ray]')")
-        pytest.skip("ray is not installed (pip install '.[ray]')")
+    require_module("ray", "pip install -e '.[ray]'")
     data, cache, out = tmp_path / "kaggle", tmp_path / "cache", tmp_path / "pages"
     data.mkdir()
     generate(data, 0.0003, 7)  # 62 users in the Kaggle file layout

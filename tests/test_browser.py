@@ -1,8 +1,9 @@
 """The HTML page and report in real headless Chromium: no console errors, every title rendered, a screenshot
 with real content. Without Chromium the tests fail under CI and are skipped elsewhere."""
 
+import browser
 import pytest
-from browser import chromium_or_skip, dump_dom, screenshot
+from browser import chromium_or_skip, dump_dom, find_chromium, screenshot
 from hostile import hostile_page, texts_of
 from png_pixels import read_png, variety
 
@@ -14,6 +15,23 @@ from themepage.report.html_text import clean
 @pytest.fixture(scope="module")
 def chromium():
     return chromium_or_skip()
+
+
+def test_finds_the_browser_in_its_package_folder_when_nothing_is_on_path(tmp_path, monkeypatch):
+    """Debian's chromium package may put the browser in /usr/lib/chromium/ and nothing on PATH."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    packaged = tmp_path / "usr-lib-chromium" / "chromium"
+    packaged.parent.mkdir()
+    packaged.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(browser, "PACKAGE_BINARIES", (tmp_path / "absent" / "chromium", packaged))
+    assert find_chromium() is None, "a file that cannot run is not a browser"
+    packaged.chmod(0o755)
+    assert find_chromium() == str(packaged)
+    on_path = tmp_path / "empty" / "chromium"
+    on_path.parent.mkdir()
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    assert find_chromium() == str(on_path), "PATH comes first"
 
 
 def _check_screenshot(binary, document, tmp_path, minimum_colours=64):

@@ -11,6 +11,7 @@ from pathlib import Path
 import dspy
 import pytest
 from http_server import assert_valid_page
+from optional_extras import missing_extra
 
 from programs.page_rows import RowDraft
 from programs.page_rules import fallback_drafts
@@ -131,16 +132,11 @@ def test_rows_the_code_made_are_not_the_lms(index):
 @pytest.fixture(scope="module")
 def local_server():
     if not llama_cpp_installed():
-        reason = "llama-cpp-python[server] is not installed (pip install -e '.[local]')"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the local-model smoke test: {reason}")
-        pytest.skip(reason)
+        missing_extra("llama-cpp-python[server] is not installed (pip install -e '.[local]'; .ci/run installs it)")
     try:
         local_lm.packaged_model()
     except LocalModelError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the local-model smoke test: {exc}")
-        pytest.skip(str(exc))
+        missing_extra(str(exc))
     with LocalLMServer() as server:
         yield server
 

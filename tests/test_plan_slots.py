@@ -4,6 +4,8 @@ llama.cpp accepts."""
 import json
 import re
 
+from optional_extras import require_module
+
 from programs.page_rows import is_catch_all_title
 from themepage.aisle_titles import aisle_keywords, aisles_in_lines, title_pattern
 from themepage.plan_slots import REGULARS_TITLES, anchor_groups, slot_themes
@@ -77,7 +79,7 @@ def test_the_namer_names_the_aisles_of_its_product_lines():
 
 def test_llama_cpp_turns_the_slots_into_a_fixed_sequence():
     """llama-cpp-python falls back to any JSON when it cannot convert a schema: this one must convert."""
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
+    json_schema_to_gbnf = require_module("llama_cpp.llama_grammar", "pip install -e '.[local]'").json_schema_to_gbnf
 
     schema = {"type": "object", "properties": {"themes": {"type": "array", "prefixItems": slot_themes(
         AISLES, 3, True, FIELDS)}}, "required": ["themes"], "additionalProperties": False}

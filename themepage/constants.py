@@ -6,6 +6,9 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUNDLED_DATA_DIR = PACKAGE_DIR / "data" / "instacart"
 OBJECTIVES_DIR = PACKAGE_DIR / "objectives"
+LABELS_FILE = PACKAGE_DIR / "data" / "placement_labels" / "labels.jsonl"
+"""Merchandisers' labels of placements (themepage/data/DATA.md): the quality models are fitted and checked on them
+(bench/fit_quality.py, tests); never read at run time, so not shipped in the wheel."""
 
 PLACEMENTS_PER_PAGE = 6
 PRODUCTS_PER_PLACEMENT = 8

@@ -34,7 +34,7 @@ PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "
 labels pair each product with its closest twin in the row, how much closer the two are to each other
 than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
 PLACEMENT_FEATURES = ("fits_pass_chance", "no_duplicate_chance", "title_names_an_aisle", "title_numbered")
-"""The rubric's own reasons a row is not publishable (../shared/data/DATA.md: two or more products that do
+"""The rubric's own reasons a row is not publishable (themepage/data/DATA.md: two or more products that do
 not belong, near-duplicates wasting slots, a garbled or raw-category title), each read as evidence:
 the log chance that at most one product is a misfit (from the products' fits), the log chance that no
 pair is a near-duplicate (from the pair model's chances), and the title's shape (a raw aisle name dressed
