@@ -1,4 +1,7 @@
-"""batch never loses work: failing users recorded, fail fast when unreachable, atomic output, --resume, summary."""
+"""batch never loses work: failing users recorded, fail fast when unreachable, atomic output, --resume, summary.
+
+More in test_batch_output.py (paths, interrupts, full disks) and test_batch_resume.py (what resume trusts).
+"""
 
 import json
 
@@ -16,6 +19,23 @@ USERS = 33
 def users(index):
     """The bundled data's users with a history, in user order."""
     return list(index.histories.user_ids)
+
+
+@pytest.fixture
+def genuine(index):
+    """A fake page a repurchase run would keep on --resume (its product under its catalog name)."""
+    return lambda user: fake_page(user, program="repurchase", product=index.catalog.name(1))
+
+
+@pytest.fixture
+def lines_of(monkeypatch, capsys, tmp_path, genuine):
+    """The line each user's page gets in a finished batch, as --resume must read it back."""
+    FakeRegistry(genuine).install(monkeypatch)
+    made = tmp_path / "made.jsonl"
+    assert batch(monkeypatch, capsys, made)[0] == 0
+    lines = {json.loads(line)["user_id"]: line for line in made.read_text().splitlines()}
+    made.unlink()
+    return lines
 
 
 def batch(monkeypatch, capsys, out, *extra):
@@ -63,41 +83,48 @@ def test_unreachable_part_way_keeps_the_pages_made(monkeypatch, capsys, tmp_path
     FakeRegistry(dies_at_five).install(monkeypatch)
     out = tmp_path / "pages.jsonl"
     code, _, err = batch(monkeypatch, capsys, out, "--concurrency", "1")
-    assert code == 2 and user_ids(out) == users[:4]
-    assert "stopped after 4 new pages (rerun with --resume to continue)" in err
+    partial = tmp_path / "pages.jsonl.partial"
+    assert code == 2 and user_ids(partial) == users[:4] and not out.exists()
+    assert f"stopped after 4 new pages kept in {partial} (rerun with --resume to continue)" in err
 
 
-def test_resume_skips_finished_users_and_keeps_user_order(monkeypatch, capsys, tmp_path, users):
+def test_resume_skips_finished_users_and_keeps_user_order(monkeypatch, capsys, tmp_path, users, genuine, lines_of):
     out = tmp_path / "pages.jsonl"
     kept = [users[0], users[1], users[3]]
-    out.write_text("".join(fake_page(user).model_dump_json() + "\n" for user in kept))
-    registry = FakeRegistry(lambda user: fake_page(user)).install(monkeypatch)
+    out.write_text("".join(lines_of[user] + "\n" for user in kept))
+    registry = FakeRegistry(genuine).install(monkeypatch)
     code, _, err = batch(monkeypatch, capsys, out, "--resume")
     assert code == 0 and sorted(registry.users) == [u for u in users if u not in kept]
     assert user_ids(out) == users
     assert f"wrote {USERS} pages to {out} (3 kept, {USERS - 3} new)" in err
 
 
-@pytest.mark.parametrize("lines, message", [
+@pytest.mark.parametrize("users_in_file, message", [
     (["not json"], "line 1: not a page"),
-    ([fake_page(2).model_dump_json(), fake_page(1).model_dump_json()], "line 2: user 1 repeated or out of user order"),
-    ([fake_page(1).model_dump_json(), fake_page(1).model_dump_json()], "line 2: user 1 repeated or out of user order"),
-    ([fake_page(999999).model_dump_json()], "line 1: user 999999 has no history"),
+    ([2, 1], "line 2: user 1 repeated or out of user order"),
+    ([1, 1], "line 2: user 1 repeated or out of user order"),
+    ([999999], "line 1: user 999999 has no history"),
 ])
-def test_resume_refuses_a_file_it_cannot_continue(monkeypatch, capsys, tmp_path, lines, message):
+def test_resume_refuses_a_file_it_cannot_continue(monkeypatch, capsys, tmp_path, lines_of, users_in_file, message):
+    def line(user):
+        if user == 999999:
+            return lines_of[1].replace('"user_id": 1,', '"user_id": 999999,')
+        return lines_of.get(user, user)
+
     out = tmp_path / "pages.jsonl"
-    out.write_text("\n".join(lines) + "\n")
+    out.write_text("\n".join(line(user) for user in users_in_file) + "\n")
     registry = FakeRegistry(lambda user: fake_page(user)).install(monkeypatch)
     code, _, err = batch(monkeypatch, capsys, out, "--resume")
     assert code == 2 and message in err and registry.users == []
 
 
 def test_lone_surrogate_in_a_title_is_written(monkeypatch, capsys, tmp_path):
+    """As U+FFFD: a lone surrogate escape is JSON that strict readers (and --resume) refuse."""
     FakeRegistry(lambda user: fake_page(user, title="Caf\udce9 Picks")).install(monkeypatch)
     out = tmp_path / "pages.jsonl"
     code, _, _ = batch(monkeypatch, capsys, out)
     pages = [json.loads(line) for line in out.read_text().splitlines()]
-    assert code == 0 and len(pages) == USERS and pages[0]["placements"][0]["title"] == "Caf\udce9 Picks"
+    assert code == 0 and len(pages) == USERS and pages[0]["placements"][0]["title"] == "Caf\ufffd Picks"
 
 
 @pytest.mark.parametrize("limit, code", [(None, 0), ("0.5", 0), ("0.25", 1)])

@@ -68,7 +68,7 @@ def test_json_page_with_a_lone_surrogate_and_a_key_is_written(monkeypatch, capsy
     code, out, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--program", "repurchase",
                              "--format", "json")
     written = json.loads(out)
-    assert code == 0 and written["placements"][0]["title"] == "Snacks \udcff"
+    assert code == 0 and written["placements"][0]["title"] == "Snacks \ufffd"
     assert "sekrit-value-0042" not in out + err and "<redacted>" in written["stats"]["fallbacks"][0]
 
 

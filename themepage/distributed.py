@@ -2,7 +2,8 @@
 
 The core does not import the programs, so the caller hands in `open_maker`: a picklable zero-argument
 callable that, run once in each actor, loads the index and returns `make(user_id) -> Page`. Results come
-back in the users' order (`ActorPool.map` is ordered), as JSON, identical to the threaded batch's pages.
+back in the users' order (`ActorPool.map` is ordered), as JSON (lone surrogates replaced), identical to
+the threaded batch's pages.
 
 Load per worker: an actor runs one chunk at a time (Ray's default max_concurrency = 1) on a pool of
 `concurrency` page threads; each page fans out on the process-wide pool of `programs.runtime.MAX_THREADS`
@@ -14,6 +15,7 @@ the same LM calls, so even the pages' usage stats agree; with it on, a worker's 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -23,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from themepage.page import Page
+from themepage.unicode_text import valid_data
 
 PageMaker = Callable[[int], Page]
 CHUNKS_PER_WORKER = 4
@@ -48,7 +51,7 @@ class PageWorker:
         self.open_cpu, self.opened_at = time.process_time() - started, time.process_time()
 
     def pages(self, users: list[int]) -> list[str]:
-        return [page.model_dump_json() for page in self.pool.map(self.make, users)]
+        return [json.dumps(valid_data(page.model_dump(mode="json"))) for page in self.pool.map(self.make, users)]
 
     def usage(self) -> dict[str, float]:
         """This worker's CPU seconds opening the maker and making pages since, and its peak RSS (MiB)."""

@@ -1,25 +1,29 @@
 """`themepage batch`: a page for every user with a history, without losing work, on threads or on Ray.
 
 One failing user is recorded and the run goes on; an unreachable provider stops the run within
-seconds; pages are written in user order to a temporary file renamed at the end; `--resume` keeps
-the pages already in the output file and makes the rest. `--users FILE` and `--shard i/n` pick the
-users, so any scheduler can split the work; both engines call the same `PageJob` maker.
+seconds. Every finished page is appended at once to `<out>.partial` (see `batch_file`), so Ctrl-C,
+kill -9 or a full disk loses no finished page; `--resume` keeps the checked pages of `--out` and of
+the partial file and makes the rest; the final file appears in user order, renamed over `--out`, only
+when the run got through its users. Output paths are checked before any page is made. `--users FILE`
+and `--shard i/n` pick the users, so any scheduler can split the work; both engines call the same
+`PageJob` maker.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from themepage.batch_users import UserSelectionError, select_users
-from themepage.cli.batch_file import AtomicLines, BatchFileError, existing_lines, read_finished
+from themepage.cli.batch_file import PartialPages, StreamPages, final_temp_path, partial_path
+from themepage.cli.batch_pages import Run
+from themepage.cli.batch_resume import BatchFileError, Found, MadeFor, read_finished
+from themepage.cli.batch_summary import finished, stopped
 from themepage.cli.common import (
     ApiBaseOpt,
     CacheOpt,
@@ -37,19 +41,17 @@ from themepage.cli.common import (
     _check_objective,
     _progress,
     compiled_choice,
-    err_console,
     lm_settings,
 )
-from themepage.cli.output import fallback_causes, page_json, summarize_counts
+from themepage.cli.out_path import FILE, STREAM, check_output_file, check_output_folder, reason
 from themepage.cli.page_job import PageJob
 from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
 from themepage.distributed import RayMissing, ray_pages
 from themepage.page import Page
 from themepage.redact import redact
-from themepage.report import page_html, write_document
+from themepage.report import page_html
 from themepage.store import store_of
 
-INTERRUPTED = "interrupted"
 ENGINES = ("thread", "ray")
 
 
@@ -63,23 +65,6 @@ class Outcome:
     unreachable: str | None = None
 
 
-@dataclass
-class Tally:
-    """What the output file holds at the end, for the summary."""
-
-    written: int = 0
-    new: int = 0
-    with_fallbacks: int = 0
-    causes: Counter[str] | None = None
-
-    def add(self, page: Page, new: bool) -> None:
-        self.written += 1
-        self.new += new
-        if page.stats.fallbacks:
-            self.with_fallbacks += 1
-            self.causes = (self.causes or Counter()) + fallback_causes(page.stats.fallbacks)
-
-
 def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines file.")],
           data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None, program: ProgramOpt = DEFAULT_PROGRAM,
           objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
@@ -88,8 +73,8 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
           no_compiled: NoCompiledOpt = False, store_kind: StoreKindOpt = None,
           concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
                                                    help="Users made at once (per worker with --engine ray).")] = 4,
-          resume: Annotated[bool, typer.Option("--resume", help="Keep the pages already in --out; make the "
-                                               "rest.")] = False,
+          resume: Annotated[bool, typer.Option("--resume", help="Keep the pages already in --out and in "
+                                               "<out>.partial; make the rest.")] = False,
           max_fallback_share: Annotated[float | None, typer.Option(
               "--max-fallback-share", min=0.0, max=1.0,
               help="Exit 1 when a larger share of pages than this took a fallback.")] = None,
@@ -106,50 +91,91 @@ def batch(out: Annotated[Path, typer.Option("--out", help="Output JSON Lines fil
         raise CliError("--address is for --engine ray")
     settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
     _check_objective(objective)
+    kind = _check_paths(out, resume, html)
     job = PageJob(data, cache_dir, program, objective, lm, api_base, lm_timeout, lm_retries,
                   compiled_choice(compiled, no_compiled),
                   settings.page_deadline, store_kind)
     make = job()  # validates the program, LM and compiled files here, before any worker starts
+    from themepage.dataset.cache import fingerprint
+
+    store = store_of(make.index)
+    made_for = MadeFor(program, objective, settings.model, fingerprint(data), store.kind)
     try:
         users = select_users(make.index.histories.user_ids, users_file, shard)
-        finished = read_finished(out, users) if resume and out.exists() else {}
-    except (UserSelectionError, BatchFileError) as exc:
+    except UserSelectionError as exc:
         raise CliError(str(exc)) from None
-    todo = [user for user in users if user not in finished]
-    store = store_of(make.index)
-
-    def written(page: Page) -> None:
-        if html:
-            write_document(html / f"user-{page.user_id}.html", page_html(page, make.index.catalog, store))
-
-    tally, failed = Tally(), []
-    sink = AtomicLines(out)
+    sink = _open_sink(out, kind)
     try:
+        found = _kept(out, sink, users, make.index, made_for) if resume else {}
+        kept = set(found)
+        todo = [user for user in users if user not in kept]
+        run = Run(sink, made_for, found, html, lambda page: page_html(page, make.index.catalog, store))
         with _progress() as progress:
             task = progress.add_task(f"{program} pages ({engine})", total=len(todo))
 
             def advance() -> None:
                 progress.advance(task)
 
-            outcomes = (_run(make, todo, concurrency, advance) if engine == "thread"
-                        else _run_on_ray(job, todo, concurrency, address, advance))
-            try:
-                stopped = _write(sink, users, finished, out if finished else None, outcomes, tally, failed,
-                                 written)
-            finally:
-                outcomes.close()  # cancels the users not started yet
+            ordered = kind == STREAM or engine == "ray"
+            stop = run.pages(lambda: _run(make, todo, concurrency, advance, ordered=ordered) if engine == "thread"
+                             else _run_on_ray(job, todo, concurrency, address, advance))
+        if stop is None and kind == FILE:
+            stop = run.finish(out, users, kept)
     except RayMissing as exc:
-        sink.discard()
+        sink.close()
         raise CliError(str(exc)) from None
     except BaseException:
-        sink.discard()  # a defect, not a stop: the output file stays as it was
+        sink.close()  # a defect or a second Ctrl-C: the pages made stay in the partial file
         raise
-    sink.discard() if stopped and tally.new == 0 else sink.commit()
-    _summarize(out, tally, failed, stopped, max_fallback_share, html)
+    if stop is not None:
+        sink.close()
+        stopped(stop, sink.added, sink.path if kind == FILE else None, out)
+    if kind == STREAM:
+        sink.close()
+    finished(out, run.tally, run.failed, max_fallback_share, html)
 
 
-def _run(make_page, users: list[int], concurrency: int, advance):
-    """Outcomes in user order; after the provider proves unreachable, the users not yet started are skipped."""
+def _check_paths(out: Path, resume: bool, html: Path | None) -> str:
+    """The output's kind, every path checked before any work: one error line for a path that cannot be used."""
+    kind = check_output_file(out)
+    if kind == STREAM and resume:
+        raise CliError(f"--resume needs --out to be a regular file; {out} is written through")
+    if kind == FILE and partial_path(out).exists() and not resume:
+        raise CliError(f"{partial_path(out)} holds the pages of a run that stopped: add --resume to keep them "
+                       "(or delete it to start over)")
+    if html is not None:
+        check_output_folder(html)
+    return kind
+
+
+def _open_sink(out: Path, kind: str) -> PartialPages | StreamPages:
+    """The partial file beside `out` (a stale final temporary file removed), or `out` itself to write through."""
+    try:
+        if kind == STREAM:
+            return StreamPages(out)
+        sink = PartialPages(partial_path(out))
+        final_temp_path(out.resolve()).unlink(missing_ok=True)  # left by a kill during the last rename
+        return sink
+    except BatchFileError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {partial_path(out) if kind == FILE else out}: {reason(exc)}") from None
+
+
+def _kept(out: Path, sink: PartialPages | StreamPages, users: list[int], index, made_for: MadeFor) -> dict[int, Found]:
+    """The checked pages of the old output and of the partial file, by user."""
+    sources = [path for path in (out, sink.path) if path.is_file()]
+    try:
+        return read_finished(sources, users, index.histories, index.catalog, made_for, partial=sink.path)
+    except BatchFileError as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot read {out} to resume: {reason(exc)}") from None
+
+
+def _run(make_page, users: list[int], concurrency: int, advance, ordered: bool = True):
+    """Outcomes in user order (or as they finish); after the provider proves unreachable, the users not yet
+    started are skipped. Closing the generator cancels the users not started yet."""
     from programs.runtime import ProviderUnreachable
 
     stop = threading.Event()
@@ -168,66 +194,20 @@ def _run(make_page, users: list[int], concurrency: int, advance):
             advance()
 
     with ThreadPoolExecutor(concurrency) as pool:
-        yield from pool.map(one, users)
+        futures = [pool.submit(one, user) for user in users]
+        try:
+            for future in futures if ordered else as_completed(futures):
+                yield future.result()
+        finally:
+            stop.set()
+            for future in futures:
+                future.cancel()
 
 
 def _run_on_ray(job: PageJob, users: list[int], concurrency: int, address: str | None, advance):
     """Outcomes in user order from Ray actors, each opening the job once."""
     pages = ray_pages(job, users, concurrency, address, on_page=advance)
-    yield from (Outcome(user, page=page) for user, page in zip(users, pages, strict=True))
-
-
-def _write(sink: AtomicLines, users: list[int], finished: dict[int, Page], previous: Path | None, outcomes,
-           tally: Tally, failed: list[tuple[int, str]], written) -> str | None:
-    """Kept and new pages in user order; returns why the run stopped early, or None."""
-    kept = existing_lines(previous) if previous else iter(())
-    stopped = None
-    for user in users:
-        if user in finished:
-            sink.write(next(kept))
-            tally.add(finished[user], new=False)
-            continue
-        if stopped:
-            continue
-        try:
-            outcome = next(outcomes)
-        except KeyboardInterrupt:
-            stopped = INTERRUPTED
-            continue
-        if outcome is None or outcome.unreachable:
-            stopped = (outcome.unreachable if outcome else None) or "provider unreachable"
-            continue
-        if outcome.page is None:
-            failed.append((user, outcome.error or "unknown error"))
-            continue
-        sink.write(page_json(outcome.page) + "\n")
-        written(outcome.page)
-        tally.add(outcome.page, new=True)
-    return stopped
-
-
-def _summarize(out: Path, tally: Tally, failed: list[tuple[int, str]], stopped: str | None,
-               max_share: float | None, html: Path | None = None) -> None:
-    """The closing lines on stderr, and the exit code they imply."""
-    if stopped and stopped != INTERRUPTED and tally.new == 0:
-        raise CliError(f"cannot reach the LM provider: {stopped}; no page made, {out} left as it was")
-    line = f"wrote {tally.written} pages to {out}" + (f" and {tally.new} HTML pages to {html}" if html else "")
-    if tally.written != tally.new:
-        line += f" ({tally.written - tally.new} kept, {tally.new} new)"
-    if tally.with_fallbacks:
-        line += f"; {tally.with_fallbacks} with fallbacks: {summarize_counts(tally.causes or Counter())}"
-    err_console.print(escape(line), highlight=False, soft_wrap=True)
-    if stopped == INTERRUPTED:
-        raise KeyboardInterrupt
-    if stopped:
-        raise CliError(f"cannot reach the LM provider: {stopped}; stopped after {tally.new} new pages "
-                       f"(rerun with --resume to continue)")
-    if failed:
-        listed = "; ".join(f"user {user}: {error}" for user, error in failed)
-        err_console.print(f"[red]{len(failed)} users failed:[/red] {escape(listed)}", highlight=False,
-                          soft_wrap=True)
-    share = tally.with_fallbacks / tally.written if tally.written else 0.0
-    if max_share is not None and share > max_share:
-        err_console.print(f"[red]fallback share {share:.2f} is above --max-fallback-share {max_share:.2f}[/red]")
-    if failed or (max_share is not None and share > max_share):
-        raise typer.Exit(1)
+    try:
+        yield from (Outcome(user, page=page) for user, page in zip(users, pages, strict=True))
+    finally:
+        pages.close()  # kills the actors

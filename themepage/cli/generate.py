@@ -1,4 +1,8 @@
-"""`themepage generate`: one user's page, as text, JSON or HTML, with one stderr line summing up its fallbacks."""
+"""`themepage generate`: one user's page, as text, JSON or HTML, with one stderr line summing up its fallbacks.
+
+`--out` is checked before the page is made; a page that cannot be written there goes to stdout instead,
+so a page that cost LM calls is never lost to a full disk.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from themepage.cli.common import (
     err_console,
     lm_settings,
 )
+from themepage.cli.out_path import check_output_file, reason, write_replacing
 from themepage.cli.output import fallback_line, page_json
 from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
 
@@ -54,6 +59,8 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     if out and format == "text":
         raise CliError("--out writes json or html: add --format json or --format html")
     settings = lm_settings(lm, api_base, lm_timeout, lm_retries, page_deadline)
+    if out:
+        check_output_file(out)
     index = _index(data, cache_dir, store_kind)
     if user not in index.histories:
         raise CliError(f"unknown user {user}: no orders with items in {data}")
@@ -67,12 +74,12 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     except ProviderUnreachable as exc:
         raise CliError(f"cannot reach the LM provider: {str(exc) or type(exc).__name__}") from None
     if format in ("json", "html"):
-        from themepage.report import page_html, write_document
+        from themepage.report import page_html
 
         text = (page_json(page, indent=2) + "\n" if format == "json"
                 else page_html(page, index.catalog, store_of(index)))
         if out:
-            write_document(out, text)
+            _write_or_show(out, text)
         else:
             sys.stdout.write(text)
     else:
@@ -80,3 +87,12 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
     summary = fallback_line(page)
     if summary:
         err_console.print(escape(summary), highlight=False, soft_wrap=True)
+
+
+def _write_or_show(out: Path, text: str) -> None:
+    """Write the page to `out`; when that fails, print it on stdout and stop with one error line."""
+    try:
+        write_replacing(out, text)
+    except OSError as exc:
+        sys.stdout.write(text)
+        raise CliError(f"cannot write {out}: {reason(exc)}; the page is on stdout instead") from None

@@ -1,4 +1,4 @@
-"""Pages as JSON that always writes (lone surrogates escaped) with secrets redacted, and fallback summaries."""
+"""Pages as JSON that always reads back (lone surrogates replaced) with secrets redacted, and fallback summaries."""
 
 from __future__ import annotations
 
@@ -8,15 +8,23 @@ from collections import Counter
 
 from themepage.page import Page
 from themepage.redact import redact, redact_data
+from themepage.unicode_text import valid_data
 
 FALLBACK = re.compile(r"fallback in (?P<phase>[^:]+): (?P<cause>.*)", re.DOTALL)
 CAUSE_CHARS = 80
 """A cause longer than this is cut in summaries (the page's JSON keeps it whole)."""
 
 
-def page_json(page: Page, indent: int | None = None) -> str:
-    """The page as JSON: every string redacted, non-ASCII escaped (a lone surrogate cannot break writing)."""
-    return json.dumps(redact_data(page.model_dump(mode="json")), ensure_ascii=True, indent=indent)
+def page_json(page: Page, indent: int | None = None, made_for: dict | None = None) -> str:
+    """The page as JSON: every string redacted, lone surrogates replaced by U+FFFD, non-ASCII escaped.
+
+    `made_for`, when given, is added as a last key (a batch line's record of the run that made it);
+    readers of a Page ignore it.
+    """
+    data = valid_data(redact_data(page.model_dump(mode="json")))
+    if made_for is not None:
+        data["made_for"] = made_for
+    return json.dumps(data, ensure_ascii=True, indent=indent)
 
 
 def fallback_causes(fallbacks: list[str]) -> Counter[str]:
