@@ -48,6 +48,8 @@ class AnswerServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.write, self.body, self.pause = write, body, pause
         self.requests = 0
+        self.sent: list[int] = []
+        """Body bytes written per answer before it ended or the client hung up."""
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -72,13 +74,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        sent = 0
         try:
             for start in range(0, len(data), CHUNK):
                 self.wfile.write(data[start:start + CHUNK])
+                self.wfile.flush()
+                sent += len(data[start:start + CHUNK])
                 if self.server.pause:
                     time.sleep(self.server.pause)
         except OSError:  # the client stopped reading: that is the point of some tests
             pass
+        with self.server.lock:
+            self.server.sent.append(sent)
 
     def do_GET(self):  # noqa: N802
         self._send(json.dumps({"object": "list", "data": [{"id": "m", "object": "model",
