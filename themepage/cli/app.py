@@ -28,6 +28,7 @@ from themepage.cli.evaluate import evaluate  # noqa: E402
 from themepage.cli.examples import trainsets  # noqa: E402
 from themepage.cli.generate import generate  # noqa: E402
 from themepage.cli.local import serve_local_lm  # noqa: E402
+from themepage.cli.quiet import logs_off_stdout  # noqa: E402
 from themepage.cli.score import score_placements  # noqa: E402
 from themepage.cli.serve import serve_offline_lm  # noqa: E402
 from themepage.cli.usage import click_module, exception_types, missing_command_line, show_usage_error  # noqa: E402
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     click = click_module()
     aborts, exits = exception_types("Abort", typer.Abort, KeyboardInterrupt), exception_types("Exit", typer.Exit)
     try:
-        code = app(args=argv, prog_name="themepage", standalone_mode=False)
+        with logs_off_stdout():  # stdout carries the command's output alone, never a library's log lines
+            code = app(args=argv, prog_name="themepage", standalone_mode=False)
     except (CliError, DataError) as exc:
         print_error(exc)
         sys.exit(2)
