@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 
 from themepage.aisle_labels import AISLE_LABELS, readable_aisle
+from themepage.redact import redact
 from themepage.text import clean_rationale, clean_title, usable_title
 
 MAX_TITLE_WORDS = 6
@@ -41,9 +42,10 @@ def readable_title(title: object, fallback: str = "Picks for You") -> str:
     """A clean title of at most MAX_TITLE_WORDS words with raw aisle names replaced by their labels.
 
     "Your fresh fruits" -> "Your Fresh Fruit"; "More nuts seeds dried fruit Picks" -> "More Nuts & Dried Fruit Picks".
-    An unusable title (a fragment, no letters) becomes `fallback`.
+    An unusable title (a fragment, no letters) becomes `fallback`; so does one that held a secret (redacted first,
+    before any cut could leave part of it, and `<redacted>` is no title).
     """
-    text = clean_title(title)
+    text = clean_title(_redacted(title))
     bare = _dressing_removed(text)
     if bare in AISLE_LABELS:  # a whole raw aisle name, perhaps dressed up: the label says it better
         prefix = "Your " if text.lower().startswith("your ") else ""
@@ -58,15 +60,20 @@ def readable_rationale(text: object, fallback: str) -> str:
     """The rationale as one sentence: raw aisle names as labels, a capital first letter, a closing stop.
 
     Too short to be a sentence (fewer than MIN_RATIONALE_WORDS words) -> `fallback`, made a sentence the same way.
+    Secrets are redacted first: capitalising or cutting a key would hide it from redaction later.
     """
-    cleaned = clean_rationale(text)
+    cleaned = clean_rationale(_redacted(text))
     cleaned = _aisle_pattern().sub(lambda m: readable_aisle(m.group(0)).lower(), cleaned).strip()
     if _worded(cleaned) < MIN_RATIONALE_WORDS:
-        cleaned = clean_rationale(fallback).strip() or "Picked for you from the shop."
+        cleaned = clean_rationale(_redacted(fallback)).strip() or "Picked for you from the shop."
     cleaned = cleaned.rstrip(" ,;:-–—")
     if cleaned[-1] not in _SENTENCE_END:
         cleaned += "."
     return cleaned[0].upper() + cleaned[1:]
+
+
+def _redacted(text: object) -> object:
+    return redact(text) if isinstance(text, str) else text
 
 
 def _worded(text: str) -> int:

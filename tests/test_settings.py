@@ -90,6 +90,16 @@ def test_config_file_named_by_environment(monkeypatch, tmp_path):
     ("file", "model = 'openai/x'\n[lmm]\ntimeout = 3\n", {}, "{file}: unknown table or key 'lmm'"),
     ("env", ("THEMEPAGE_PAGE_DEADLINE", "soon"), {},
      "LM setting page_deadline (from THEMEPAGE_PAGE_DEADLINE): Input should be a valid number"),
+    ("cli", None, {"model": "openai/x", "api_base": "http://[::1:18801/v1"},
+     "LM setting api_base (from --api-base): 'http://[::1:18801/v1' is not a valid URL: Invalid IPv6 URL"),
+    ("env", ("THEMEPAGE_API_BASE", "http://127.0.0.1:80x/v1"), {"model": "openai/x"},
+     "LM setting api_base (from THEMEPAGE_API_BASE): 'http://127.0.0.1:80x/v1' is not a valid URL: Port could not"),
+    ("file", "model = 'openai/x'\napi_base = 'http://127.0.0.1:99999/v1'\n", {},
+     "LM setting api_base (from {file} [lm] api_base): 'http://127.0.0.1:99999/v1' is not a valid URL: Port out"),
+    ("cli", None, {"model": "openai/x", "api_base": "http://:8000/v1"},
+     "LM setting api_base (from --api-base): 'http://:8000/v1' names no host"),
+    ("cli", None, {"model": "openai/x", "api_base": "http://127.0.0.1:8000/v1 x"},
+     "LM setting api_base (from --api-base): 'http://127.0.0.1:8000/v1 x' is not a valid URL: it holds whitespace"),
 ])
 def test_errors_name_the_setting_and_its_source(monkeypatch, tmp_path, source, value, given, message):
     if source == "env":
@@ -130,6 +140,22 @@ def test_cli_reports_bad_settings_as_one_line(monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--lm", "openai/gpt-4o-mini",
                            "--api-base", "https://llm.example.com/v1")
     assert code == 2 and "OPENAI_API_KEY" in err
+
+
+@pytest.mark.parametrize("command", ["generate", "batch"])
+def test_a_malformed_api_base_is_a_usage_error(monkeypatch, capsys, tmp_path, command):
+    """Issue 20, probe 8: `http://[::1:18801/v1` was accepted and every step fell back (exit 0)."""
+    from http_server import run_cli
+
+    monkeypatch.setenv("OPENAI_API_KEY", "local-test")
+    where = ["--user", "1"] if command == "generate" else ["--out", str(tmp_path / "pages.jsonl")]
+    code, out, err = run_cli(monkeypatch, capsys, command, *where, "--lm", "openai/gpt-4o-mini",
+                             "--api-base", "http://[::1:18801/v1")
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert [line for line in err.splitlines() if line.strip()] == [
+        "error: LM setting api_base (from --api-base): 'http://[::1:18801/v1' is not a valid URL: Invalid IPv6 URL "
+        "(e.g. http://127.0.0.1:8000/v1)"]
+    assert not (tmp_path / "pages.jsonl").exists()
 
 
 def test_top_level_key_outside_a_table_is_an_error(tmp_path):

@@ -11,6 +11,12 @@ per-call ones, so a server's prefix cache (llama.cpp) reuses them. Sections keep
 `[[ ## name ## ]]` markers, so DSPy's parsing, demos, and the JSONAdapter fallback are
 unchanged, and the offline engine reads both layouts. The system message depends only on
 the signature (a changed instruction makes a new class), so it is memoized by it.
+
+Answers are untrusted (`GuardedParse`, on this adapter, its JSON fallback and the structured
+adapter): one longer than any step could need is refused unread, anything parsing raises (a
+RecursionError from a deeply nested answer, a MemoryError from the parser) becomes an
+AdapterParseError, so the step retries and then falls back, and every parsed string is redacted
+before any code rewrites it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from typing import Any
 import dspy
 import pydantic
 from dspy.adapters.utils import format_field_value, get_annotation_name, get_field_description_string
+from dspy.utils.exceptions import AdapterParseError
+
+from themepage.redact import redact, redact_data
 
 MAX_SIGNATURES = 512
 SHARED_FIRST = ("user_context", "objective_guidance")
@@ -31,6 +40,11 @@ SHARED_FIRST = ("user_context", "objective_guidance")
 DISPLAY_ONLY = {"rationale"}
 """Model fields written for the shopper, not read by any step that takes the model as an input."""
 OBJECTIVE = "Your objective is:"
+MAX_ANSWER_CHARS = 100_000
+"""Longest answer parsed: far beyond any step's output (a planner's themes, a page's ids), far below what makes a
+parser hold the interpreter for seconds (a hostile answer's megabytes)."""
+SHOWN_ANSWER_CHARS = 500
+"""How much of a refused answer its error carries."""
 
 
 def _models(annotation) -> list[type[pydantic.BaseModel]]:
@@ -99,8 +113,35 @@ class CompactPrompts:
         return "\n\n".join(m for m in messages if m).strip()
 
 
-class MemoChatAdapter(CompactPrompts, dspy.ChatAdapter):
-    """dspy.ChatAdapter with compact, prefix-friendly prompts and the system message memoized per signature."""
+class GuardedParse:
+    """An adapter's `parse` for untrusted answers: refuse one over MAX_ANSWER_CHARS unread, turn whatever parsing
+    raises into an AdapterParseError (a parse failure: retry, then the retrieval fallback), redact every parsed
+    string. Put before the DSPy adapter class in the bases."""
+
+    def parse(self, signature, completion: str) -> dict[str, Any]:
+        name = type(self).__name__
+        if len(completion) > MAX_ANSWER_CHARS:
+            raise AdapterParseError(adapter_name=name, signature=signature,
+                                    lm_response=redact(completion[:SHOWN_ANSWER_CHARS]) + "...",
+                                    message=f"an answer of {len(completion)} characters is longer than any step's "
+                                            f"output ({MAX_ANSWER_CHARS} at most); not parsed")
+        try:
+            return redact_data(super().parse(signature, completion))
+        except AdapterParseError:
+            raise
+        except Exception as exc:  # the answer broke the parser (or redaction): the LM's fault, not ours
+            raise AdapterParseError(adapter_name=name, signature=signature,
+                                    lm_response=redact(completion[:SHOWN_ANSWER_CHARS]),
+                                    message=f"parsing the answer raised {type(exc).__name__}") from exc
+
+
+class GuardedJSONAdapter(GuardedParse, dspy.JSONAdapter):
+    """DSPy's JSONAdapter with the guarded parse: the chat adapter's fallback for an answer it cannot parse."""
+
+
+class MemoChatAdapter(GuardedParse, CompactPrompts, dspy.ChatAdapter):
+    """dspy.ChatAdapter with compact, prefix-friendly prompts, the system message memoized per signature, and the
+    guarded parse (also in its JSON fallback)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,6 +160,10 @@ class MemoChatAdapter(CompactPrompts, dspy.ChatAdapter):
                     self._system_messages.clear()
                 self._system_messages[key] = cached
         return cached
+
+    def _make_json_adapter_fallback(self) -> dspy.JSONAdapter:
+        return GuardedJSONAdapter(use_native_function_calling=self.use_native_function_calling,
+                                  parallel_tool_calls=self.parallel_tool_calls)
 
     def user_message_output_requirements(self, signature) -> str:
         def typed(name, info) -> str:

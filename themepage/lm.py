@@ -7,6 +7,7 @@ backoff 1 s, 2 s, 4 s... or the server's Retry-After) and `timeout` bounds every
 the next byte (lm15 also keeps its own 10 s connect bound). Keys come from the provider's
 usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files; a server
 on a loopback address (127.0.0.0/8, ::1, localhost) that gets no key gets a placeholder instead.
+Answers read by DSPy's native HTTP client are bounded in bytes (`themepage.answer_limit`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import dspy
 
+from themepage.answer_limit import limit_answer_bytes
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY
 from themepage.index import CatalogIndex
 from themepage.settings import OFFLINE_NAMES, LMSettings, is_loopback_url
@@ -44,6 +46,7 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
         else:
             local = " (a local OpenAI-compatible server accepts any value)" if api_base else ""
             raise ValueError(f"no API key for {provider}: set {variable}{local}")
+    limit_answer_bytes()
     if engine == "litellm":
         from dspy.clients._litellm import get_litellm
 

@@ -66,8 +66,8 @@ class LMSettings(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _url(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise ValueError(f"{url!r} is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
+        if url is not None:
+            check_api_base(url)
         return url
 
     @model_validator(mode="after")
@@ -75,6 +75,26 @@ class LMSettings(BaseModel):
         if self.api_base and self.offline:
             raise ValueError("the offline LM makes no HTTP calls; give a provider model (e.g. openai/gpt-4o-mini)")
         return self
+
+
+def check_api_base(url: str) -> None:
+    """Raise ValueError unless `url` is a well-formed http(s) URL naming a host (and a valid port, if any).
+
+    A malformed base (`http://[::1:18801/v1`, a port of letters, spaces) would otherwise fail only inside the
+    HTTP client, call after call, and every step would fall back: a page of fallbacks instead of a usage error.
+    """
+    example = "(e.g. http://127.0.0.1:8000/v1)"
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url!r} is not an http(s) URL {example}")
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ValueError(f"{url!r} is not a valid URL: it holds whitespace or control characters {example}")
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # .port raises for a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"{url!r} is not a valid URL: {exc} {example}") from None
+    if not host:
+        raise ValueError(f"{url!r} names no host {example}")
 
 
 class SettingsError(ValueError):

@@ -27,6 +27,7 @@ from pydantic_core import to_jsonable_python
 from themepage.adapter import (
     MAX_SIGNATURES,
     CompactPrompts,
+    GuardedParse,
     default_adapter,
     field_description,
     shared_first,
@@ -58,7 +59,7 @@ class ContextOverflow(ValueError):
     """A prompt that does not fit the model's context even without demos."""
 
 
-class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
+class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
     """JSONAdapter that sends each call's narrowed schema, output budget and a compact prompt that fits the context.
 
     The prompt is the chat adapter's compact one (`themepage.adapter.CompactPrompts`: shared inputs first, one line
@@ -67,7 +68,8 @@ class StructuredAdapter(CompactPrompts, dspy.JSONAdapter):
     With `short_ids`, candidate lines are numbered 1..N for the model and its answer mapped back
     (`themepage.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
     `prefixItems`), the planner answers one schema per theme (`themepage.plan_slots`); demos keep the plain form,
-    since a demo's slots are another shopper's.
+    since a demo's slots are another shopper's. Answers are parsed as in the chat adapter (`GuardedParse`: refused
+    when too long, parse blow-ups made parse errors, secrets redacted).
     """
 
     def __init__(self, form: str = "json_object", context_tokens: int = CONTEXT_TOKENS,

@@ -22,6 +22,7 @@ from rich.markup import escape  # noqa: E402
 from themepage.cli.common import CliError, err_console, print_error  # noqa: E402
 from themepage.cli.data import data_check, data_import  # noqa: E402
 from themepage.cli.lazy_group import LazyCommand, lazy_group  # noqa: E402
+from themepage.cli.quiet import logs_off_stdout  # noqa: E402
 from themepage.cli.usage import (  # noqa: E402
     TidyCommand,
     TidyGroup,
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     click = click_module()
     aborts, exits = exception_types("Abort", typer.Abort, KeyboardInterrupt), exception_types("Exit", typer.Exit)
     try:
-        code = app(args=argv, prog_name="themepage", standalone_mode=False)
+        with logs_off_stdout():  # stdout carries the command's output alone, never a library's log lines
+            code = app(args=argv, prog_name="themepage", standalone_mode=False)
     except click.exceptions.ClickException as exc:
         sys.exit(show_usage_error(exc))
     except aborts:

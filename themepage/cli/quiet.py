@@ -1,4 +1,11 @@
-"""Silence DSPy's and its optimizers' own output (tqdm bars, INFO logs, prints) for one block, then restore it.
+"""Keep third-party logs off stdout, and silence DSPy's and its optimizers' own output for one block.
+
+`logs_off_stdout` holds for a whole command: stdout carries what the command makes (a page as JSON,
+a table) and nothing else, so a log handler that would write there (LiteLLM's writes records below
+WARNING to stdout, and LITELLM_LOG or a library may raise its verbosity) writes to stderr instead.
+
+`quiet_optimizers` silences DSPy's and its optimizers' own output (tqdm bars, INFO logs, prints) for one block,
+then restores it.
 
 `themepage compile` shows its own progress display; without `--verbose`, the optimizers' bars and logs would
 bury it (one default bottoms-up compile printed about 200 KB of bars and log lines). Everything changed here
@@ -11,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +29,44 @@ QUIET_LOGGERS = ("dspy", "gepa", "optuna", "LiteLLM", "litellm", "httpx", "httpc
 """Loggers of DSPy, its optimizers (GEPA, MIPRO's optuna) and its HTTP stack: quieted together with their children."""
 
 _DISABLE_POSITION = 10  # `disable` is tqdm.__init__'s 11th positional parameter after self
+
+
+def _writes_to_stdout(stream: Any, stdouts: tuple[Any, ...]) -> bool:
+    if any(stream is out for out in stdouts):
+        return True
+    try:
+        return stream.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # no file descriptor: a capture buffer, a closed stream
+        return False
+
+
+@contextlib.contextmanager
+def logs_off_stdout() -> Iterator[None]:
+    """Inside the block, every logging.StreamHandler (and subclass) that would write a record to stdout writes it
+    to stderr instead, whenever the handler was made and whatever stream it picks per record; put back on exit.
+
+    Handlers are swapped at emit time (under the handler's own lock, which `Handler.handle` holds), because
+    libraries such as LiteLLM add theirs on import, in the middle of a command, and choose the stream per record.
+    """
+    original = logging.StreamHandler.emit
+    stdouts = (sys.stdout, sys.__stdout__)
+
+    def emit(self: logging.StreamHandler, record: logging.LogRecord) -> None:
+        stream = self.stream
+        if not _writes_to_stdout(stream, (*stdouts, sys.stdout)):
+            original(self, record)
+            return
+        self.stream = sys.stderr
+        try:
+            original(self, record)
+        finally:
+            self.stream = stream
+
+    logging.StreamHandler.emit = emit
+    try:
+        yield
+    finally:
+        logging.StreamHandler.emit = original
 
 
 @dataclass
