@@ -16,8 +16,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import pydantic
-
 REDACTED = "<redacted>"
 SECRET_VARIABLE = re.compile(r"(API_KEY|_KEY|_TOKEN|_SECRET)$")
 """Environment variables whose values are secrets: OPENAI_API_KEY, ANTHROPIC_API_KEY, HF_TOKEN, ..."""
@@ -85,7 +83,8 @@ def redact_data(value: Any, secrets: list[str] | None = None) -> Any:
         return [redact_data(item, secrets) for item in value]
     if isinstance(value, tuple):
         return tuple(redact_data(item, secrets) for item in value)
-    if isinstance(value, pydantic.BaseModel):
+    # a pydantic model, recognised without importing pydantic (the CLI's --help loads this module)
+    if hasattr(value, "model_copy") and hasattr(type(value), "model_fields"):
         return value.model_copy(update={name: redact_data(getattr(value, name), secrets)
                                         for name in type(value).model_fields})
     return value
