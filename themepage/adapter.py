@@ -25,7 +25,7 @@ import textwrap
 import threading
 import types
 import typing
-from typing import Any
+from typing import Any, cast
 
 import dspy
 import pydantic
@@ -126,7 +126,7 @@ class GuardedParse:
                                     message=f"an answer of {len(completion)} characters is longer than any step's "
                                             f"output ({MAX_ANSWER_CHARS} at most); not parsed")
         try:
-            return redact_data(super().parse(signature, completion))
+            return redact_data(cast(Any, super()).parse(signature, completion))
         except AdapterParseError:
             raise
         except Exception as exc:  # the answer broke the parser (or redaction): the LM's fault, not ours

@@ -38,7 +38,9 @@ def _bounded(chunks: Iterator[bytes], limit: int) -> bytes:
     for chunk in chunks:
         body += chunk
         if len(body) > limit:
-            chunks.close()  # runs the response's release: the connection is dropped, not reused
+            close = getattr(chunks, "close", None)  # a generator's close runs the response's release:
+            if close is not None:  # the connection is dropped, not reused
+                close()
             raise answer_too_large(limit)
     return bytes(body)
 

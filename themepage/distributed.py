@@ -20,7 +20,7 @@ import math
 import os
 import resource
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -102,7 +102,7 @@ def ray_pages(open_maker: Callable[[], PageMaker], users: Sequence[int], concurr
               address: str | None = None, workers: int | None = None,
               on_page: Callable[[], None] | None = None,
               on_usage: Callable[[list[dict[str, float]]], None] | None = None,
-              **init_kwargs: Any) -> Iterator[Page]:
+              **init_kwargs: Any) -> Generator[Page, None, None]:
     """Pages for `users`, in order, made by `workers` actors (default: one per CPU of the cluster).
 
     `on_usage`, when given, receives every actor's `PageWorker.usage()` once the last page is out.

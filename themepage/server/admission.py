@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from http.server import ThreadingHTTPServer
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from themepage.server.limits import Limits
 
@@ -90,20 +90,21 @@ class AdmittingHTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request, client_address):
         """Serve at once, queue, or refuse; never blocks the accepting thread."""
+        connection = cast(socket.socket, request)  # a stream server's request is its connection
         with self._lock:
             serve = self._active < self.limits.max_connections and not self._stopping.is_set()
             queued = not serve and len(self._waiting) < self.limits.max_waiting
             if serve:
                 self._active += 1
             elif queued:
-                self._waiting.append(_Waiting(request, client_address, time.monotonic() + self.limits.slot_wait))
+                self._waiting.append(_Waiting(connection, client_address, time.monotonic() + self.limits.slot_wait))
         if serve:
             threading.Thread(target=self.process_request_thread, args=(request, client_address),
                              name="offline-lm-handler", daemon=True).start()
         elif queued:
             self._evict_idle()
         else:
-            self.refuse(request)
+            self.refuse(connection)
 
     def process_request_thread(self, request, client_address):
         """Serve this connection, then whichever connections are waiting, then give the slot back."""
