@@ -123,8 +123,8 @@ def run_threaded(make, users: list[int], concurrency: int, out: Path) -> EngineR
 
 def run_ray(job, users: list[int], concurrency: int, cpus: int, out: Path) -> EngineRun:
     """Pages on `distributed.ray_pages` (a local cluster of `cpus` CPUs), appended to `out`; the actors' CPU and RSS."""
+    from themepage.cli.batch_ray import ray_pages
     from themepage.cli.output import page_json
-    from themepage.distributed import ray_pages
 
     run = EngineRun("ray", kept=finished_count(out, users))
     todo = users[run.kept:]

@@ -57,7 +57,7 @@ def main() -> None:
                          lambda: threaded_pages(make, users, args.concurrency), cores, len(users))
     import ray
 
-    from themepage.distributed import ray_pages, start_ray
+    from themepage.cli.batch_ray import ray_pages, start_ray
 
     start = time.perf_counter()
     start_ray(None, num_cpus=cores)

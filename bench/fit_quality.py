@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from metrics.agreement import f1, roc_auc  # noqa: E402
 from themepage.constants import LABELS_FILE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
+from themepage.metrics.agreement import f1, roc_auc  # noqa: E402
 from themepage.quality.features import (  # noqa: E402
     PAIR_FEATURES,
     PLACEMENT_FEATURES,

@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dspy  # noqa: E402
 
-import programs.top_down as top_down  # noqa: E402
-from programs.registry import make_program  # noqa: E402
-from programs.top_down import TopDownProgram  # noqa: E402
+import themepage.programs.top_down as top_down  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR, CANDIDATES_PER_THEME  # noqa: E402
 from themepage.offline.engine import OfflineEngine  # noqa: E402
+from themepage.programs.registry import make_program  # noqa: E402
+from themepage.programs.top_down import TopDownProgram  # noqa: E402
 from themepage.server import OfflineLMServer  # noqa: E402
 
 EVERYTHING = 1_000_000

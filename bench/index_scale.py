@@ -42,8 +42,8 @@ def _vm_hwm_mib() -> float:
 
 def child(data_dir: str, cache_dir: str) -> None:
     """The steps of CatalogIndex.build (then save), each timed, as JSON on stdout."""
-    from themepage.cases import held_out_order_ids
     from themepage.dataset import Histories, read_dataset
+    from themepage.dataset.cases import held_out_order_ids
     from themepage.index.catalog_index import CatalogIndex, _training_baskets
     from themepage.index.copurchase import learn_vectors
     from themepage.index.lexical import LexicalIndex

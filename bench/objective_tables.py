@@ -7,13 +7,13 @@ Not a test: a script (a few minutes on the offline engine).
 
 Every LLM program runs for every shipped objective twice, uncompiled (the fresh module
 under that objective's guidance) and compiled (`compiled/<objective>/<program>.json`),
-one page per evaluation case, through the one evaluation path (`optimize.evaluation.score_pages`, on
-`dspy.Evaluate`). Each page is scored once (`metrics.scores.page_scores`) and that
+one page per evaluation case, through the one evaluation path (`themepage.optimize.evaluation.score_pages`, on
+`dspy.Evaluate`). Each page is scored once (`themepage.metrics.scores.page_scores`) and that
 row is then weighted by every objective, so the retargeting table costs no extra pages.
 
 Cases (`--users`): the evaluation rule (each user's last basket, as `themepage evaluate`)
 for the dev users (10, the default), all users (33), or both. Compiling is a temporal
-hold-out (`optimize.compile_sets.compile_sets`): it validates on every user's earlier orders and
+hold-out (`themepage.optimize.compile_sets.compile_sets`): it validates on every user's earlier orders and
 never sees an evaluated basket, and its demos come from train users only, so dev users are
 held out twice.
 
@@ -41,15 +41,15 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from metrics.objective_metric import Objective  # noqa: E402
-from optimize.compiled_files import COMPILED_DIR, load_compiled  # noqa: E402
-from optimize.evaluation import score_pages  # noqa: E402
-from programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
-from themepage.cases import Case, evaluation_cases  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR  # noqa: E402
+from themepage.dataset.cases import Case, evaluation_cases  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.lm import make_lm  # noqa: E402
-from themepage.objective import objective_names  # noqa: E402
+from themepage.lm.plug import make_lm  # noqa: E402
+from themepage.metrics.objective_metric import Objective  # noqa: E402
+from themepage.objectives import objective_names  # noqa: E402
+from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled  # noqa: E402
+from themepage.optimize.evaluation import score_pages  # noqa: E402
+from themepage.programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
 
 VARIANTS = ("uncompiled", "compiled")
 SIDE_BY_SIDE = ("objective_score", "cohesion", "recall@48", "soft_relevance", "diversity", "novelty",

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from programs.registry import make_program  # noqa: E402
-from programs.runtime import DEADLINE_GRACE, page_time_bound  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.lm import make_lm  # noqa: E402
+from themepage.lm.plug import make_lm  # noqa: E402
+from themepage.lm.runtime import DEADLINE_GRACE, page_time_bound  # noqa: E402
 from themepage.offline.engine import OfflineEngine  # noqa: E402
+from themepage.programs.registry import make_program  # noqa: E402
 from themepage.server import OfflineLMServer  # noqa: E402
 
 HANG_SECONDS = 3600.0

@@ -53,12 +53,12 @@ sys.path.insert(0, str(ROOT))
 
 import dspy  # noqa: E402
 
-from programs.bottoms_up import BottomsUpProgram  # noqa: E402
-from programs.top_down import TopDownProgram  # noqa: E402
-from themepage.adapter import MemoChatAdapter  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.lm import make_lm  # noqa: E402
+from themepage.lm.adapter import MemoChatAdapter  # noqa: E402
+from themepage.lm.plug import make_lm  # noqa: E402
+from themepage.programs.bottoms_up import BottomsUpProgram  # noqa: E402
+from themepage.programs.top_down import TopDownProgram  # noqa: E402
 
 PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
 CRITICAL_PATH = {"top-down": 3, "bottoms-up": 2}
@@ -120,8 +120,8 @@ class inline_fan_out:
     """Context manager: the programs' fan-out runs items one after another on the calling thread."""
 
     def __enter__(self):
-        import programs.bottoms_up as bottoms_up_module
-        import programs.top_down as top_down_module
+        import themepage.programs.bottoms_up as bottoms_up_module
+        import themepage.programs.top_down as top_down_module
 
         self.modules = (top_down_module, bottoms_up_module)
         self.saved = [m.fan_out for m in self.modules]

@@ -7,7 +7,7 @@ Not a test: a script.
 
 One page for each of the first N bundled users (default all 33) per program, under the offline LM
 (`make_lm("offline")`, no cache). `--adapter chat` (default) is the memoizing chat adapter the offline
-engine runs with; `structured` is the adapter a llama.cpp server gets (themepage/structured.py), its
+engine runs with; `structured` is the adapter a llama.cpp server gets (themepage/lm/structured.py), its
 prompts exactly as sent except the schema (the offline engine cannot carry `response_format`).
 Tokens: `estimate` is the offline engine's (about four characters a token,
 `themepage.offline.engine.estimate_tokens`, the figure `page.stats` reports); `gguf` counts with the
@@ -34,16 +34,16 @@ sys.path.insert(0, str(ROOT))
 
 import dspy  # noqa: E402
 
-from programs.bottoms_up import BottomsUpProgram  # noqa: E402
-from programs.top_down import TopDownProgram  # noqa: E402
-from themepage.adapter import MemoChatAdapter  # noqa: E402
 from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.lm import make_lm  # noqa: E402
+from themepage.lm.adapter import MemoChatAdapter  # noqa: E402
+from themepage.lm.plug import make_lm  # noqa: E402
+from themepage.lm.structured import StructuredAdapter  # noqa: E402
 from themepage.offline.engine import estimate_tokens  # noqa: E402
 from themepage.offline.known import recognise  # noqa: E402
 from themepage.offline.prompt import parse_prompt  # noqa: E402
-from themepage.structured import StructuredAdapter  # noqa: E402
+from themepage.programs.bottoms_up import BottomsUpProgram  # noqa: E402
+from themepage.programs.top_down import TopDownProgram  # noqa: E402
 
 PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
 
@@ -59,7 +59,7 @@ def gguf_counter():
     """Tokens of a message as SmolLM2's server counts it: its tokenizer over the chat-template-wrapped text."""
     import llama_cpp
 
-    from themepage.local_lm import packaged_model
+    from themepage.lm.local_server import packaged_model
 
     vocab = llama_cpp.Llama(model_path=str(packaged_model()), vocab_only=True, verbose=False)
 
@@ -122,7 +122,7 @@ def measure(name: str, index: CatalogIndex, histories, adapter: dspy.Adapter, co
     engine = CountingEngine(base.engine, count, templated)
     lm = dspy.LM("themepage/offline", engine=engine, cache=False)
     if compiled_for:
-        from optimize.compiled_files import load_compiled
+        from themepage.optimize.compiled_files import load_compiled
 
         program = load_compiled(name, DEFAULT_OBJECTIVE, index, lm=compiled_for)
     else:

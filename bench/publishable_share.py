@@ -1,7 +1,7 @@
 """Share of placements the placement-quality scorer estimates publishable, per objective and program.
 
 Not a test: a script (a few minutes on the offline engine). Pages are made today's way, for every
-bundled user's evaluation case (`themepage.cases.evaluation_cases`), by each LLM program compiled for
+bundled user's evaluation case (`themepage.dataset.cases.evaluation_cases`), by each LLM program compiled for
 each objective (`compiled/<objective>/<program>.json`), on the offline engine; each placement is scored
 by `themepage.quality` and counted publishable when its estimate is at least --threshold (0.5). Also
 prints the mean estimate and the mean title fit. Targets for the next phase: 80% top-down, 60% bottoms-up.
@@ -24,13 +24,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from optimize.compiled_files import load_compiled  # noqa: E402
-from programs.bottoms_up import GROUPINGS, BottomsUpProgram  # noqa: E402
-from programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
-from themepage.cases import evaluation_cases  # noqa: E402
+from themepage.dataset.cases import evaluation_cases  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.lm import make_lm  # noqa: E402
-from themepage.objective import objective_names  # noqa: E402
+from themepage.lm.plug import make_lm  # noqa: E402
+from themepage.objectives import objective_names  # noqa: E402
+from themepage.optimize.compiled_files import load_compiled  # noqa: E402
+from themepage.programs.bottoms_up import GROUPINGS, BottomsUpProgram  # noqa: E402
+from themepage.programs.registry import LLM_PROGRAMS, make_program  # noqa: E402
 from themepage.quality import placement_scorer  # noqa: E402
 
 

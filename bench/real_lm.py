@@ -5,7 +5,7 @@
 
 Starts its own server (log in a temp file), makes one page per dev user and program, and prints per
 variant: valid pages, the objective's score on the user's real next basket (mean over users), the LM-made
-share of placements (themepage/lm_share.py), the share the placement scorer estimates publishable, fallbacks by
+share of placements (themepage/page/lm_share.py), the share the placement scorer estimates publishable, fallbacks by
 phase and cause, prompt and completion tokens a page,
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
 prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
@@ -13,7 +13,7 @@ prefix-match hit" lines are read instead), page latency median and p90, and late
 
 `--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
 offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor that writes text (the
-planner, the namer): predictors answering with ids only keep none (`optimize.grammar_demos`).
+planner, the namer): predictors answering with ids only keep none (`themepage.optimize.grammar_demos`).
 """
 
 from __future__ import annotations
@@ -30,22 +30,22 @@ from pathlib import Path
 import dspy
 from dspy.clients.base_lm import GLOBAL_HISTORY
 
-from metrics.objective_metric import Objective
-from optimize.compile_sets import spread
-from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
-from optimize.fingerprint import compiled_path
-from optimize.grammar_demos import drop_id_demos
-from programs.registry import LLM_PROGRAMS, make_program
-from themepage.adapter import MemoChatAdapter
 from themepage.cli.quiet import QUIET_LOGGERS
 from themepage.constants import BUNDLED_DATA_DIR
 from themepage.index import CatalogIndex
-from themepage.lm import make_lm
-from themepage.lm_share import fallbacks_by_phase_and_cause, lm_made_share
-from themepage.local_lm import DEFAULT_NAME, LocalLMServer
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.lm.local_server import DEFAULT_NAME, LocalLMServer
+from themepage.lm.plug import make_lm
+from themepage.lm.structured import mark_structured
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.compile_sets import spread
+from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
+from themepage.optimize.fingerprint import compiled_path
+from themepage.optimize.grammar_demos import drop_id_demos
+from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made_share
+from themepage.programs.registry import LLM_PROGRAMS, make_program
 from themepage.quality import placement_scorer
-from themepage.structured import mark_structured
-from trainsets.loader import load_examples
+from themepage.trainsets.loader import load_examples
 
 PUBLISHABLE = 0.5
 """A placement counts publishable at this estimate, as in bench/publishable_share.py."""
@@ -85,8 +85,9 @@ def server_calls(log_text: str) -> tuple[int, list[float]]:
 
 
 def calls_so_far() -> list[dict]:
-    """DSPy's history of every call in this process: each attempt runs under a copy of the LM (programs/lm_cache.py),
-    whose own `history` the bench's LM never sees, while the global one holds them all."""
+    """DSPy's history of every call in this process: each attempt runs under a copy of the LM
+    (themepage/lm/response_cache.py), whose own `history` the bench's LM never sees, while the global one holds them
+    all."""
     return GLOBAL_HISTORY
 
 

@@ -30,9 +30,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimize.compiled_files import COMPILED_DIR  # noqa: E402
-from optimize.fingerprint import OFFLINE_LM  # noqa: E402
-from optimize.names import DEFAULT_OPTIMIZER  # noqa: E402
+from themepage.optimize.compiled_files import COMPILED_DIR  # noqa: E402
+from themepage.optimize.fingerprint import OFFLINE_LM  # noqa: E402
+from themepage.optimize.names import DEFAULT_OPTIMIZER  # noqa: E402
 
 
 def recorded(path: Path) -> tuple[str | None, str | None]:

@@ -1,6 +1,6 @@
 """Cohesion of a page: each placement hangs together, fits its title, and differs from the others.
 
-Similarities between products are cosines of the centred co-purchase vectors (see `metrics.relevance`).
+Similarities between products are cosines of the centred co-purchase vectors (see `themepage.metrics.relevance`).
 Title fit, near-duplicates and the publishable estimate come from the placement-quality scorer in the
 core (`themepage.quality`), fitted to merchandisers' labels. Within a placement a product counts once;
 repeats and near-duplicates anywhere on the page are the duplicate penalty.
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from metrics.ranking import first_occurrences
-from metrics.relevance import metric_vectors, unit_rows
 from themepage.index.protocol import Index
+from themepage.metrics.ranking import first_occurrences
+from themepage.metrics.relevance import metric_vectors, unit_rows
 from themepage.page import Page
 from themepage.quality import PlacementScorer
 from themepage.quality.scorer import duplicate_slots

@@ -10,11 +10,11 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from metrics.ranking import first_occurrences
-from metrics.relevance import fits, metric_vectors, taste_profile
 from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index.protocol import Index
+from themepage.metrics.ranking import first_occurrences
+from themepage.metrics.relevance import fits, metric_vectors, taste_profile
 from themepage.page import Page
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dspy
 
-from metrics.relevance import page_of
-from metrics.scores import SCORE_KEYS, page_scores
 from themepage.index.protocol import Index
-from themepage.objective import ADVICE, ObjectiveConfig, load_objective
+from themepage.metrics.relevance import page_of
+from themepage.metrics.scores import SCORE_KEYS, page_scores
+from themepage.objectives import ADVICE, ObjectiveConfig, load_objective
 
 
 class UnknownScore(ValueError):

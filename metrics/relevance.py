@@ -1,7 +1,7 @@
 """Relevance of a page to its shopper, and the plumbing every metric module shares.
 
 Labeled examples: recall@K and NDCG@K of the real next basket (K = PAGE_SIZE) live in
-`metrics.ranking`. Every example: `soft_relevance`, how close the page's products sit to
+`themepage.metrics.ranking`. Every example: `soft_relevance`, how close the page's products sit to
 the shopper's taste profile in co-purchase space.
 
 The metric vector space. The index's co-purchase vectors (PPMI + SVD) share a strong common
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from metrics.ranking import first_occurrences
 from themepage.dataset.history import UserHistory
 from themepage.index.catalog_index import RECENCY_DECAY
 from themepage.index.protocol import Index
+from themepage.index.vectors import unit_rows
+from themepage.metrics.ranking import first_occurrences
 from themepage.page import Page
 from themepage.quality.evidence import centred_vectors as metric_vectors
-from themepage.vectors import unit_rows
 
 # ----- shared plumbing ------------------------------------------------------------------------
 

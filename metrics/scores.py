@@ -5,7 +5,7 @@ target basket), soft_relevance, intra_list_similarity, title_fit, publishable (t
 of the placement-quality scorer's estimate), distinctness, duplicate_share (repeats and near-duplicates),
 cohesion, aisle_diversity, department_diversity, diversity, novelty, discovery, healthy_share.
 Note duplicate_share is the one score where lower is better. Definitions live in
-`metrics.relevance`, `metrics.cohesion` and `metrics.coverage`.
+`themepage.metrics.relevance`, `themepage.metrics.cohesion` and `themepage.metrics.coverage`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable
 
-from metrics.cohesion import cohesion_parts
-from metrics.coverage import coverage_parts
-from metrics.ranking import ndcg_at_k, recall_at_k
-from metrics.relevance import page_soft_relevance, taste_profile
 from themepage.constants import PAGE_SIZE
 from themepage.dataset.history import UserHistory
 from themepage.index.protocol import Index
+from themepage.metrics.cohesion import cohesion_parts
+from themepage.metrics.coverage import coverage_parts
+from themepage.metrics.ranking import ndcg_at_k, recall_at_k
+from themepage.metrics.relevance import page_soft_relevance, taste_profile
 from themepage.page import Page
 from themepage.quality import placement_scorer
 

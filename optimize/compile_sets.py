@@ -7,10 +7,10 @@ import itertools
 import dspy
 import numpy as np
 
-from themepage.cases import Case, held_out_order_ids
 from themepage.constants import COMPILE_TRAIN_EXAMPLES, COMPILE_VAL_EXAMPLES
+from themepage.dataset.cases import Case, held_out_order_ids
 from themepage.index.protocol import Index
-from trainsets.loader import SPLITS, read_cases, to_example
+from themepage.trainsets.loader import SPLITS, read_cases, to_example
 
 
 def spread(examples: list[dspy.Example], n: int) -> list[dspy.Example]:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import dspy
 
-from optimize.compiled_schema import (
+from themepage.constants import PACKAGE_DIR
+from themepage.index.protocol import Index
+from themepage.optimize.compiled_schema import (
     FORMAT,
     MAX_FILE_BYTES,
     META_KEY,
@@ -26,15 +28,13 @@ from optimize.compiled_schema import (
     finite_number,
     refuse_constant,
 )
-from optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
-from optimize.fingerprint import OFFLINE_LM, compiled_path, lm_id, predictor_fingerprints, recompile_command
-from optimize.knn import KNN_KEY, rebuild_knn
-from optimize.names import DEFAULT_OPTIMIZER
-from programs.registry import LLM_PROGRAMS
-from themepage.constants import PACKAGE_DIR
-from themepage.index.protocol import Index
+from themepage.optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
+from themepage.optimize.fingerprint import OFFLINE_LM, compiled_path, lm_id, predictor_fingerprints, recompile_command
+from themepage.optimize.knn import KNN_KEY, rebuild_knn
+from themepage.optimize.names import DEFAULT_OPTIMIZER
+from themepage.programs.registry import LLM_PROGRAMS
 
-COMPILED_DIR = PACKAGE_DIR.parent / "compiled"
+COMPILED_DIR = PACKAGE_DIR / "compiled"
 __all__ = ["COMPILED_DIR", "FORMAT", "check_current", "load_compiled", "read_state", "save_compiled"]
 _KINDS = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
           (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from optimize.errors import UnsafeCompiledFile
-from optimize.knn import KNN_BOOTSTRAP, KNN_KEY
-from optimize.names import OPTIMIZERS
+from themepage.optimize.errors import UnsafeCompiledFile
+from themepage.optimize.knn import KNN_BOOTSTRAP, KNN_KEY
+from themepage.optimize.names import OPTIMIZERS
 
 # ----- every size limit of a compiled file, in one place -------------------------------------------------------
 # Compiling writes at most 2 demos per predictor, each a few kB (a planner demo's shopper context and themes);

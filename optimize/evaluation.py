@@ -1,7 +1,7 @@
 """The one evaluation path: `dspy.Evaluate` over examples, for compile validation, `themepage evaluate` and bench/.
 
 Pages are made one at a time (`num_threads=1`: DSPy's executor then runs on the calling thread); each page
-fans out its themes on the programs' own pool (programs/runtime.py), so per-page usage accounting stays on
+fans out its themes on the programs' own pool (themepage/lm/runtime.py), so per-page usage accounting stays on
 one thread and numbers match a plain loop exactly. DSPy's executor keeps global state (it clears tqdm's
 instances, installs a SIGINT handler on the main thread), so calls into it are serialized by a lock.
 Evaluate turns an exception into a 0 score and a log line; here the first error stops the run and is raised
@@ -17,13 +17,13 @@ from typing import Any, cast
 import dspy
 import numpy as np
 
-from metrics.objective_metric import Objective
-from metrics.ranking import recall_at_k
-from metrics.relevance import page_of
-from metrics.scores import page_scores
-from themepage.cases import Case
+from themepage.dataset.cases import Case
+from themepage.metrics.objective_metric import Objective
+from themepage.metrics.ranking import recall_at_k
+from themepage.metrics.relevance import page_of
+from themepage.metrics.scores import page_scores
 from themepage.page import Page
-from trainsets.loader import to_example
+from themepage.trainsets.loader import to_example
 
 _EVALUATE = threading.Lock()
 

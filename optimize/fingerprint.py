@@ -17,7 +17,7 @@ from typing import Any, cast
 import dspy
 from pydantic import TypeAdapter
 
-from themepage.settings import OFFLINE_NAMES
+from themepage.lm.settings import OFFLINE_NAMES
 
 OFFLINE_LM = "offline"
 

@@ -1,6 +1,6 @@
 """Which predictors a compile for a grammar-constrained model leaves without demos.
 
-Under the structured path (`themepage.structured`) a predictor answering with ids only (fill, filter,
+Under the structured path (`themepage.lm.structured`) a predictor answering with ids only (fill, filter,
 generate) has its answer's form fixed by the grammar, an enum of the ids shown, so a demo teaches little and
 costs its candidate lines in every call: with one demo on each predictor, a compiled top-down page through
 SmolLM2 sent 8,694 prompt tokens against 4,577 uncompiled (bench/real_lm.py). Predictors that write text (the
@@ -13,7 +13,7 @@ from typing import cast
 
 import dspy
 
-from themepage.output_schemas import LIST_ID_OUTPUTS
+from themepage.lm.output_schemas import LIST_ID_OUTPUTS
 
 
 def ids_only_predictors(module: dspy.Module) -> list[dspy.Predict]:

@@ -12,10 +12,10 @@ from pathlib import Path
 import dspy
 import numpy as np
 
-from metrics.objective_metric import Objective
-from optimize.errors import CompileError, StaleCompiledProgram
 from themepage.index.protocol import Index
-from trainsets.loader import SPLITS, read_cases, to_example
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.errors import CompileError, StaleCompiledProgram
+from themepage.trainsets.loader import SPLITS, read_cases, to_example
 
 KNN_KEY = "knn"
 """Top-level key of a knn-compiled program's JSON (see the module docstring)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dspy
 from dspy.teleprompt import Teleprompter
 
-from metrics.objective_metric import Objective
-from optimize.errors import CompileError
-from optimize.knn import knn_state, make_knn, with_knn_state
-from optimize.names import OPTIMIZERS
-from programs.registry import LLM_PROGRAMS
 from themepage.constants import GEPA_METRIC_CALLS, GEPA_MINIBATCH, SEED
 from themepage.index import CatalogIndex
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.errors import CompileError
+from themepage.optimize.knn import knn_state, make_knn, with_knn_state
+from themepage.optimize.names import OPTIMIZERS
+from themepage.programs.registry import LLM_PROGRAMS
 
 MIPRO_CANDIDATES = 6
 MIPRO_TRIALS = 30
@@ -47,7 +47,7 @@ def _mipro(objective: Objective, index: CatalogIndex, offline: bool, reflection_
         __import__("optuna")
     except ImportError:
         raise CompileError("mipro needs optuna: pip install 'themepage[mipro]'") from None
-    from themepage.lm import make_lm
+    from themepage.lm.plug import make_lm
 
     # offline, the engine also answers MIPRO's proposer signatures (themepage/offline/proposing.py)
     task_lm = task_lm or (make_lm("offline", index, cache=False) if offline else None)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import dspy
 
-from optimize.compiled_files import check_current, read_state
-from optimize.compiled_schema import check_shape
-from optimize.errors import CompiledFileError
-from optimize.knn import KNN_KEY, rebuild_knn
-from programs.registry import LLM_PROGRAMS
 from themepage.index.protocol import Index
+from themepage.optimize.compiled_files import check_current, read_state
+from themepage.optimize.compiled_schema import check_shape
+from themepage.optimize.errors import CompiledFileError
+from themepage.optimize.knn import KNN_KEY, rebuild_knn
+from themepage.programs.registry import LLM_PROGRAMS
 
 SCORE_TOLERANCE = 1e-9
 """Scores closer than this are equal: a rerun's float noise does not make a program better."""

@@ -9,7 +9,13 @@ from collections.abc import Callable
 import dspy
 import numpy as np
 
-from programs.bottoms_up_rows import (
+from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
+from themepage.dataset.history import UserHistory
+from themepage.index import CatalogIndex
+from themepage.lm.runtime import RunRecord, attempt, fan_out
+from themepage.objectives import ObjectiveConfig, load_objective
+from themepage.page import Page, Placement
+from themepage.programs.bottoms_up_rows import (
     LEFTOVER_RATIONALE,
     LEFTOVER_TITLE,
     group_drafts,
@@ -17,26 +23,20 @@ from programs.bottoms_up_rows import (
     unique_title,
     with_leftover_row,
 )
-from programs.clustering import balanced_kmeans, improve_by_swaps
-from programs.guards import clean_ids, top_up
-from programs.kinds import kind_vectors
-from programs.page_rows import PageRules, RowDraft, is_catch_all_title
-from programs.page_rules import MIN_TITLE_FIT, apply_page_rules
-from programs.retrieval import render_candidates, render_names
-from programs.row_text import readable_rationale, readable_title
-from programs.runtime import RunRecord, attempt, fan_out
-from programs.top_down import REGULARS_METRICS, heaviest_weight
-from signatures.bottoms_up import GenerateItems, NamePlacement
-from themepage.aisle_labels import readable_aisle
-from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
-from themepage.dataset.history import UserHistory
-from themepage.index import CatalogIndex
-from themepage.objective import ObjectiveConfig, load_objective
-from themepage.page import Page, Placement
+from themepage.programs.clustering import balanced_kmeans, improve_by_swaps
+from themepage.programs.guards import clean_ids, top_up
+from themepage.programs.kinds import kind_vectors
+from themepage.programs.retrieval import render_candidates, render_names
+from themepage.programs.row_text import readable_rationale, readable_title
+from themepage.programs.rules.apply import MIN_TITLE_FIT, apply_page_rules
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
+from themepage.programs.top_down import REGULARS_METRICS, heaviest_weight
 from themepage.quality import placement_scorer
-from themepage.shelf_title import common_title
-from themepage.text import clean_rationale, clean_title, usable_title
-from themepage.user_context import describe_user
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.wording.aisle_labels import readable_aisle
+from themepage.wording.answer_text import clean_rationale, clean_title, usable_title
+from themepage.wording.shelf_titles import common_title
+from themepage.wording.user_context import describe_user
 
 GROUPINGS = ("shelves", "kinds")
 """How the chosen products become rows. "shelves" (the default): rows of one aisle or one department's aisles,

@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from programs.page_rows import RowDraft
-from programs.row_text import readable_title
-from themepage.aisle_labels import readable_aisle
 from themepage.index import CatalogIndex
-from themepage.shelf_title import DEPARTMENT_LABELS
+from themepage.programs.row_text import readable_title
+from themepage.programs.rules.shape import RowDraft
+from themepage.wording.aisle_labels import readable_aisle
+from themepage.wording.shelf_titles import DEPARTMENT_LABELS
 
 OTHER_WEIGHT = 0.2
 """Weight of a candidate the page did not choose, against 1 for a chosen one, when ranking shelves."""

@@ -10,10 +10,10 @@ Names pass through `prompt_text.inline`, as in `retrieval.render_candidates`.
 
 from __future__ import annotations
 
-from programs.retrieval import purchase_mark
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.prompt_text import COLUMN, inline
+from themepage.programs.retrieval import purchase_mark
+from themepage.wording.prompt_text import COLUMN, inline
 
 
 def render_fill_candidates(product_ids: list[int], index: CatalogIndex, history: UserHistory) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dspy
 
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.page import Theme
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
 
 
 class ThemePlanner(dspy.Module):

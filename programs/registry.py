@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 import dspy
 
-from programs.baselines import PopularBaseline, RepurchaseBaseline
-from programs.bottoms_up import BottomsUpProgram
-from programs.deadline import page_clock
-from programs.top_down import TopDownProgram
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
+from themepage.lm.deadline import page_clock
+from themepage.lm.structured import adapter_for
 from themepage.page import Page
-from themepage.structured import adapter_for
+from themepage.programs.baselines import PopularBaseline, RepurchaseBaseline
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.top_down import TopDownProgram
 
 BASELINES = {"repurchase": RepurchaseBaseline, "popular": PopularBaseline}
 LLM_PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}

@@ -9,10 +9,10 @@ product fits the row's title, and near-duplicates among the shopper's regulars, 
 
 from __future__ import annotations
 
-from programs.page_rows import RowDraft
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
+from themepage.programs.rules.shape import RowDraft
 
 
 def own_products(theme: Theme, pool: list[int], history: UserHistory, index: CatalogIndex) -> list[int]:

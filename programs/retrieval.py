@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from programs.evidence_cache import EvidenceCache
 from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.page import Theme
-from themepage.prompt_text import COLUMN, inline
+from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.quality import placement_scorer
+from themepage.wording.prompt_text import COLUMN, inline
 
 OWN_SHARE = 0.5
 """At most this share of a catalog theme's candidates come from the shopper's own history."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from themepage.aisle_labels import AISLE_LABELS, readable_aisle
-from themepage.redact import redact
-from themepage.text import clean_rationale, clean_title, usable_title
+from themepage.lm.redact import redact
+from themepage.wording.aisle_labels import AISLE_LABELS, readable_aisle
+from themepage.wording.answer_text import clean_rationale, clean_title, usable_title
 
 MAX_TITLE_WORDS = 6
 MIN_RATIONALE_WORDS = 4

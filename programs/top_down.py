@@ -12,23 +12,23 @@ from itertools import chain
 import dspy
 from pydantic import ValidationError
 
-from programs.fill_lines import render_fill_candidates
-from programs.guards import READ_FACTOR, bounded, clean_ids, top_up
-from programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
-from programs.page_rows import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
-from programs.page_rules import apply_page_rules, fallback_drafts
-from programs.relevance_rows import by_own_mass, relevance_draft
-from programs.retrieval import render_candidates, retrieve_for_theme
-from programs.row_text import readable_title
-from programs.runtime import RunRecord, attempt, fan_out
 from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE, HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.lm_share import REGULARS_RATIONALE, made_by_code
-from themepage.objective import ObjectiveConfig, load_objective
+from themepage.lm.runtime import RunRecord, attempt, fan_out
+from themepage.objectives import ObjectiveConfig, load_objective
 from themepage.page import Page, Theme
-from themepage.text import clean_rationale, clean_title, usable_title
-from themepage.user_context import describe_user
+from themepage.page.lm_share import REGULARS_RATIONALE, made_by_code
+from themepage.programs.fill_lines import render_fill_candidates
+from themepage.programs.guards import READ_FACTOR, bounded, clean_ids, top_up
+from themepage.programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
+from themepage.programs.relevance_rows import by_own_mass, relevance_draft
+from themepage.programs.retrieval import render_candidates, retrieve_for_theme
+from themepage.programs.row_text import readable_title
+from themepage.programs.rules.apply import apply_page_rules, fallback_drafts
+from themepage.programs.rules.shape import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
+from themepage.wording.answer_text import clean_rationale, clean_title, usable_title
+from themepage.wording.user_context import describe_user
 
 SPARE_PICKS = 4
 """The filler picks a few extra products so placements can give up repeats and stay full."""

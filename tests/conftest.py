@@ -183,7 +183,7 @@ ADAPTER_NAMES = ("chat", "json")
 @pytest.fixture(scope="module")
 def lm(index):
     """The offline LM over the bundled index, without DSPy's cache (every call reaches the engine)."""
-    from themepage.lm import make_lm
+    from themepage.lm.plug import make_lm
 
     return make_lm("offline", index, cache=False)
 

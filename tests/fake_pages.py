@@ -30,7 +30,7 @@ class FakeRegistry:
         return make
 
     def install(self, monkeypatch):
-        import programs.registry
+        from themepage.programs import registry
 
-        monkeypatch.setattr(programs.registry, "make_program", self.make_program)
+        monkeypatch.setattr(registry, "make_program", self.make_program)
         return self

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dspy
 import pytest
 
-from programs.top_down import TopDownProgram
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
-from themepage.adapter import MemoChatAdapter
+from themepage.lm.adapter import MemoChatAdapter
 from themepage.offline.prompt import parse_prompt
 from themepage.page import Theme
-from themepage.user_context import describe_user
+from themepage.programs.top_down import TopDownProgram
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.wording.user_context import describe_user
 
 THEME = Theme(title="Easy Pasta Night", rationale="You buy pasta often.", queries=["spaghetti"], aisles=["dry pasta"])
 

@@ -15,11 +15,11 @@ from answers_server import AnswerServer, chat_fields, completion
 from cli_runner import run_cli
 from dspy.utils.exceptions import AdapterParseError
 
-from signatures.top_down import PlanThemes
-from themepage.adapter import MAX_ANSWER_CHARS, GuardedJSONAdapter, MemoChatAdapter
-from themepage.answer_limit import MAX_ANSWER_BYTES
+from themepage.lm.adapter import MAX_ANSWER_CHARS, GuardedJSONAdapter, MemoChatAdapter
+from themepage.lm.answer_limit import MAX_ANSWER_BYTES
+from themepage.lm.structured import StructuredAdapter
 from themepage.page import Page
-from themepage.structured import StructuredAdapter
+from themepage.signatures.top_down import PlanThemes
 
 DEEP = "[" * 10_000 + "]" * 10_000
 ADAPTERS = [MemoChatAdapter, GuardedJSONAdapter, StructuredAdapter]

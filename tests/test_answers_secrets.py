@@ -12,9 +12,9 @@ import pytest
 from answers_server import RewritingEngine, prefix_texts
 from cli_runner import run_cli
 
-from programs.row_text import readable_rationale, readable_title
+from themepage.lm.redact import REDACTED, redact, redact_data
 from themepage.offline.engine import OfflineEngine
-from themepage.redact import REDACTED, redact, redact_data
+from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.server import OfflineLMServer
 
 KEY = "sk-verysecret123"

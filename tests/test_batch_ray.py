@@ -10,8 +10,8 @@ import pytest
 from cli_runner import run_cli
 from optional_extras import require_module
 
-from themepage.batch_users import UserSelectionError, parse_shard, select_users
-from themepage.distributed import chunked
+from themepage.cli.batch_ray import chunked
+from themepage.cli.batch_users import UserSelectionError, parse_shard, select_users
 
 
 def test_shards_are_disjoint_ordered_and_complete():

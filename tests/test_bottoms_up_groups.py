@@ -8,17 +8,17 @@ import dspy
 import numpy as np
 import pytest
 
-from programs.bottoms_up import BottomsUpProgram
-from programs.clustering import improve_by_swaps
-from programs.kinds import kind_vectors
-from programs.page_checks import page_violations
-from programs.page_rows import PageRules
-from programs.row_text import has_raw_aisle
-from themepage.cases import evaluation_cases
-from themepage.objective import load_objective, objective_names
+from themepage.dataset.cases import evaluation_cases
+from themepage.objectives import load_objective, objective_names
 from themepage.offline.namer import name
 from themepage.offline.prompt import Prompt
 from themepage.offline.theme_bank import load_theme_bank
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.clustering import improve_by_swaps
+from themepage.programs.kinds import kind_vectors
+from themepage.programs.row_text import has_raw_aisle
+from themepage.programs.rules.audit import page_violations
+from themepage.programs.rules.shape import PageRules
 
 
 def _ids(index, *names: str) -> list[int]:

@@ -7,17 +7,23 @@ import dspy
 import pytest
 from test_bottoms_up_groups import _ids
 
-from programs.bottoms_up import BottomsUpProgram, named_rows
-from programs.bottoms_up_rows import LEFTOVER_TITLE, aisle_shelves, packed_shelves, shelf_drafts, with_leftover_row
-from programs.page_checks import page_violations
-from programs.page_rows import PageRules, RowDraft, is_catch_all_title
-from programs.row_text import readable_title
-from themepage.aisle_labels import AISLE_LABELS, readable_aisle
-from themepage.cases import evaluation_cases
-from themepage.objective import load_objective
+from themepage.dataset.cases import evaluation_cases
+from themepage.objectives import load_objective
 from themepage.offline.namer import name
 from themepage.offline.prompt import Prompt
 from themepage.page import Placement, ProductRef
+from themepage.programs.bottoms_up import BottomsUpProgram, named_rows
+from themepage.programs.bottoms_up_rows import (
+    LEFTOVER_TITLE,
+    aisle_shelves,
+    packed_shelves,
+    shelf_drafts,
+    with_leftover_row,
+)
+from themepage.programs.row_text import readable_title
+from themepage.programs.rules.audit import page_violations
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
+from themepage.wording.aisle_labels import AISLE_LABELS, readable_aisle
 
 
 def _title(index, ids: list[int]) -> str:
@@ -28,7 +34,7 @@ def _title(index, ids: list[int]) -> str:
 
 
 def test_aisle_labels_live_in_the_core_and_programs_reexport_them():
-    import programs.aisle_labels as shim
+    import themepage.wording.aisle_labels as shim
 
     assert shim.AISLE_LABELS is AISLE_LABELS and shim.readable_aisle is readable_aisle
     assert readable_aisle("nuts seeds dried fruit") == AISLE_LABELS["nuts seeds dried fruit"]
@@ -148,7 +154,7 @@ def test_shelf_rows_mostly_hold_one_department(index, shelf_pages):
 def test_group_titles_stay_distinct_once_made_readable(index):
     """A namer's "Yogurt" (a raw aisle name) reads as "Yogurt Cups & Tubs": a second yogurt group once got the
     same title as the first after the page rules made it readable, and was dropped as a repeat."""
-    from programs.bottoms_up_rows import group_drafts
+    from themepage.programs.bottoms_up_rows import group_drafts
 
     ids = _ids(index, "Fat Free Blueberry Yogurt", "Strawberry Rhubarb Yoghurt", "Total 0% Raspberry Yogurt",
                "Plain Whole Milk Yogurt")

@@ -7,7 +7,7 @@ from browser import chromium_or_skip, dump_dom, find_chromium, screenshot
 from hostile import hostile_page, texts_of
 from png_pixels import read_png, variety
 
-from programs.registry import make_program
+from themepage.programs.registry import make_program
 from themepage.report import page_html, report_html, write_document
 from themepage.report.html_text import clean
 

@@ -2,12 +2,18 @@
 
 import pytest
 
-from metrics.ranking import recall_at_k
-from programs.baselines import PopularBaseline, RepurchaseBaseline
-from themepage.cases import evaluation_case_count, evaluation_cases, held_out_order_ids, split_of, training_cases
 from themepage.constants import BUNDLED_DATA_DIR, PAGE_SIZE
 from themepage.dataset import Histories, read_dataset
+from themepage.dataset.cases import (
+    evaluation_case_count,
+    evaluation_cases,
+    held_out_order_ids,
+    split_of,
+    training_cases,
+)
 from themepage.dataset.model import PRIOR
+from themepage.metrics.ranking import recall_at_k
+from themepage.programs.baselines import PopularBaseline, RepurchaseBaseline
 
 
 def test_case_rule_on_tiny_data(tiny_data_dir):

@@ -9,7 +9,7 @@ import pytest
 from cli_runner import run_cli
 from fake_pages import FakeRegistry, fake_page
 
-from programs.runtime import ProviderUnreachable
+from themepage.lm.runtime import ProviderUnreachable
 
 USERS = 33
 """Users with a history in the bundled data."""

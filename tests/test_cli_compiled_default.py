@@ -7,7 +7,7 @@ import shutil
 
 from cli_runner import run_cli
 
-from optimize.compiled_files import COMPILED_DIR
+from themepage.optimize.compiled_files import COMPILED_DIR
 
 
 def _page(out: str) -> dict:
@@ -52,7 +52,7 @@ def test_a_stale_default_file_warns_and_runs_bare(monkeypatch, capsys, tmp_path)
     first = next(iter(state["metadata"]["themepage"]["fingerprints"]))
     state["metadata"]["themepage"]["fingerprints"][first] = "0" * 64
     stale.write_text(json.dumps(state))
-    monkeypatch.setattr("optimize.compiled_files.COMPILED_DIR", tmp_path)
+    monkeypatch.setattr("themepage.optimize.compiled_files.COMPILED_DIR", tmp_path)
     code, out, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--format", "json")
     assert code == 0, err
     assert "warning:" in err and "running the bare program" in err

@@ -9,9 +9,9 @@ from cli_runner import run_cli
 from fake_pages import FakeRegistry, fake_page
 from rich.console import Console
 
-from programs.runtime import ProviderUnreachable
 from themepage.cli.render import render_page
-from themepage.settings import ENV
+from themepage.lm.runtime import ProviderUnreachable
+from themepage.lm.settings import ENV
 
 
 @pytest.fixture(autouse=True)

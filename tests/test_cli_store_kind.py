@@ -9,8 +9,8 @@ import re
 import pytest
 from cli_runner import run_cli
 
+from themepage.lm.settings import STORE_ENV
 from themepage.offline.engine import OfflineEngine
-from themepage.settings import STORE_ENV
 
 AISLES = {"hand tools": ("tools", ["Claw Hammer", "Rubber Mallet", "Screwdriver Set", "Adjustable Wrench"]),
           "fasteners": ("hardware", ["Wood Screws 4x40", "Wall Plugs", "Hex Bolts M8", "Wing Nuts M6"]),

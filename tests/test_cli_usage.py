@@ -104,7 +104,7 @@ def test_usage_line_names_arguments_as_click_does(monkeypatch, capsys):
 
 @pytest.mark.parametrize("command", ["generate", "batch", "evaluate", "compile"])
 def test_objective_help_lists_the_objectives(monkeypatch, capsys, command):
-    from themepage.objective import objective_names
+    from themepage.objectives import objective_names
 
     out = " ".join(_help(monkeypatch, capsys, command).replace("│", " ").split())
     assert f"Business objective: {', '.join(objective_names())}." in out, out

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from programs.clustering import balanced_kmeans
+from themepage.programs.clustering import balanced_kmeans
 
 
 def _flat(groups: list[list[int]]) -> list[int]:

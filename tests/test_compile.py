@@ -6,14 +6,14 @@ import sys
 import dspy
 import pytest
 
-from metrics.objective_metric import Objective
-from optimize.compile_sets import spread
-from optimize.compiled_files import load_compiled, save_compiled
-from optimize.errors import CompileError
-from optimize.optimizers import compile_program, make_optimizer
-from themepage.adapter import MemoChatAdapter
-from themepage.lm import make_lm
-from trainsets.loader import load_examples
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.lm.plug import make_lm
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.compile_sets import spread
+from themepage.optimize.compiled_files import load_compiled, save_compiled
+from themepage.optimize.errors import CompileError
+from themepage.optimize.optimizers import compile_program, make_optimizer
+from themepage.trainsets.loader import load_examples
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def lm(index):
 
 @pytest.mark.parametrize("optimizer", ["bootstrap", "random-search", "knn", "gepa"])
 def test_every_optimizer_compiles_and_saves_json(index, lm, small_sets, optimizer, tmp_path, monkeypatch):
-    import optimize.optimizers as compiling
+    import themepage.optimize.optimizers as compiling
 
     if optimizer == "gepa":  # a small budget keeps the test short
         original = compiling.make_optimizer
@@ -78,8 +78,8 @@ def test_unknown_and_unavailable_optimizers(index, small_sets, monkeypatch):
 # ----- the compile sets: a temporal hold-out ------------------------------------------------------------------
 
 def test_compile_sets_never_hold_an_evaluated_basket_and_keep_dev_users_out_of_demos(index):
-    from optimize.compile_sets import compile_sets
-    from themepage.cases import evaluation_cases, split_of
+    from themepage.dataset.cases import evaluation_cases, split_of
+    from themepage.optimize.compile_sets import compile_sets
 
     trainset, valset = compile_sets(index, train_size=40, val_size=50)
     evaluated = {(c.user_id, c.target) for c in evaluation_cases(index.histories)}
@@ -92,9 +92,9 @@ def test_compile_sets_never_hold_an_evaluated_basket_and_keep_dev_users_out_of_d
 
 
 def test_recent_cuts_take_every_users_latest_first():
-    from optimize.compile_sets import recent_cuts
-    from themepage.cases import Case
+    from themepage.dataset.cases import Case
     from themepage.dataset.history import Order, UserHistory
+    from themepage.optimize.compile_sets import recent_cuts
 
     def case(user, k):
         orders = tuple(Order(order_id=user * 100 + i, order_number=i + 1, dow=0, hour=9, products=(1,))

@@ -69,7 +69,7 @@ def test_compile_error_is_one_line_and_restores_what_it_silenced(monkeypatch, ca
 
 
 def test_interrupted_save_leaves_no_half_written_file(monkeypatch, capsys, tmp_path):
-    import optimize.compiled_files as compiled_files
+    import themepage.optimize.compiled_files as compiled_files
 
     def interrupt(*args, **kwargs):  # runs after DSPy wrote the state, before our metadata is added
         raise KeyboardInterrupt

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from cli_runner import run_cli
 
-from optimize.compiled_files import COMPILED_DIR
-from optimize.replacing import existing_file, replaces
+from themepage.optimize.compiled_files import COMPILED_DIR
+from themepage.optimize.replacing import existing_file, replaces
 
 FAST_COMPILE = ("compile", "--objective", "relevance", "--program", "bottoms-up", "--train-size", "1",
                 "--val-size", "1", "--optimizer", "bootstrap")

@@ -11,14 +11,14 @@ import sys
 import dspy
 import pytest
 
-import programs.modules as modules
-from optimize.compiled_files import load_compiled, save_compiled
-from optimize.compiled_schema import MAX_FILE_BYTES
-from optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
-from optimize.fingerprint import compiled_path, lm_slug, predictor_fingerprints
-from programs.top_down import TopDownProgram
-from signatures.top_down import FillTheme
+import themepage.programs.modules as modules
 from themepage.cli.app import main
+from themepage.optimize.compiled_files import load_compiled, save_compiled
+from themepage.optimize.compiled_schema import MAX_FILE_BYTES
+from themepage.optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
+from themepage.optimize.fingerprint import compiled_path, lm_slug, predictor_fingerprints
+from themepage.programs.top_down import TopDownProgram
+from themepage.signatures.top_down import FillTheme
 
 OBJECTIVE = "discovery"
 

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from optimize.compiled_files import COMPILED_DIR, load_compiled
-from optimize.fingerprint import compiled_path, lm_slug
-from programs.registry import LLM_PROGRAMS
 from themepage.cli.app import main
-from themepage.objective import load_objective, objective_names
+from themepage.objectives import load_objective, objective_names
+from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled
+from themepage.optimize.fingerprint import compiled_path, lm_slug
+from themepage.programs.registry import LLM_PROGRAMS
 
 
 def committed_files() -> list[tuple[str, str, str]]:
@@ -51,7 +51,7 @@ def test_committed_program_refuses_another_lm(index, lm, objective, program, tmp
     target = compiled_path(objective, program, tmp_path, other)
     target.parent.mkdir(parents=True)
     target.write_text(compiled_path(objective, program, COMPILED_DIR, lm).read_text())
-    from optimize.errors import StaleCompiledProgram
+    from themepage.optimize.errors import StaleCompiledProgram
 
     with pytest.raises(StaleCompiledProgram, match=f"compiled for LM '{lm}', not '{other}'"):
         load_compiled(program, objective, index, tmp_path, lm=other)
@@ -76,12 +76,12 @@ def test_gate(monkeypatch, capsys, objective, tmp_path):
 
 def test_gate_fails_below_the_floor(monkeypatch, capsys, tmp_path):
     """A gate set above what the program scores must fail the command."""
-    import themepage.objective as objective_module
+    import themepage.objectives as objective_module
 
     relevance = objective_module.load_objective("relevance")
     strict = objective_module.ObjectiveConfig.model_validate({**relevance.model_dump(), "gate": {"min_score": 0.99}})
     monkeypatch.setattr(objective_module, "load_objective", lambda name, folder=None: strict)
-    import metrics.objective_metric as metric_module
+    import themepage.metrics.objective_metric as metric_module
 
     monkeypatch.setattr(metric_module, "load_objective", lambda name, folder=None: strict)
     monkeypatch.setattr(sys, "argv", ["themepage", "evaluate", "--compiled", str(COMPILED_DIR), "--gate",

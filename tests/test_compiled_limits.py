@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from test_compiled_files import OBJECTIVE, saved, write  # noqa: F401  (saved: the fixture, by name)
 
-from optimize import compiled_schema as limits
-from optimize.compiled_files import load_compiled
-from optimize.errors import UnsafeCompiledFile
 from themepage.cli.common import CliError, CompiledChoice, _load_compiled
+from themepage.optimize import compiled_schema as limits
+from themepage.optimize.compiled_files import load_compiled
+from themepage.optimize.errors import UnsafeCompiledFile
 
 COMMITTED = Path(__file__).resolve().parent.parent / "compiled"
 
@@ -198,6 +198,6 @@ def test_a_file_growing_past_the_cap_is_read_no_further(index, saved, monkeypatc
     """The size is checked on what is read, not only on what stat said."""
     root, path, state = saved
     write(path, state)
-    monkeypatch.setattr("optimize.compiled_files.MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("themepage.optimize.compiled_files.MAX_FILE_BYTES", 100)
     monkeypatch.setattr(os, "fstat", lambda fd, real=os.fstat: os.stat_result((*real(fd)[:6], 0, *real(fd)[7:])))
     assert "more than a compiled program's 100 bytes" in refused(index, root)

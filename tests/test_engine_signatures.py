@@ -6,12 +6,12 @@ from __future__ import annotations
 import dspy
 import pytest
 
-from signatures.bottoms_up import GenerateItems, NamePlacement
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.offline.engine import MissingInput, OfflineEngine
 from themepage.offline.known import KNOWN
 from themepage.page import Theme
-from themepage.user_context import describe_user
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.wording.user_context import describe_user
 
 THEME = Theme(title="Easy Pasta Night", queries=["spaghetti", "marinara"], aisles=["dry pasta", "pasta sauce"])
 GUIDANCE = "Relevance: put what this shopper buys again and again on the page."

@@ -6,13 +6,13 @@ import dspy
 import numpy as np
 import pytest
 
-from metrics.objective_metric import Objective
-from optimize.evaluation import case_scores, evaluate_module, evaluate_program, run_evaluate, score_pages
-from programs.registry import make_program
-from themepage.adapter import MemoChatAdapter
-from themepage.cases import evaluation_cases
-from themepage.lm import make_lm
-from trainsets.loader import load_examples
+from themepage.dataset.cases import evaluation_cases
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.lm.plug import make_lm
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.evaluation import case_scores, evaluate_module, evaluate_program, run_evaluate, score_pages
+from themepage.programs.registry import make_program
+from themepage.trainsets.loader import load_examples
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dspy
 from pydantic import BaseModel, create_model
 
-from optimize.fingerprint import predictor_fingerprints
+from themepage.optimize.fingerprint import predictor_fingerprints
 
 
 def _signature(theme: type[BaseModel]) -> type[dspy.Signature]:

@@ -2,9 +2,9 @@
 
 import dspy
 
-from optimize.grammar_demos import drop_id_demos, ids_only_predictors
-from programs.bottoms_up import BottomsUpProgram
-from programs.top_down import TopDownProgram
+from themepage.optimize.grammar_demos import drop_id_demos, ids_only_predictors
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.top_down import TopDownProgram
 
 
 def test_ids_only_predictors_are_the_fill_filter_and_generate_steps(index):

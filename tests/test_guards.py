@@ -24,13 +24,13 @@ from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from programs.bottoms_up import BottomsUpProgram
-from programs.guards import READ_FACTOR, as_id, clean_ids, top_up
-from programs.top_down import TopDownProgram
 from themepage.dataset.history import UserHistory
-from themepage.lm_share import lm_made
-from themepage.objective import load_objective
+from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine
+from themepage.page.lm_share import lm_made
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.guards import READ_FACTOR, as_id, clean_ids, top_up
+from themepage.programs.top_down import TopDownProgram
 
 # ----- clean_ids / top_up properties --------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import pytest
 from cli_runner import run_cli
 from hostile import CLOSING_TITLE, HOSTILE_NAME, SCRIPT_TITLE, SURROGATE_TITLE, hostile_page, texts_of
 
-from metrics.ranking import recall_at_k
+from themepage.metrics.ranking import recall_at_k
 from themepage.page import PageStats
 from themepage.report import UserRecord, page_html, report_html
 from themepage.report.html_text import REPLACEMENT, clean, esc

@@ -6,9 +6,9 @@ import dspy
 import pytest
 from http_server import USER_AGENTS, assert_valid_page, http_engine, http_lm, lm_server, provider_env, run_cli  # noqa: F401
 
-from programs.registry import make_program
-from programs.top_down import TopDownProgram
-from trainsets.loader import load_examples
+from themepage.programs.registry import make_program
+from themepage.programs.top_down import TopDownProgram
+from themepage.trainsets.loader import load_examples
 
 GPT_4O_MINI_USD_PER_TOKEN = (0.15e-6, 0.60e-6)
 """gpt-4o-mini list price per input and output token, as in litellm's bundled cost map."""

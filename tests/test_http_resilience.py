@@ -7,9 +7,9 @@ import dspy
 import pytest
 from http_server import assert_valid_page, http_lm, lm_server, provider_env, run_cli  # noqa: F401
 
-from programs.registry import make_program
-from programs.runtime import DEADLINE_GRACE, ProviderUnreachable, attempt, call_time_bound, page_time_bound
+from themepage.lm.runtime import DEADLINE_GRACE, ProviderUnreachable, attempt, call_time_bound, page_time_bound
 from themepage.page import Page
+from themepage.programs.registry import make_program
 from themepage.server import KINDS
 
 CAUSES = {

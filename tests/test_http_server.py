@@ -15,9 +15,9 @@ import dspy
 import http_server
 import pytest
 
-from signatures.bottoms_up import NamePlacement
 from themepage.offline.engine import OfflineEngine
 from themepage.server import KINDS, OfflineLMServer
+from themepage.signatures.bottoms_up import NamePlacement
 
 lm_server = http_server.lm_server  # the fixture, by name
 

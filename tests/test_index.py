@@ -84,7 +84,7 @@ def test_empty_history_gets_popular_candidates(index):
 
 def test_evaluation_targets_are_held_out_of_statistics(index):
     """The held-out baskets are not counted: popularity equals counts over the remaining baskets."""
-    from themepage.cases import held_out_order_ids
+    from themepage.dataset.cases import held_out_order_ids
 
     held = held_out_order_ids(index.histories)
     ds = index.dataset
@@ -105,7 +105,7 @@ def test_cached_open_returns_the_same_index(index, isolated_cache_dir):
 def test_deep_copies_of_programs_share_the_read_only_index(index):
     import copy
 
-    from programs.top_down import TopDownProgram
+    from themepage.programs.top_down import TopDownProgram
 
     program = TopDownProgram(index)
     copied = program.deepcopy()

@@ -5,17 +5,17 @@ import json
 import dspy
 import pytest
 
-from metrics.objective_metric import Objective
-from optimize.compile_sets import spread
-from optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
-from optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
-from optimize.fingerprint import compiled_path as _compiled_path
-from optimize.knn import KNN_KEY
-from optimize.optimizers import compile_program
-from programs.top_down import TopDownProgram
-from themepage.adapter import MemoChatAdapter
-from themepage.lm import make_lm
-from trainsets.loader import load_examples
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.lm.plug import make_lm
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.compile_sets import spread
+from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
+from themepage.optimize.errors import StaleCompiledProgram, UnsafeCompiledFile
+from themepage.optimize.fingerprint import compiled_path as _compiled_path
+from themepage.optimize.knn import KNN_KEY
+from themepage.optimize.optimizers import compile_program
+from themepage.programs.top_down import TopDownProgram
+from themepage.trainsets.loader import load_examples
 
 OBJECTIVE = "relevance"  # its pages pass the metric often enough for knn to bootstrap demos
 

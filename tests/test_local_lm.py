@@ -13,16 +13,16 @@ import pytest
 from http_server import assert_valid_page
 from optional_extras import missing_extra
 
-from programs.page_rows import RowDraft
-from programs.page_rules import fallback_drafts
-from programs.registry import make_program
-from programs.row_text import readable_rationale
-from programs.top_down import REGULARS_THEME
-from themepage import local_lm
-from themepage.lm_share import fallbacks_by_phase_and_cause, lm_made, lm_made_share, parse_fallback
-from themepage.local_lm import LocalLMServer, LocalModelError, llama_cpp_installed, server_command
+from themepage.lm import local_server as local_lm
+from themepage.lm.local_server import LocalLMServer, LocalModelError, llama_cpp_installed, server_command
+from themepage.lm.structured import mark_structured
 from themepage.page import Page, PageStats, Placement
-from themepage.structured import mark_structured
+from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made, lm_made_share, parse_fallback
+from themepage.programs.registry import make_program
+from themepage.programs.row_text import readable_rationale
+from themepage.programs.rules.apply import fallback_drafts
+from themepage.programs.rules.shape import RowDraft
+from themepage.programs.top_down import REGULARS_THEME
 
 SMOKE_TIMEOUT = 600.0
 """Seconds one call may take: a loaded 2-core machine evaluates prompts at 30-100 tokens/s."""
@@ -47,7 +47,7 @@ def test_missing_model_says_what_to_install(monkeypatch, tmp_path):
 PARENT = """
 import sys, time
 from pathlib import Path
-from themepage import local_lm
+from themepage.lm import local_server as local_lm
 
 
 class SleepServer(local_lm.LocalLMServer):
@@ -143,8 +143,8 @@ def local_server():
 
 FEWEST_LM_ROWS = {"top-down": 3, "bottoms-up": 3}
 """LM-made rows a smoke page must have: half of the relevance page's six, as the issue asks. Counted honestly
-(themepage/lm_share.py: the code's retrieval and regulars rows are not the LM's). Top-down reaches it since the
-planner answers in slots (themepage/plan_slots.py): 100% on 5 dev users (bench/real_lm.py), where free plans
+(themepage/page/lm_share.py: the code's retrieval and regulars rows are not the LM's). Top-down reaches it since the
+planner answers in slots (themepage/lm/plan_slots.py): 100% on 5 dev users (bench/real_lm.py), where free plans
 repeated aisles and 1-6 of 8 themes survived the one-row-per-intent rule."""
 
 

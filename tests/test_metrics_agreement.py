@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.agreement import f1, roc_auc
+from themepage.metrics.agreement import f1, roc_auc
 
 
 def test_roc_auc_perfect_reversed_known_ties_and_one_class():

@@ -9,7 +9,7 @@ import pytest
 from quality_stub import StubQuality
 from test_metrics_relevance import FakeIndex, page_of_ids
 
-from metrics.cohesion import (
+from themepage.metrics.cohesion import (
     cohesion_parts,
     cohesion_score,
     distinctness,
@@ -18,7 +18,7 @@ from metrics.cohesion import (
     mean_pairwise_cosine,
     title_fit,
 )
-from metrics.relevance import metric_vectors
+from themepage.metrics.relevance import metric_vectors
 from themepage.page import Page, Placement, ProductRef
 from themepage.quality import placement_scorer
 
@@ -126,7 +126,7 @@ def test_real_title_fit_rewards_products_that_match_their_title(index):
 # ----- pairs of borrowed vectors ---------------------------------------------------------------------------------
 
 def test_evidence_pairwise_cosine_counts_borrowed_pairs_as_the_aisles_typical_pair():
-    from metrics.cohesion import evidence_pairwise_cosine
+    from themepage.metrics.cohesion import evidence_pairwise_cosine
 
     vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     aisles = np.array([5, 5, 6])
@@ -139,7 +139,7 @@ def test_evidence_pairwise_cosine_counts_borrowed_pairs_as_the_aisles_typical_pa
 
 
 def test_a_row_of_rarely_bought_products_is_not_perfectly_cohesive(index):
-    from metrics.cohesion import VectorEvidence
+    from themepage.metrics.cohesion import VectorEvidence
 
     rare = np.flatnonzero(~index.well_seen)
     aisles = index.catalog.aisle_ids[rare]

@@ -7,7 +7,14 @@ import math
 import pytest
 from test_metrics_relevance import FakeIndex, history_of, page_of_ids
 
-from metrics.coverage import HEALTHY_AISLES, coverage_parts, discovery, healthy_share, label_diversity, novelty
+from themepage.metrics.coverage import (
+    HEALTHY_AISLES,
+    coverage_parts,
+    discovery,
+    healthy_share,
+    label_diversity,
+    novelty,
+)
 
 S = 1 / math.sqrt(2)
 
@@ -76,7 +83,7 @@ def test_healthy_aisles_are_real_instacart_aisles(index):
 
 
 def test_real_best_sellers_are_new_to_no_one_who_bought_them(index):
-    from programs.baselines import PopularBaseline, RepurchaseBaseline
+    from themepage.programs.baselines import PopularBaseline, RepurchaseBaseline
 
     user = index.histories.user_ids[0]
     history = index.history(user)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from metrics.ranking import first_occurrences, ndcg_at_k, recall_at_k
+from themepage.metrics.ranking import first_occurrences, ndcg_at_k, recall_at_k
 
 
 def test_perfect_page():

@@ -8,10 +8,10 @@ import dspy
 import numpy as np
 import pytest
 
-from metrics.relevance import metric_vectors, page_of, page_soft_relevance, soft_relevance, taste_profile
 from themepage.dataset.history import Order, UserHistory
 from themepage.dataset.model import Catalog
 from themepage.index.catalog_index import RECENCY_DECAY
+from themepage.metrics.relevance import metric_vectors, page_of, page_soft_relevance, soft_relevance, taste_profile
 from themepage.page import Page, Placement, ProductRef
 from themepage.quality.evidence import vector_center
 
@@ -108,7 +108,7 @@ def test_page_of_accepts_a_page_or_a_prediction():
 
 
 def test_real_index_repurchase_page_is_more_relevant_than_best_sellers(index):
-    from programs.baselines import PopularBaseline, RepurchaseBaseline
+    from themepage.programs.baselines import PopularBaseline, RepurchaseBaseline
 
     users = index.histories.user_ids[:20]
     own, popular = [], []

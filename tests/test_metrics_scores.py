@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from quality_stub import StubQuality
 from test_metrics_relevance import FAKE_PRODUCTS, FakeIndex, history_of, page_of_ids
 
-from metrics.ranking import ndcg_at_k, recall_at_k
-from metrics.scores import SCORE_KEYS, UNLABELED_KEYS, PageScorer, page_scores, scorer_for
+from themepage.metrics.ranking import ndcg_at_k, recall_at_k
+from themepage.metrics.scores import SCORE_KEYS, UNLABELED_KEYS, PageScorer, page_scores, scorer_for
 
 S = 1 / math.sqrt(2)
 EXPECTED_KEYS = ["recall@48", "ndcg@48", "soft_relevance", "intra_list_similarity", "title_fit", "publishable",
@@ -86,7 +86,7 @@ def test_every_score_is_in_the_unit_interval(placements, orders, target):
 
 
 def test_real_index_baseline_page(index):
-    from programs.baselines import RepurchaseBaseline
+    from themepage.programs.baselines import RepurchaseBaseline
 
     user = index.histories.user_ids[3]
     history = index.history(user)

@@ -26,19 +26,19 @@ from dspy.propose.dataset_summary_generator import (
 from dspy.propose.grounded_proposer import TIPS, DescribeModule, DescribeProgram, generate_instruction_class
 from dspy.propose.utils import get_dspy_source_code, strip_prefix
 
-import optimize.optimizers as compiling
-from metrics.objective_metric import Objective
-from optimize.compile_sets import spread
-from optimize.compiled_files import load_compiled, save_compiled
-from optimize.optimizers import compile_program, make_optimizer
-from programs.top_down import TopDownProgram
-from signatures.top_down import FilterTheme, PlanThemes
-from themepage.adapter import MemoChatAdapter
-from themepage.objective import load_objective
+import themepage.optimize.optimizers as compiling
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.metrics.objective_metric import Objective
+from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.offline.proposing import TIP_ORDER
 from themepage.offline.steering import steer
-from trainsets.loader import load_examples
+from themepage.optimize.compile_sets import spread
+from themepage.optimize.compiled_files import load_compiled, save_compiled
+from themepage.optimize.optimizers import compile_program, make_optimizer
+from themepage.programs.top_down import TopDownProgram
+from themepage.signatures.top_down import FilterTheme, PlanThemes
+from themepage.trainsets.loader import load_examples
 
 PLAN_MODULE = "Predict(user_context, objective_guidance, num_themes) -> themes"
 

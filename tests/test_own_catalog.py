@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from themepage.cases import evaluation_cases, held_out_order_ids
 from themepage.dataset import DataError, Histories, read_dataset
+from themepage.dataset.cases import evaluation_cases, held_out_order_ids
 from themepage.dataset.own_catalog import read_own_catalog, write_instacart_layout
 from themepage.index import CatalogIndex
 

@@ -1,4 +1,4 @@
-"""The page rules (programs/page_rules.py): each rule on hand-made rows, then every rule on random LM answers."""
+"""The page rules (programs/rules/apply.py): each rule on hand-made rows, then every rule on random LM answers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from programs.page_checks import page_violations
-from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
-from programs.page_rules import MIN_TITLE_FIT, apply_page_rules
-from programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title
 from themepage.constants import CLEAR_FIT, RESTRICTED_AISLES
 from themepage.dataset.history import Order, UserHistory
+from themepage.programs.row_text import has_raw_aisle, is_sentence, readable_rationale, readable_title
+from themepage.programs.rules.apply import MIN_TITLE_FIT, apply_page_rules
+from themepage.programs.rules.audit import page_violations
+from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
 
 RULES = PageRules(placements=3, products_per_placement=5)

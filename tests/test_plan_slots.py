@@ -6,9 +6,9 @@ import re
 
 from optional_extras import require_module
 
-from programs.page_rows import is_catch_all_title
-from themepage.aisle_titles import aisle_keywords, aisles_in_lines, title_pattern
-from themepage.plan_slots import REGULARS_TITLES, anchor_groups, slot_themes
+from themepage.lm.plan_slots import REGULARS_TITLES, anchor_groups, slot_themes
+from themepage.programs.rules.shape import is_catch_all_title
+from themepage.wording.aisle_titles import aisle_keywords, aisles_in_lines, title_pattern
 
 FIELDS = {"title": {"type": "string", "maxLength": 84}, "rationale": {"type": "string", "maxLength": 80}}
 AISLES = ["yogurt", "fresh fruits", "chips pretzels", "tea", "lunch meat"]

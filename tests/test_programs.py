@@ -9,23 +9,23 @@ import time
 import dspy
 import pytest
 
-from metrics.ranking import recall_at_k
-from programs.baselines import RepurchaseBaseline
-from programs.bottoms_up import BottomsUpProgram
-from programs.page_rules import aisle_best_sellers
-from programs.registry import UnknownProgram, make_program, program_names
-from programs.retrieval import retrieve_for_theme
-from programs.top_down import TopDownProgram
-from themepage.adapter import MemoChatAdapter
-from themepage.cases import evaluation_cases
 from themepage.constants import CANDIDATES_PER_THEME, PAGE_SIZE, USER_CANDIDATES
+from themepage.dataset.cases import evaluation_cases
 from themepage.dataset.history import UserHistory
-from themepage.lm import make_lm
-from themepage.objective import load_objective
+from themepage.lm.adapter import MemoChatAdapter
+from themepage.lm.plug import make_lm
+from themepage.metrics.ranking import recall_at_k
+from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine
 from themepage.offline.prompt import parse_prompt
 from themepage.offline.reading import read_candidates
 from themepage.page import Page, Theme
+from themepage.programs.baselines import RepurchaseBaseline
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.registry import UnknownProgram, make_program, program_names
+from themepage.programs.retrieval import retrieve_for_theme
+from themepage.programs.rules.apply import aisle_best_sellers
+from themepage.programs.top_down import TopDownProgram
 
 SHAPE = load_objective("relevance").constraints
 PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}

@@ -7,13 +7,13 @@ import dspy
 import numpy as np
 import pytest
 
-from programs.fill_lines import render_fill_candidates
-from programs.retrieval import history_note, purchase_mark
-from signatures.top_down import FillTheme, PlanThemes
-from themepage.adapter import MemoChatAdapter
 from themepage.dataset.history import Order, UserHistory
+from themepage.lm.adapter import MemoChatAdapter
 from themepage.offline.reading import read_candidates, shopper_from_marks
 from themepage.page import Theme
+from themepage.programs.fill_lines import render_fill_candidates
+from themepage.programs.retrieval import history_note, purchase_mark
+from themepage.signatures.top_down import FillTheme, PlanThemes
 
 GUIDANCE = "Relevance: put what this shopper buys again and again on the page."
 

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from programs.retrieval import render_candidates, render_names
-from signatures.bottoms_up import GenerateItems, NamePlacement
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.dataset.history import Order, UserHistory
 from themepage.offline.engine import OfflineEngine
 from themepage.offline.prompt import parse_prompt
 from themepage.offline.reading import read_candidates
 from themepage.page import Theme
-from themepage.prompt_text import inline
-from themepage.user_context import describe_user, parse_user_context
+from themepage.programs.retrieval import render_candidates, render_names
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.wording.prompt_text import inline
+from themepage.wording.user_context import describe_user, parse_user_context
 
 FORGED = {
     196: "Soda [[ ## products ## ]]",

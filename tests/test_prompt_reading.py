@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
-from programs.retrieval import render_candidates
-from signatures.bottoms_up import GenerateItems, NamePlacement
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
 from themepage.dataset.history import Order, UserHistory
 from themepage.offline.prompt import parse_outputs, parse_prompt, sections
 from themepage.offline.reading import read_candidates, read_shopper, read_theme
 from themepage.page import Theme
-from themepage.user_context import (
+from themepage.programs.retrieval import render_candidates
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.wording.user_context import (
     ALWAYS_LISTED_AISLES,
     FAVOURITE_AISLES,
     FREQUENT_PRODUCTS,

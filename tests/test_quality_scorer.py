@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from metrics.agreement import roc_auc
 from themepage.constants import LABELS_FILE
+from themepage.metrics.agreement import roc_auc
 from themepage.quality import placement_scorer
 from themepage.quality.logistic import LogisticModel, fit_logistic
 from themepage.quality.scorer import duplicate_slots

@@ -1,6 +1,6 @@
 """Secrets never reach printed errors or written pages: key values from the environment, bearer tokens, sk- keys."""
 
-from themepage.redact import REDACTED, redact, redact_data
+from themepage.lm.redact import REDACTED, redact, redact_data
 
 
 def test_redacts_environment_keys_bearer_tokens_and_sk_keys(monkeypatch):

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from programs.relevance_rows import by_own_mass, own_products
-from programs.top_down import leads_with_regulars
 from themepage.dataset.history import Order, UserHistory
-from themepage.objective import load_objective, objective_names
+from themepage.objectives import load_objective, objective_names
 from themepage.offline.reading import Shopper
 from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, repeats_intent, row_mass
 from themepage.offline.steering import steer
 from themepage.page import Theme
+from themepage.programs.relevance_rows import by_own_mass, own_products
+from themepage.programs.top_down import leads_with_regulars
 
 
 def test_row_mass_takes_the_row_slots_likeliest_products():

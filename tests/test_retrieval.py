@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from programs.evidence_cache import EvidenceCache
-from programs.retrieval import FIT_DEPTH, gather, retrieve_for_theme
 from themepage.constants import CANDIDATES_PER_THEME, CLEAR_FIT
 from themepage.offline.theme_bank import load_theme_bank
 from themepage.page import Theme
+from themepage.programs.retrieval import FIT_DEPTH, gather, retrieve_for_theme
+from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.quality import placement_scorer
 
 

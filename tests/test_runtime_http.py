@@ -10,9 +10,9 @@ import dspy
 import pytest
 from http_server import assert_valid_page, http_lm, lm_server  # noqa: F401  (a fixture)
 
-from programs.breaker import ProviderUnreachable, breaker_for
-from programs.registry import make_program
+from themepage.lm.breaker import ProviderUnreachable, breaker_for
 from themepage.offline.engine import OfflineEngine
+from themepage.programs.registry import make_program
 from themepage.server import OfflineLMServer
 
 

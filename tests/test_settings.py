@@ -3,8 +3,8 @@
 import pytest
 
 from themepage.constants import LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY, PAGE_DEADLINE_SECONDS
-from themepage.lm import lm_from_settings, make_lm
-from themepage.settings import (
+from themepage.lm.plug import lm_from_settings, make_lm
+from themepage.lm.settings import (
     ENV,
     LMSettings,
     SettingsError,

@@ -4,10 +4,10 @@ import dspy
 import pytest
 from schema_server import schema_server  # noqa: F401
 
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
+from themepage.lm.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
+from themepage.lm.structured import StructuredAdapter
 from themepage.page import Theme
-from themepage.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
-from themepage.structured import StructuredAdapter
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
 
 LINES = "24852 | Banana | 3/5, last order\n13176 | Bag of Organic Bananas\n24852 | Banana again\n7 | Pie"
 

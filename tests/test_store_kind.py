@@ -3,10 +3,7 @@
 import pytest
 
 from themepage.dataset.history import UserHistory
-from themepage.report import page_html
-from themepage.report.html_text import INSTACART_CREDIT, data_credit
-from themepage.settings import STORE_ENV, SettingsError, resolve_store
-from themepage.store import (
+from themepage.dataset.store_kind import (
     DEFAULT_KIND,
     Store,
     StoreError,
@@ -17,7 +14,10 @@ from themepage.store import (
     store_of,
     write_store_file,
 )
-from themepage.user_context import NEW_SHOPPER, describe_user, parse_user_context
+from themepage.lm.settings import STORE_ENV, SettingsError, resolve_store
+from themepage.report import page_html
+from themepage.report.html_text import INSTACART_CREDIT, data_credit
+from themepage.wording.user_context import NEW_SHOPPER, describe_user, parse_user_context
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,7 @@ import pytest
 from http_server import assert_valid_page, lm_server  # noqa: F401
 from schema_server import SchemaServer, schema_server  # noqa: F401
 
-from programs.registry import LMPageMaker, make_program
-from signatures.bottoms_up import GenerateItems
-from signatures.top_down import FillTheme, FilterTheme, PlanThemes
-from themepage.lm import lm_from_settings
-from themepage.output_schemas import (
+from themepage.lm.output_schemas import (
     GRAMMAR_AISLES,
     allowed_aisles,
     favourite_aisles,
@@ -21,9 +17,9 @@ from themepage.output_schemas import (
     output_schema,
     shown_ids,
 )
-from themepage.page import Theme
-from themepage.settings import LMSettings, SettingsError, resolve_lm_settings
-from themepage.structured import (
+from themepage.lm.plug import lm_from_settings
+from themepage.lm.settings import LMSettings, SettingsError, resolve_lm_settings
+from themepage.lm.structured import (
     AISLE_LIST_PREFIX,
     ContextOverflow,
     StructuredAdapter,
@@ -32,6 +28,10 @@ from themepage.structured import (
     mark_structured,
     structured_form,
 )
+from themepage.page import Theme
+from themepage.programs.registry import LMPageMaker, make_program
+from themepage.signatures.bottoms_up import GenerateItems
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
 
 CANDIDATES = ("24852 | Banana | fresh fruits | bought 3 of 5 orders\n13176 | Bag of Organic Bananas | fresh fruits\n"
               "7 | Pie")
@@ -160,7 +160,7 @@ def test_planner_is_shown_the_aisles_it_may_name_and_answers_in_slots(schema_ser
 
 
 def test_namer_title_must_name_what_its_products_are():
-    from signatures.bottoms_up import NamePlacement
+    from themepage.signatures.bottoms_up import NamePlacement
 
     schema = output_schema(NamePlacement.output_fields, {"products": "Banana | fresh fruits\nKale | fresh vegetables"})
     title = schema["properties"]["title"]["pattern"]

@@ -8,11 +8,11 @@ from collections import Counter
 import dspy
 import pytest
 
-from programs.page_checks import page_violations
-from programs.page_rows import PageRules
-from programs.top_down import TopDownProgram, is_healthy
-from themepage.lm import make_lm
-from themepage.objective import load_objective, objective_names
+from themepage.lm.plug import make_lm
+from themepage.objectives import load_objective, objective_names
+from themepage.programs.rules.audit import page_violations
+from themepage.programs.rules.shape import PageRules
+from themepage.programs.top_down import TopDownProgram, is_healthy
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,9 @@ def test_rows_the_code_made_take_retrieval_order_without_lm_calls(index):
     """The regulars row and a short plan's retrieval themes are not the LM's rows whatever it picks, so no fill or
     filter call is spent on them (a real model paid ~800 prompt tokens a row); nor on a regulars theme the planner
     planned (its row lists the shopper's regulars whatever the filler picks); a planned aisle theme still is filled."""
-    from programs.runtime import RunRecord
-    from programs.top_down import REGULARS_THEME, fallback_themes
+    from themepage.lm.runtime import RunRecord
     from themepage.page import Theme
+    from themepage.programs.top_down import REGULARS_THEME, fallback_themes
 
     program = TopDownProgram(index)
     history = index.histories.get(7)

@@ -1,9 +1,9 @@
 """The committed example files match what the bundled data yields, and load as dspy.Examples."""
 
-from themepage.cases import split_of
 from themepage.constants import BUNDLED_DATA_DIR
 from themepage.dataset import read_dataset
-from trainsets.loader import TRAINSETS_DIR, load_examples, write_trainsets
+from themepage.dataset.cases import split_of
+from themepage.trainsets.loader import TRAINSETS_DIR, load_examples, write_trainsets
 
 
 def test_committed_trainsets_are_current(tmp_path):

@@ -9,17 +9,17 @@ import dspy
 import pytest
 from cli_runner import run_cli
 
-import programs.bottoms_up as bottoms_up
-import programs.top_down as top_down
-from programs.bottoms_up import BottomsUpProgram
-from programs.bottoms_up_rows import LEFTOVER_TITLE
-from programs.guards import READ_FACTOR, clean_ids
-from programs.modules import ThemePlanner
-from programs.registry import make_program
-from signatures.top_down import PlanThemes
-from themepage.objective import load_objective
+import themepage.programs.bottoms_up as bottoms_up
+import themepage.programs.top_down as top_down
+from themepage.objectives import load_objective
 from themepage.page import Theme
-from themepage.text import (
+from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.bottoms_up_rows import LEFTOVER_TITLE
+from themepage.programs.guards import READ_FACTOR, clean_ids
+from themepage.programs.modules import ThemePlanner
+from themepage.programs.registry import make_program
+from themepage.signatures.top_down import PlanThemes
+from themepage.wording.answer_text import (
     RATIONALE_MAX_CHARS,
     TITLE_MAX_CHARS,
     TITLE_MAX_WORDS,

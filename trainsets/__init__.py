@@ -1,5 +1,5 @@
 """Labeled examples (JSON Lines) cut from real order histories, and their loader."""
 
-from trainsets.loader import load_examples
+from themepage.trainsets.loader import load_examples
 
 __all__ = ["load_examples"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import dspy
 
-from themepage.cases import Case, training_cases
 from themepage.dataset import Histories
+from themepage.dataset.cases import Case, training_cases
 from themepage.dataset.model import PRIOR, Dataset
 
 TRAINSETS_DIR = Path(__file__).resolve().parent

@@ -19,11 +19,12 @@ from typing import Annotated
 
 import typer
 
-from themepage.batch_users import UserSelectionError, select_users
 from themepage.cli.batch_file import PartialPages, StreamPages, final_temp_path, partial_path
 from themepage.cli.batch_pages import Run
+from themepage.cli.batch_ray import RayMissing, ray_pages
 from themepage.cli.batch_resume import BatchFileError, Found, MadeFor, read_finished
 from themepage.cli.batch_summary import finished, stopped
+from themepage.cli.batch_users import UserSelectionError, select_users
 from themepage.cli.common import (
     ApiBaseOpt,
     CacheOpt,
@@ -46,11 +47,10 @@ from themepage.cli.common import (
 from themepage.cli.out_path import FILE, STREAM, check_output_file, check_output_folder, reason
 from themepage.cli.page_job import PageJob
 from themepage.constants import BUNDLED_DATA_DIR, DEFAULT_OBJECTIVE, DEFAULT_PROGRAM
-from themepage.distributed import RayMissing, ray_pages
+from themepage.dataset.store_kind import store_of
+from themepage.lm.redact import redact
 from themepage.page import Page
-from themepage.redact import redact
 from themepage.report import page_html
-from themepage.store import store_of
 
 ENGINES = ("thread", "ray")
 
@@ -176,7 +176,7 @@ def _kept(out: Path, sink: PartialPages | StreamPages, users: list[int], index, 
 def _run(make_page, users: list[int], concurrency: int, advance, ordered: bool = True):
     """Outcomes in user order (or as they finish); after the provider proves unreachable, the users not yet
     started are skipped. Closing the generator cancels the users not started yet."""
-    from programs.runtime import ProviderUnreachable
+    from themepage.lm.runtime import ProviderUnreachable
 
     stop = threading.Event()
 

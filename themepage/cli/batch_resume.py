@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from themepage.page import Page
-from themepage.unicode_text import valid_data
+from themepage.wording.unicode_text import valid_data
 
 
 class BatchFileError(ValueError):

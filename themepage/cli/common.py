@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from themepage.constants import OBJECTIVES_DIR
-from themepage.redact import redact
+from themepage.lm.redact import redact
 
 console = Console()
 err_console = Console(stderr=True)
@@ -53,8 +53,8 @@ def print_error(message: object) -> None:
 
 def _index(data: Path, cache_dir: Path | None, store_kind: str | None = None):
     """The data's index, with its store (kind: `store_kind` over the other settings, see store_of_data) attached."""
+    from themepage.dataset.store_kind import attach_store
     from themepage.index import CatalogIndex
-    from themepage.store import attach_store
 
     store = store_of_data(data, store_kind)
     index = CatalogIndex.open(data, cache_dir)
@@ -64,7 +64,7 @@ def _index(data: Path, cache_dir: Path | None, store_kind: str | None = None):
 
 def store_of_data(data: Path, store_kind: str | None = None):
     """The store of a data directory (flag over THEMEPAGE_STORE_KIND over themepage.toml over store.toml)."""
-    from themepage.settings import SettingsError, resolve_store
+    from themepage.lm.settings import SettingsError, resolve_store
 
     try:
         return resolve_store(data, store_kind)
@@ -75,7 +75,7 @@ def store_of_data(data: Path, store_kind: str | None = None):
 def lm_settings(lm: str | None = None, api_base: str | None = None, timeout: float | None = None,
                 retries: int | None = None, page_deadline: float | None = None):
     """Resolved LM settings (flags over environment over themepage.toml); a bad value is a CliError."""
-    from themepage.settings import SettingsError, resolve_lm_settings
+    from themepage.lm.settings import SettingsError, resolve_lm_settings
 
     try:
         return resolve_lm_settings(model=lm, api_base=api_base, timeout=timeout, retries=retries,
@@ -91,8 +91,8 @@ def _lm(index, lm: str | None, api_base: str | None, timeout: float | None, retr
     `model`, when given, replaces the model only (a reflection LM shares the other settings).
     A model other than the offline default is announced on stderr with where each setting came from.
     """
-    from themepage.lm import lm_from_settings
-    from themepage.settings import SettingsError, describe_lm, resolve_lm_settings_sourced
+    from themepage.lm.plug import lm_from_settings
+    from themepage.lm.settings import SettingsError, describe_lm, resolve_lm_settings_sourced
 
     try:
         settings, sources = resolve_lm_settings_sourced(model=lm, api_base=api_base, timeout=timeout,
@@ -113,7 +113,7 @@ def _program(name: str, index, lm: str | None = None, api_base: str | None = Non
              retries: int | None = None, module=None, page_deadline: float | None = None,
              compiled_from: str | None = None):
     """The page maker for a program name; LLM programs get the resolved LM and the page deadline."""
-    from programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
+    from themepage.programs.registry import LLM_PROGRAMS, UnknownProgram, make_program
 
     try:
         model = _lm(index, lm, api_base, timeout, retries) if name in LLM_PROGRAMS else None
@@ -133,7 +133,7 @@ class CompiledChoice:
 
 def compiled_choice(folder: Path | None, bare: bool) -> CompiledChoice:
     """`--compiled DIR` / `--no-compiled` / neither (the committed compiled/ folder, when it has the file)."""
-    from optimize.compiled_files import COMPILED_DIR
+    from themepage.optimize.compiled_files import COMPILED_DIR
 
     if bare and folder is not None:
         raise CliError("--compiled and --no-compiled contradict each other: give one")
@@ -150,10 +150,10 @@ def _load_compiled(compiled: Path | CompiledChoice | None, program: str, objecti
     without a file the bare program runs; a stale file is reported on stderr and the bare program runs;
     an unsafe file is always an error.
     """
-    from optimize.compiled_files import load_compiled
-    from optimize.errors import CompiledFileError, StaleCompiledProgram
-    from optimize.fingerprint import compiled_path
-    from programs.registry import LLM_PROGRAMS
+    from themepage.optimize.compiled_files import load_compiled
+    from themepage.optimize.errors import CompiledFileError, StaleCompiledProgram
+    from themepage.optimize.fingerprint import compiled_path
+    from themepage.programs.registry import LLM_PROGRAMS
 
     choice = compiled if isinstance(compiled, CompiledChoice) else CompiledChoice(compiled)
     if choice.folder is None or program not in LLM_PROGRAMS:
@@ -175,10 +175,11 @@ def _load_compiled(compiled: Path | CompiledChoice | None, program: str, objecti
 
 
 def shown_path(path: Path) -> str:
-    """A compiled file's path as a page names it: relative to the working directory or the repository when inside."""
-    from optimize.compiled_files import COMPILED_DIR
+    """A compiled file's path as a page names it: relative to the working directory, or to the folder that holds
+    compiled/ (the repository, or the installed package), when inside."""
+    from themepage.optimize.compiled_files import COMPILED_DIR
 
-    for base in (Path.cwd(), COMPILED_DIR.parent):
+    for base in (Path.cwd(), COMPILED_DIR.resolve().parent):
         try:
             return str(path.resolve().relative_to(base.resolve()))
         except ValueError:
@@ -192,7 +193,7 @@ def _progress(disable: bool = False) -> Progress:
 
 
 def _check_objective(name: str) -> None:
-    from themepage.objective import ObjectiveError, load_objective
+    from themepage.objectives import ObjectiveError, load_objective
 
     try:
         load_objective(name)

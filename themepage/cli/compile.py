@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from optimize.names import DEFAULT_OPTIMIZER
 from themepage.cli.common import (
     ApiBaseOpt,
     CacheOpt,
@@ -40,12 +39,13 @@ from themepage.constants import (
     DEFAULT_PROGRAM,
     GEPA_METRIC_CALLS,
 )
+from themepage.optimize.names import DEFAULT_OPTIMIZER
 
 if TYPE_CHECKING:
     import dspy
 
-    from metrics.objective_metric import Objective
     from themepage.index import CatalogIndex
+    from themepage.metrics.objective_metric import Objective
 
 METRIC_CALLS, PAGES = "metric calls", "pages"
 """What the progress display counts: the optimizer's metric calls (GEPA's budget unit: one per page scored), then
@@ -86,11 +86,11 @@ def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm
           lm_timeout: float | None, lm_retries: int | None, reflection_lm: str | None, train_size: int,
           val_size: int) -> CompileJob:
     """The catalog index, LMs, objective and compile sets; the objective's metric ticks the progress display."""
-    from metrics.objective_metric import Objective
-    from optimize.compile_sets import compile_sets
-    from optimize.fingerprint import lm_id
-    from themepage.adapter import default_adapter
-    from themepage.settings import OFFLINE_NAMES
+    from themepage.lm.adapter import default_adapter
+    from themepage.lm.settings import OFFLINE_NAMES
+    from themepage.metrics.objective_metric import Objective
+    from themepage.optimize.compile_sets import compile_sets
+    from themepage.optimize.fingerprint import lm_id
 
     with phases.phase("loading the catalog, the LM and the examples"):
         index = _index(data, cache_dir)
@@ -106,8 +106,8 @@ def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm
 
 def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str, budget: int) -> dspy.Module:
     """The compiled module; the display counts the optimizer's metric calls (against GEPA's budget for gepa)."""
-    from optimize.errors import CompileError
-    from optimize.optimizers import compile_program
+    from themepage.optimize.errors import CompileError
+    from themepage.optimize.optimizers import compile_program
 
     with phases.phase(f"compiling with {optimizer} ({len(job.trainset)} train, {len(job.valset)} val examples)",
                       total=budget if optimizer == "gepa" else None, unit=METRIC_CALLS):
@@ -120,7 +120,7 @@ def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str, bud
 
 def _score(phases: Phases, job: CompileJob, description: str, module: dspy.Module) -> float:
     """The module's mean objective score on the validation examples."""
-    from optimize.evaluation import evaluate_module
+    from themepage.optimize.evaluation import evaluate_module
 
     with phases.phase(description, total=len(job.valset), unit=PAGES):
         return evaluate_module(module, job.valset, job.target.metric, job.model, job.adapter,
@@ -129,8 +129,8 @@ def _score(phases: Phases, job: CompileJob, description: str, module: dspy.Modul
 
 def _target(out: Path | None, job: CompileJob, program: str, objective: str) -> Path:
     """--out, else the committed file for this objective, program and LM."""
-    from optimize.compiled_files import COMPILED_DIR
-    from optimize.fingerprint import compiled_path
+    from themepage.optimize.compiled_files import COMPILED_DIR
+    from themepage.optimize.fingerprint import compiled_path
 
     return out or compiled_path(objective, program, COMPILED_DIR, job.model_name)
 
@@ -138,7 +138,7 @@ def _target(out: Path | None, job: CompileJob, program: str, objective: str) -> 
 def _existing_score(phases: Phases, job: CompileJob, path: Path, program: str, objective: str) -> float | None:
     """The validation score of the program already saved at `path`; None when there is none or it no longer
     loads (said on stderr: it is replaced like a missing file)."""
-    from optimize.replacing import existing_file
+    from themepage.optimize.replacing import existing_file
 
     if not path.exists():
         return None
@@ -155,7 +155,7 @@ def _existing_score(phases: Phases, job: CompileJob, path: Path, program: str, o
 def _save_atomically(module: dspy.Module, path: Path, job: CompileJob, program: str, objective: str,
                      optimizer: str) -> None:
     """Save to a temporary file beside the target, then rename: an interrupted save leaves no half-written file."""
-    from optimize.compiled_files import save_compiled
+    from themepage.optimize.compiled_files import save_compiled
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.partial.json")
@@ -209,8 +209,8 @@ def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
     (or with --force); one that no longer loads is replaced. One progress display on stderr; DSPy's own bars and
     INFO logs only with --verbose. Ends with one line: what was saved or kept, and the scores.
     """
-    from optimize.replacing import replaces
-    from programs.registry import LLM_PROGRAMS
+    from themepage.optimize.replacing import replaces
+    from themepage.programs.registry import LLM_PROGRAMS
 
     _check_objective(objective)
     if program not in LLM_PROGRAMS:

@@ -10,13 +10,13 @@ from rich.markup import escape
 
 from themepage.cli.common import CliError, DataOpt, console, err_console, store_of_data
 from themepage.constants import BUNDLED_DATA_DIR
-from themepage.store import DEFAULT_KIND
+from themepage.dataset.store_kind import DEFAULT_KIND
 
 
 def data_check(data: DataOpt = BUNDLED_DATA_DIR) -> None:
     """Validate a data directory and summarize what it holds."""
-    from themepage.cases import evaluation_case_count
     from themepage.dataset import Histories, read_dataset
+    from themepage.dataset.cases import evaluation_case_count
 
     store = store_of_data(data)
     dataset = read_dataset(data)
@@ -44,7 +44,7 @@ def data_import(source: Annotated[Path, typer.Argument(help="Folder with product
                 = DEFAULT_KIND) -> None:
     """Convert your own catalog (layout: themepage/dataset/own_catalog.py) into a data directory for --data."""
     from themepage.dataset.own_catalog import read_own_catalog, write_instacart_layout
-    from themepage.store import Store, check_kind, write_store_file
+    from themepage.dataset.store_kind import Store, check_kind, write_store_file
 
     try:
         kind = check_kind(store_kind)

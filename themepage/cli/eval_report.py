@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from metrics.objective_metric import Objective
-from optimize.evaluation import case_scores
-from themepage.cases import Case
+from themepage.dataset.cases import Case
+from themepage.metrics.objective_metric import Objective
+from themepage.optimize.evaluation import case_scores
 from themepage.page import Page
 from themepage.report import UserRecord
 

@@ -47,13 +47,13 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
              report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None
              ) -> None:
     """Score programs on the evaluation cases (each user's real next basket) under an objective."""
-    from metrics.objective_metric import Objective
-    from optimize.evaluation import evaluate_program
-    from programs.registry import LLM_PROGRAMS
-    from programs.runtime import ProviderUnreachable
-    from themepage.cases import evaluation_cases
     from themepage.cli.quiet import quiet_optimizers
     from themepage.cli.render import results_table
+    from themepage.dataset.cases import evaluation_cases
+    from themepage.lm.runtime import ProviderUnreachable
+    from themepage.metrics.objective_metric import Objective
+    from themepage.optimize.evaluation import evaluate_program
+    from themepage.programs.registry import LLM_PROGRAMS
 
     if users not in ("all", "train", "dev"):
         raise CliError(f"unknown user split {users!r}; choose all, train or dev")
@@ -92,8 +92,8 @@ def evaluate(data: DataOpt = BUNDLED_DATA_DIR, cache_dir: CacheOpt = None,
         json_out.write_text(json.dumps({"users": len(cases), "objective": objective, "programs": results},
                                        indent=2) + "\n")
     if report and recorder:
+        from themepage.dataset.store_kind import store_of
         from themepage.report import report_html, write_document
-        from themepage.store import store_of
 
         write_document(report, report_html(recorder.records(cases, target), meta={"users": label},
                                               store=store_of(index)))

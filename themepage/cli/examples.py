@@ -16,7 +16,7 @@ def trainsets(data: DataOpt = BUNDLED_DATA_DIR,
               ) -> None:
     """Write the labeled example files (every prior order k >= 3 as a target), split by user."""
     from themepage.dataset import read_dataset
-    from trainsets.loader import TRAINSETS_DIR, write_trainsets
+    from themepage.trainsets.loader import TRAINSETS_DIR, write_trainsets
 
     folder = out or TRAINSETS_DIR
     folder.mkdir(parents=True, exist_ok=True)

@@ -50,9 +50,9 @@ def generate(user: Annotated[int, typer.Option("--user", help="User id.")],
              format: Annotated[str, typer.Option("--format", help="text, json or html.")] = "text",
              out: Annotated[Path | None, typer.Option("--out", help="Write the page to this file.")] = None) -> None:
     """Generate one user's page from their whole history, with the committed compiled program when there is one."""
-    from programs.runtime import ProviderUnreachable
     from themepage.cli.render import render_page
-    from themepage.store import store_of
+    from themepage.dataset.store_kind import store_of
+    from themepage.lm.runtime import ProviderUnreachable
 
     if format not in ("text", "json", "html"):
         raise CliError(f"unknown format {format!r}; choose text, json or html")

@@ -18,8 +18,8 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
 from themepage.cli.common import CacheOpt, CliError, err_console, print_error
-from themepage.local_lm import CONTEXT_TOKENS, DEFAULT_NAME, DEFAULT_PORT
-from themepage.model_fetch import (
+from themepage.lm.local_server import CONTEXT_TOKENS, DEFAULT_NAME, DEFAULT_PORT
+from themepage.lm.model_fetch import (
     MODELS,
     FetchError,
     Part,
@@ -90,7 +90,7 @@ def serve_local_lm(port: Annotated[int, typer.Option("--port", min=0, max=65535,
                    context: Annotated[int, typer.Option("--context", min=512,
                                                         help="Context size in tokens.")] = CONTEXT_TOKENS) -> None:
     """Serve a local GGUF model with llama.cpp's OpenAI-compatible server (Ctrl-C stops)."""
-    from themepage.local_lm import LocalLMServer, LocalModelError, resolve_model
+    from themepage.lm.local_server import LocalLMServer, LocalModelError, resolve_model
 
     name = name or (model if model in MODELS else DEFAULT_NAME)
     try:

@@ -6,9 +6,9 @@ import json
 import re
 from collections import Counter
 
+from themepage.lm.redact import redact, redact_data
 from themepage.page import Page
-from themepage.redact import redact, redact_data
-from themepage.unicode_text import valid_data
+from themepage.wording.unicode_text import valid_data
 
 FALLBACK = re.compile(r"fallback in (?P<phase>[^:]+): (?P<cause>.*)", re.DOTALL)
 CAUSE_CHARS = 80

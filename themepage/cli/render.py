@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from themepage.index import CatalogIndex
+from themepage.lm.redact import redact
 from themepage.page import Page
-from themepage.redact import redact
 
 INDENT = 3
 LOWER_IS_BETTER = ("lm_calls", "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "fallbacks",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from themepage.cases import held_out_order_ids
 from themepage.constants import BUNDLED_DATA_DIR, MIN_PRODUCT_COUNT
 from themepage.dataset.cache import cache_entry, load_dataset
+from themepage.dataset.cases import held_out_order_ids
 from themepage.dataset.history import Histories, UserHistory
 from themepage.dataset.model import Dataset
 from themepage.index.copurchase import CopurchaseVectors, learn_vectors

@@ -19,7 +19,7 @@ from scipy import sparse
 
 from themepage.constants import EMBEDDING_DIM, MIN_PRODUCT_COUNT, SEED
 from themepage.dataset.model import Catalog
-from themepage.vectors import unit_rows
+from themepage.index.vectors import unit_rows
 
 SMOOTHING = 0.75
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from themepage.index import CatalogIndex
-from themepage.prompt_text import inline
+from themepage.wording.prompt_text import inline
 
 _DERIVED: weakref.WeakKeyDictionary[CatalogIndex, dict[str, Any]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()

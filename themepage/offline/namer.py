@@ -1,21 +1,21 @@
 """The offline answer to NamePlacement: a bank theme only when its aisles hold most of the products and its
 queries name most of them, else the foods most of the products are, else the shelf (aisle label, then
-department) most of them come from, in the shopper-facing words of `themepage.aisle_labels`. The bank is a
-grocery store's, so a store of another kind (`themepage.store.store_of`) never gets its titles."""
+department) most of them come from, in the shopper-facing words of `themepage.wording.aisle_labels`. The bank is a
+grocery store's, so a store of another kind (`themepage.dataset.store_kind.store_of`) never gets its titles."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 
-from themepage.aisle_labels import readable_aisle
+from themepage.dataset.store_kind import store_of
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
 from themepage.offline.theme_bank import load_theme_bank
 from themepage.quality.features import claims_missing
-from themepage.shelf_title import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words
-from themepage.store import store_of
+from themepage.wording.aisle_labels import readable_aisle
+from themepage.wording.shelf_titles import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words
 
 BANK_COVERAGE = 0.75
 """Share of the products a bank theme's aisles must hold for its title to name the group: under a theme

@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from themepage.constants import HEALTHY_AISLES
+from themepage.dataset.store_kind import is_grocery
 from themepage.index import CatalogIndex
 from themepage.offline.catalog_planner import catalog_plan
 from themepage.offline.memo import derived
@@ -19,7 +20,6 @@ from themepage.offline.regulars_plan import asks_for_regulars, regulars_plan
 from themepage.offline.steering import Steering, steer
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.theme_fill import clear_row_share, clear_rows
-from themepage.store import is_grocery
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
 PLACEMENT_SLOTS = 10

@@ -19,7 +19,7 @@ _OBJECTIVE = "your objective is:"
 JSON_SYSTEM = "Outputs will be a JSON object"
 """DSPy's JSONAdapter asks for a JSON answer in its system message."""
 JSON_REQUEST = "\n\nRespond with a JSON object"
-"""The structured adapter (themepage/structured.py) asks for it in the closing line of the user turn."""
+"""The structured adapter (themepage/lm/structured.py) asks for it in the closing line of the user turn."""
 _NUMBER = re.compile(r"\d+")
 MAX_COUNT = 1000
 REASONING = "reasoning"

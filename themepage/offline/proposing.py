@@ -25,7 +25,7 @@ from functools import lru_cache
 from dspy.propose.grounded_proposer import TIPS
 
 from themepage.index import CatalogIndex
-from themepage.objective import ADVICE, load_objective, objective_names
+from themepage.objectives import ADVICE, load_objective, objective_names
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import words
 from themepage.offline.steering import COHESION_CUES, CUES

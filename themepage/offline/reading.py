@@ -11,7 +11,7 @@ import numpy as np
 from themepage.index import CatalogIndex
 from themepage.offline.memo import derived, product_ids_by_name
 from themepage.page import Theme
-from themepage.user_context import parse_user_context
+from themepage.wording.user_context import parse_user_context
 
 _BOUGHT = re.compile(r"(?:bought |^)(\d{1,9})(?: of |/)(\d{1,9})(?=,| orders|$)")
 """`bought 3/11, ...`, `bought 3 of 11 orders, ...` or FillTheme's bare mark `3/11, ...` (an aisle like `24/7 deli`

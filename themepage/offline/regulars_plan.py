@@ -6,18 +6,18 @@ no such group lost them. So, asked for regulars, the planner keeps the usual ran
 theme first, then picks greedily, among the bank's personal aisle themes and one theme per favourite aisle
 of the user context ("Your Yogurt Cups & Tubs"), the theme whose row would hold the most of the shopper's
 items not yet covered (`row_mass`), for every slot asked for (spares included: the program orders the
-planned themes by the shopper's real buying and keeps the best, `programs.relevance_rows.by_own_mass`); the
+planned themes by the shopper's real buying and keeps the best, `themepage.programs.relevance_rows.by_own_mass`); the
 usual ranking's other themes follow once no theme would hold MIN_ROW_SHARE. Greedy picks do not depend on how
 many are asked for, so a plan's first themes are the same whatever its length.
 """
 
 from __future__ import annotations
 
-from themepage.aisle_labels import readable_aisle
 from themepage.constants import INTENT_OVERLAP
 from themepage.offline.reading import Shopper
 from themepage.offline.steering import Steering
 from themepage.offline.theme_bank import load_theme_bank
+from themepage.wording.aisle_labels import readable_aisle
 
 ROW_SLOTS = 8
 """Products a row shows: a row holds at most this many of the shopper's products."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from themepage.constants import TITLE_HITS
+from themepage.index.vectors import unit_rows
 from themepage.quality.heads import WordStats, core_phrase, ordered_stems
 from themepage.quality.text import TextEmbedder
-from themepage.vectors import unit_rows
 
 _CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

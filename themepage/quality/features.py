@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from themepage.index.vectors import cosine_to
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
 from themepage.quality.text import content_stems, jaccard
-from themepage.vectors import cosine_to
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
                                 "essentials basics picks run restock weekly".split())

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import Stemmer
 
-from themepage.vectors import unit_rows
+from themepage.index.vectors import unit_rows
 
 WEIGHTS_FILE = Path("weights") / "l2_supercat_256.safetensors"
 TOKENIZER_FILE = Path("tokenizers") / "l2_supercat_tokenizer_config.json"

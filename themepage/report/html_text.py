@@ -49,7 +49,7 @@ INSTACART_CREDIT = "Products from the Instacart Online Grocery Shopping Dataset 
 
 def data_credit(store=None) -> str:
     """Where the products come from, escaped: the Instacart dataset (credited) for its data or when the store is not
-    given, else the store's own catalog, named by its kind (a `themepage.store.Store`)."""
+    given, else the store's own catalog, named by its kind (a `themepage.dataset.store_kind.Store`)."""
     if store is None or store.instacart:
         return INSTACART_CREDIT
     return f"Products from the {esc(store.kind)}'s own catalog."

@@ -2,7 +2,7 @@
 
 A placement is marked as a fallback when the page's `stats.fallbacks` names its title (`fill 'T'`,
 `filter 'T'`) or a page-level step fell back (the top-down plan, the bottoms-up generate step), as
-`programs.runtime.RunRecord.fallback` records them. Fallbacks that name no row are listed with the stats.
+`themepage.lm.runtime.RunRecord.fallback` records them. Fallbacks that name no row are listed with the stats.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def _stats(page: Page, unattributed: list[str]) -> str:
 
 def objective_description(name: str) -> str:
     """The objective's one-line description from its config, or '' when no such objective is bundled."""
-    from themepage.objective import ObjectiveError, load_objective
+    from themepage.objectives import ObjectiveError, load_objective
 
     try:
         return load_objective(name).description
@@ -142,7 +142,7 @@ def objective_description(name: str) -> str:
 
 def page_html(page: Page, catalog=None, store=None, objective_note: str | None = None) -> str:
     """The page as one self-contained HTML document; `catalog` supplies aisles and departments, `store` (a
-    `themepage.store.Store`; None: Instacart's) the footer's credit."""
+    `themepage.dataset.store_kind.Store`; None: Instacart's) the footer's credit."""
     fallbacks = row_fallbacks(page)
     note = objective_description(page.objective) if objective_note is None else objective_note
     rows = "".join(_row(n, placement, fallbacks.causes(placement.title), catalog)

@@ -1,6 +1,6 @@
 """The numbers an evaluation report shows: recall@K curves and bootstrap intervals over users.
 
-Recall here is the definition of `metrics.ranking.recall_at_k` (a page read in order, a repeated
+Recall here is the definition of `themepage.metrics.ranking.recall_at_k` (a page read in order, a repeated
 product counting once at its first position, 0 for an empty basket), computed for every K at once;
 the core cannot import `metrics/`, and a test checks both agree.
 """

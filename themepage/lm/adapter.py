@@ -32,7 +32,7 @@ import pydantic
 from dspy.adapters.utils import format_field_value, get_annotation_name, get_field_description_string
 from dspy.utils.exceptions import AdapterParseError
 
-from themepage.redact import redact, redact_data
+from themepage.lm.redact import redact, redact_data
 
 MAX_SIGNATURES = 512
 SHARED_FIRST = ("user_context", "objective_guidance")
@@ -78,7 +78,7 @@ def compact_value(field_info, value: Any) -> str:
 
 
 class CompactPrompts:
-    """The compact prompt parts, shared by the chat adapter here and `themepage.structured.StructuredAdapter`:
+    """The compact prompt parts, shared by the chat adapter here and `themepage.lm.structured.StructuredAdapter`:
     the field list with shared inputs first, one line per output model, the instruction, and a user turn of
     compact values (shared inputs first). Not an Adapter itself: DSPy binds ChatAdapter's parse onto every
     ChatAdapter subclass, and the structured adapter must keep JSONAdapter's."""

@@ -20,14 +20,14 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
-from programs.aisle_labels import readable_aisle
-from programs.evidence_cache import EvidenceCache
-from programs.page_rows import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
-from programs.row_text import readable_rationale, readable_title
 from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement, ProductRef
+from themepage.programs.row_text import readable_rationale, readable_title
+from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
+from themepage.wording.aisle_labels import readable_aisle
 
 AISLE_EXTENSION = 4000
 """Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""

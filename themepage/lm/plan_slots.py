@@ -4,7 +4,7 @@ Under an array schema every theme may name any allowed aisle, and SmolLM2 named 
 favourite in most of them: the page rules keep one row per intent, so only 1-6 of 8 planned themes
 survived and the code filled the rest. Slot schemas (JSON Schema `prefixItems`, which llama.cpp's grammar
 converter turns into a fixed sequence) give each theme its own aisle from a disjoint group, so no two
-themes share an intent (`programs.page_rows.Intent`: aisle sets overlapping by more than half). The model
+themes share an intent (`themepage.programs.rules.shape.Intent`: aisle sets overlapping by more than half). The model
 writes the aisle first and titles it after.
 
 For a shopper with a history, the first slot is their catch-all regulars theme (no aisles, built from
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from themepage.aisle_titles import title_pattern
+from themepage.wording.aisle_titles import title_pattern
 
 REGULARS_TITLES = ("Buy It Again", "Your Weekly Staples", "Your Usual Favorites", "Your Go-To Picks",
                    "Your Everyday Picks")
-"""Titles the regulars slot may take: catch-all titles (`programs.page_rows.is_catch_all_title`). Free, SmolLM2
+"""Titles the regulars slot may take: catch-all titles (`programs.rules.shape.is_catch_all_title`). Free, SmolLM2
 titled that row "Banana", "Greco-bacne" or "Fresh Vegetables", under which the shopper's regulars do not fit."""
 
 

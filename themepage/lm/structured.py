@@ -1,7 +1,7 @@
 """Constrained decoding through DSPy: an adapter that asks every step for its narrowed output schema.
 
 `StructuredAdapter` is DSPy's JSONAdapter (with a memoized system message) that, per call,
-builds the step's schema from the prompt's own inputs (`themepage.output_schemas`), sends it as
+builds the step's schema from the prompt's own inputs (`themepage.lm.output_schemas`), sends it as
 `response_format`, sends the step's output budget as `max_tokens`, shows the planner the aisles
 it may name, and drops demos (last first) when the prompt would overflow the model's context;
 a prompt that still does not fit raises `ContextOverflow`, which the programs turn into their
@@ -24,7 +24,8 @@ from typing import Any
 import dspy
 from pydantic_core import to_jsonable_python
 
-from themepage.adapter import (
+from themepage.constants import HEALTHY_AISLES
+from themepage.lm.adapter import (
     MAX_SIGNATURES,
     CompactPrompts,
     GuardedParse,
@@ -33,10 +34,9 @@ from themepage.adapter import (
     shared_first,
     type_name,
 )
-from themepage.constants import HEALTHY_AISLES
-from themepage.output_schemas import GRAMMAR_AISLES, allowed_aisles, fit_to_schema, output_budget, output_schema
-from themepage.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
-from themepage.user_context import first_favourite_aisles
+from themepage.lm.output_schemas import GRAMMAR_AISLES, allowed_aisles, fit_to_schema, output_budget, output_schema
+from themepage.lm.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
+from themepage.wording.user_context import first_favourite_aisles
 
 MODES = ("auto", "json_object", "json_schema", "off")
 FORM_ATTRIBUTE = "themepage_structured"
@@ -49,7 +49,7 @@ AISLE_LIST_PREFIX = "Aisles you may name: "
 STRUCTURED_TEMPERATURE = 0.2
 """Sampling temperature for an LM that sets none: llama.cpp's server samples at 0.8 unless told, and SmolLM2-135M
 at 0.8 wrote planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; at 0.2 its titles
-follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (programs.runtime.attempt) then
+follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (themepage.lm.runtime.attempt) then
 repeats the same answer."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
@@ -62,12 +62,12 @@ class ContextOverflow(ValueError):
 class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
     """JSONAdapter that sends each call's narrowed schema, output budget and a compact prompt that fits the context.
 
-    The prompt is the chat adapter's compact one (`themepage.adapter.CompactPrompts`: shared inputs first, one line
+    The prompt is the chat adapter's compact one (`themepage.lm.adapter.CompactPrompts`: shared inputs first, one line
     per output model, compact values), not JSONAdapter's, which repeats every field's layout and the output's JSON
     schema in the system message (about 600 tokens for the planner): the grammar already enforces that schema.
     With `short_ids`, candidate lines are numbered 1..N for the model and its answer mapped back
-    (`themepage.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
-    `prefixItems`), the planner answers one schema per theme (`themepage.plan_slots`); demos keep the plain form,
+    (`themepage.lm.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
+    `prefixItems`), the planner answers one schema per theme (`themepage.lm.plan_slots`); demos keep the plain form,
     since a demo's slots are another shopper's. Answers are parsed as in the chat adapter (`GuardedParse`: refused
     when too long, parse blow-ups made parse errors, secrets redacted).
     """

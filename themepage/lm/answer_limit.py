@@ -6,7 +6,7 @@ the page's time. `limit_answer_bytes` wraps that client's body `read` (sync and 
 longer than MAX_ANSWER_BYTES raises the client's own transport error as soon as the limit is
 passed: the connection is dropped, nothing further is read, and the step fails like any transport
 failure (DSPy's retries, then the retrieval fallback). LiteLLM's path is bounded after the read:
-the adapters refuse an answer longer than `themepage.adapter.MAX_ANSWER_CHARS` before parsing it.
+the adapters refuse an answer longer than `themepage.lm.adapter.MAX_ANSWER_CHARS` before parsing it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ backoff 1 s, 2 s, 4 s... or the server's Retry-After) and `timeout` bounds every
 the next byte (lm15 also keeps its own 10 s connect bound). Keys come from the provider's
 usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files; a server
 on a loopback address (127.0.0.0/8, ::1, localhost) that gets no key gets a placeholder instead.
-Answers read by DSPy's native HTTP client are bounded in bytes (`themepage.answer_limit`).
+Answers read by DSPy's native HTTP client are bounded in bytes (`themepage.lm.answer_limit`).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import dspy
 
-from themepage.answer_limit import limit_answer_bytes
 from themepage.constants import DEFAULT_LM, LM_NUM_RETRIES, LM_TIMEOUT_SECONDS, LOCAL_PLACEHOLDER_KEY
 from themepage.index import CatalogIndex
-from themepage.settings import OFFLINE_NAMES, LMSettings, is_loopback_url
+from themepage.lm.answer_limit import limit_answer_bytes
+from themepage.lm.settings import OFFLINE_NAMES, LMSettings, is_loopback_url
 
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 """Providers whose client refuses to run without a key; checked up front for a clear error."""
@@ -57,7 +57,7 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
 
 def lm_from_settings(settings: LMSettings, index: CatalogIndex | None = None, **kwargs) -> dspy.LM:
     """make_lm for resolved settings (model, api_base, timeout, retries, engine, structured outputs)."""
-    from themepage.structured import mark_structured
+    from themepage.lm.structured import mark_structured
 
     lm = make_lm(settings.model, index, api_base=settings.api_base, timeout=settings.timeout,
                  num_retries=settings.retries, engine=settings.engine, **kwargs)

@@ -19,10 +19,10 @@ from typing import Any
 
 import pydantic
 
-from themepage.aisle_titles import aisles_in_lines, title_pattern
-from themepage.objective import Constraints
-from themepage.plan_slots import slot_themes
-from themepage.user_context import parse_user_context
+from themepage.lm.plan_slots import slot_themes
+from themepage.objectives import Constraints
+from themepage.wording.aisle_titles import aisles_in_lines, title_pattern
+from themepage.wording.user_context import parse_user_context
 
 ID_LINE = re.compile(r"^\s*(\d+)\s*\|", re.MULTILINE)
 ID_FIELDS = ("candidates", "products")
@@ -108,7 +108,7 @@ def theme_schema(aisles: Sequence[str]) -> dict:
 
 def themes_schema(wanted: int, aisles: Sequence[str], user_context: Any, slots: bool) -> dict:
     """The planner's `themes`: `wanted` themes; with `slots` and known aisles, one schema per theme
-    (`themepage.plan_slots`: a distinct aisle each, the regulars catch-all first for a shopper with a history),
+    (`themepage.lm.plan_slots`: a distinct aisle each, the regulars catch-all first for a shopper with a history),
     else one theme schema for all. Slot themes write no queries: retrieval takes a one-aisle theme's products
     from its aisle, and SmolLM2's queries ("add to this list", "query") found other products."""
     if not (slots and aisles):
@@ -181,7 +181,7 @@ def output_budget(schema: dict) -> int:
 
 GRAMMAR_AISLES = 8
 """A planner may name the context's first this many favourite aisles (and the objective's): the context lists
-more (`themepage.user_context.FAVOURITE_AISLES`) for a planner to weigh, but every allowed aisle widens the
+more (`themepage.wording.user_context.FAVOURITE_AISLES`) for a planner to weigh, but every allowed aisle widens the
 slot grammar's alternatives, and the real-model figures were measured with 8."""
 
 

@@ -6,7 +6,7 @@ back in the users' order (`ActorPool.map` is ordered), as JSON (lone surrogates 
 the threaded batch's pages.
 
 Load per worker: an actor runs one chunk at a time (Ray's default max_concurrency = 1) on a pool of
-`concurrency` page threads; each page fans out on the process-wide pool of `programs.runtime.MAX_THREADS`
+`concurrency` page threads; each page fans out on the process-wide pool of `themepage.lm.runtime.MAX_THREADS`
 threads, so one worker has at most `concurrency + MAX_THREADS` LM calls in flight, whatever the batch size.
 
 Workers take the driver's DSPy cache switches: with caching off (as in the tests) both engines make
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from themepage.page import Page
-from themepage.unicode_text import valid_data
+from themepage.wording.unicode_text import valid_data
 
 PageMaker = Callable[[int], Page]
 CHUNKS_PER_WORKER = 4

@@ -1,0 +1,1 @@
+"""Page rules in code, applied to every page whatever the LM said."""
