@@ -2,9 +2,9 @@
 
 Under the structured path (`themepage.lm.structured`) a predictor answering with ids only (fill, filter,
 generate) has its answer's form fixed by the grammar, an enum of the ids shown, so a demo teaches little and
-costs its candidate lines in every call: with one demo on each predictor, a compiled top-down page through
-SmolLM2 sent 8,694 prompt tokens against 4,577 uncompiled (bench/real_lm.py). Predictors that write text (the
-planner, the namer) keep theirs.
+costs its candidate lines in every call: with one demo on each predictor, a compiled top-down page sends about
+twice the prompt tokens of an uncompiled one (docs/results.md). Predictors that write text (the planner, the
+namer) keep theirs.
 """
 
 from __future__ import annotations

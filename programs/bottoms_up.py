@@ -43,8 +43,8 @@ GROUPINGS = ("shelves", "kinds")
 named after the page rules settle them, and one catch-all row ("Your Everyday Picks") of chosen products: the
 page's lead under a next-basket objective (the likeliest products), else the chosen products no shelf row
 holds. "kinds": every chosen product kept, balanced k-means on kind vectors, each group named before the page
-rules. Bundled users, offline engine, relevance: shelves dev recall@10 0.177, @48 0.276, rows estimated
-publishable 93%; kinds 0.148, 0.355, 35% (rows mixing three or four kinds under one name)."""
+rules; it keeps more of the chosen products on the page, but its rows mix several kinds under one name, so far
+fewer are publishable (docs/results.md)."""
 
 
 class BottomsUpProgram(dspy.Module):

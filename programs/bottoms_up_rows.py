@@ -1,10 +1,10 @@
 """Bottoms-up groups a title can honestly cover: the shopper's candidates grouped by shelf (one aisle, or two
 aisles of one department), ranked by how many of the products the page chose they hold, as page-rule drafts.
 
-Why shelves and not clusters: 48 chosen products span some 20 aisles, so six equal clusters of them each
-mix three or four kinds ("Cereal & Soy" holding avocados and lactose-free milk: scorer title fit 0.58 over
-the bundled users). A row of one or two neighbouring aisles has one name; rows the shopper's candidates
-cannot fill are filled by the page rules from best sellers of the row's own aisles.
+Why shelves and not clusters: a page's chosen products span many aisles, so equal clusters of them each mix several
+kinds ("Cereal & Soy" holding avocados and lactose-free milk, a low title fit). A row of one or two neighbouring
+aisles has one name; rows the shopper's candidates cannot fill are filled by the page rules from best sellers of the
+row's own aisles.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def with_leftover_row(drafts: Sequence[RowDraft], chosen: Sequence[int], rows: i
     """The first `rows - 1` shelf drafts, then a catch-all draft of the chosen products (in relevance order)
     those drafts do not pick, then the other shelf drafts (for the page rules to replace dropped rows from).
 
-    Shelf rows alone drop the chosen products of the lighter shelves (dev recall@48 0.355 with mixed rows,
-    0.215 with shelf rows); the catch-all keeps the likeliest of them on the page."""
+    Shelf rows alone drop the chosen products of the lighter shelves, which costs recall; the catch-all keeps
+    the likeliest of them on the page."""
     head = list(drafts[:rows - 1])
     shown = {p for draft in head for p in draft.picks[:size]}
     left = [p for p in chosen if p not in shown]
@@ -132,9 +132,8 @@ def group_drafts(groups: Sequence[Sequence[int]], names: Sequence[tuple[str, str
     """One RowDraft per group (indices into `candidates`, the shopper's candidates, most relevant first).
 
     Picks: the group's members sharing its kind, then its misfits (kept: replacing them with candidates of
-    the group's kind cost dev recall@48 0.345 -> 0.288). Pool: the unused candidates in relevance order,
-    from which the page rules replace near-duplicates (pools ranked by kind or shelf cost recall@48:
-    0.371 -> 0.345 and 0.331).
+    the group's kind cost recall). Pool: the unused candidates in relevance order, from which the page rules
+    replace near-duplicates (pools ranked by kind or shelf cost recall too).
     """
     used = {i for group in groups for i in group}
     spares = [p for i, p in enumerate(candidates) if i not in used]

@@ -1,10 +1,10 @@
 """The candidate lines of a FillTheme prompt: `id | name | 3/11, 2 orders ago`, or `id | name` if never bought.
 
 Retrieval drew the candidates from the theme's aisles and queries, and the theme names its aisles,
-so an aisle per line mostly repeats them (about 500 prompt tokens a page); the filter, which judges
-fit, still sees each product's aisle. The purchase mark is short for the same reason: a page's six
-fill calls show about 180 candidate lines, and `bought ...` on each bought line and `new` on every
-other cost about 290 tokens a page; the field's description says what the mark means once.
+so an aisle per line mostly repeats them at a cost in prompt tokens; the filter, which judges
+fit, still sees each product's aisle. The purchase mark is short for the same reason: a page's fill
+calls show many candidate lines, and a word on each of them costs tokens on every line; the field's
+description says what the mark means once.
 Names pass through `prompt_text.inline`, as in `retrieval.render_candidates`.
 """
 

@@ -37,12 +37,12 @@ SEED = 7
 
 COMPILE_TRAIN_EXAMPLES = 24
 COMPILE_VAL_EXAMPLES = 64
-"""Examples a compile uses by default (see `themepage.programs.compiling.compile_sets`): validation, every user's latest
+"""Examples a compile uses by default (see `themepage.optimize.compile_sets`): validation, every user's latest
 orders before the evaluated basket; training (demos, reflection), train users' next most recent ones.
 Candidates differ by a few products a page, so validation needs many shoppers to tell them apart."""
 GEPA_METRIC_CALLS = 1200
 GEPA_MINIBATCH = 16
-"""GEPA's budget: about a minute offline for top-down on the default sets."""
+"""GEPA's budget: metric calls (pages scored) a gepa compile may spend, and the minibatch it reflects on."""
 
 DEFAULT_LM = "offline"
 DEFAULT_PROGRAM = "top-down"

@@ -1,4 +1,4 @@
-"""Page rules in code, applied to every page whatever the LM said (DESIGN.md: "Page rules are guards in code").
+"""Page rules in code, applied to every page whatever the LM said (docs/design.md: page rules are guards in code).
 
 Both programs hand their rows over as `RowDraft`s (a title, a rationale, the picks in preferred order and a
 ranked pool to replace them from) and get back placements that keep every rule of `page_violations`:

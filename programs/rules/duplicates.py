@@ -21,7 +21,7 @@ from themepage.quality.features import PairTexts, all_pairs
 from themepage.quality.scorer import PlacementScorer
 
 SHARED_PIECES = 8192
-"""Products whose evidence is kept across pages, per scorer (about 9 KB each: four text embeddings)."""
+"""Products whose evidence is kept across pages, per scorer (each holds four text embeddings)."""
 
 
 def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:

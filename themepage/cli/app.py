@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-# The index's matrix products are small: BLAS worker threads only add wake-up cost (measured: twice the CPU
-# per page on 2 cores). Set by the command line, not the library, before anything loads numpy; an exported
+# The index's matrix products are small: BLAS worker threads only add wake-up cost (more CPU per page, not
+# less). Set by the command line, not the library, before anything loads numpy; an exported
 # value wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 

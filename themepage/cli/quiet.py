@@ -8,7 +8,7 @@ WARNING to stdout, and LITELLM_LOG or a library may raise its verbosity) writes 
 then restores it.
 
 `themepage compile` shows its own progress display; without `--verbose`, the optimizers' bars and logs would
-bury it (one default bottoms-up compile printed about 200 KB of bars and log lines). Everything changed here
+bury it (a default compile prints many pages of bars and log lines). Everything changed here
 is put back on exit, whatever the exit: loggers' levels, handlers and propagation, tqdm's constructor and
 sys.stdout. Warnings are counted, not shown (MIPRO's proposer alone logs one per proposal); errors still show.
 """

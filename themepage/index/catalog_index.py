@@ -56,7 +56,7 @@ class CatalogIndex:
 
     def __deepcopy__(self, memo: dict) -> CatalogIndex:
         """The index itself: it is read-only after construction, and optimizers deep-copy programs that hold it
-        once per candidate (an 18 MB copy each, otherwise)."""
+        once per candidate (a full copy of its arrays each, otherwise)."""
         return self
 
     # ----- construction -------------------------------------------------------------------------

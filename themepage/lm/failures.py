@@ -22,7 +22,7 @@ LM_ERROR_TYPES = (DSPyError, pydantic.ValidationError, json.JSONDecodeError, Tim
 """DSPy's LM and adapter errors (LMError, AdapterParseError), parse and validation errors, timeouts, transport,
 and a prompt that does not fit the model's context."""
 LM_CLIENT_MODULES = ("litellm", "openai", "anthropic", "httpx", "httpcore", "dspy._vendor.lm15")
-"""Exceptions defined by LM client libraries, recognised without importing them (litellm takes ~5 s)."""
+"""Exceptions defined by LM client libraries, recognised without importing them (importing litellm is slow)."""
 PROGRAMMING_ERRORS = (TypeError, AttributeError, KeyError, IndexError, NameError, AssertionError)
 UNREACHABLE_CAUSES = (ConnectionRefusedError, socket.gaierror)
 UNREACHABLE_STATUSES = (401, 403)

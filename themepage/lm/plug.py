@@ -50,7 +50,7 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
     if engine == "litellm":
         from dspy.clients._litellm import get_litellm
 
-        get_litellm(feature="dspy.LM")  # import it now (~5 s), not inside the first call's deadline
+        get_litellm(feature="dspy.LM")  # import it now (it is slow), not inside the first call's deadline
     extra = {"api_base": api_base} if api_base else {}
     return dspy.LM(model, cache=cache, num_retries=num_retries, timeout=timeout, engine=engine, **extra, **kwargs)
 

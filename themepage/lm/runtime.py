@@ -10,8 +10,7 @@ Worst-case page time with an HTTP LM (T = timeout, r = retries, g = DEADLINE_GRA
     bottoms-up page  (1 + ceil(clusters / MAX_THREADS))·S = 2·S   (generate, then name per cluster)
     any page         min(the above, D) + g        (with a page deadline, the CLI's default D = 60 s)
 
-plus the page's own work (milliseconds). Without a deadline, T = 30 s, r = 2: L = 93 s, S = 374 s,
-top-down <= 1122 s, bottoms-up <= 748 s (`page_time_bound`). Each call runs under a deadline of
+plus the page's own work (`page_time_bound` computes the bound for given settings). Each call runs under a deadline of
 min(P + g, time left on the page), which caps what DSPy does not (a long Retry-After, a server
 trickling bytes, lm15's 10 s connect); a step still waiting at the page's deadline is abandoned and
 falls back to retrieval, and fan-out items not yet started then run their fallbacks at once, so each

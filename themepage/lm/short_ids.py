@@ -1,11 +1,11 @@
 """Short per-prompt ids: a prompt's candidate lines numbered 1..N in place of catalog ids, mapped back in code.
 
-SmolLM2's tokenizer (as most small models') writes one token per digit, so a 5-digit catalog id costs five
-tokens on every candidate line and again on every id of the answer; completion tokens are latency at 25-50
-tokens/s on 2 cores. A line's number is its position among the prompt's distinct ids, so the same prompt
-always gets the same numbers (demos and caches stay consistent), and an answer's numbers are mapped back to
-the catalog ids before any guard or program sees them. Numbers a prompt did not show are dropped: under
-constrained decoding they cannot be written, and without it they name nothing.
+Most small models' tokenizers write one token per digit, so a 5-digit catalog id costs five tokens on every
+candidate line and again on every id of the answer; on a small local model completion tokens are latency. A line's
+number is its position among the prompt's distinct ids, so the same prompt always gets the same numbers (demos and
+caches stay consistent), and an answer's numbers are mapped back to the catalog ids before any guard or program sees
+them. Numbers a prompt did not show are dropped: under constrained decoding they cannot be written, and without it
+they name nothing.
 """
 
 from __future__ import annotations

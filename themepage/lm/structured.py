@@ -47,10 +47,10 @@ PROMPT_CHARS_PER_TOKEN = 3.0
 """Prompts here (names, ids, markup) run at 3-4 characters per token; 3 errs toward cutting."""
 AISLE_LIST_PREFIX = "Aisles you may name: "
 STRUCTURED_TEMPERATURE = 0.2
-"""Sampling temperature for an LM that sets none: llama.cpp's server samples at 0.8 unless told, and SmolLM2-135M
-at 0.8 wrote planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; at 0.2 its titles
-follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (themepage.lm.runtime.attempt) then
-repeats the same answer."""
+"""Sampling temperature for an LM that sets none: llama.cpp's server samples hotter unless told, and a small model
+sampling hot writes planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; cooler, its
+titles follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (themepage.lm.runtime.attempt)
+then repeats the same answer."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
 
@@ -64,7 +64,7 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
 
     The prompt is the chat adapter's compact one (`themepage.lm.adapter.CompactPrompts`: shared inputs first, one line
     per output model, compact values), not JSONAdapter's, which repeats every field's layout and the output's JSON
-    schema in the system message (about 600 tokens for the planner): the grammar already enforces that schema.
+    schema in the system message (many tokens for the planner): the grammar already enforces that schema.
     With `short_ids`, candidate lines are numbered 1..N for the model and its answer mapped back
     (`themepage.lm.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
     `prefixItems`), the planner answers one schema per theme (`themepage.lm.plan_slots`); demos keep the plain form,
@@ -125,7 +125,7 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
 
     def with_aisle_list(self, signature, inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """For the planner: the aisles it may name, appended to the shopper's context it reads, whose favourite
-        aisles are cut to the GRAMMAR_AISLES it may name (the rest cost SmolLM2 30-90 prompt tokens a page)."""
+        aisles are cut to the GRAMMAR_AISLES it may name (the rest cost prompt tokens it cannot use)."""
         if "themes" not in signature.output_fields or not isinstance(inputs.get("user_context"), str):
             return inputs, []
         aisles = allowed_aisles(inputs["user_context"], self.extra_aisles, self.known_aisles)

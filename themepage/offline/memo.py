@@ -1,7 +1,7 @@
 """The offline engine's one caching style: values derived from a catalog index, stored per index object.
 
 Keyed by the index itself through a weak reference, so a value never outlives its index and a
-new index never sees an old one's values, even at a reused memory address (as `id()` keys did).
+new index never sees an old one's values, even at a reused memory address (which `id()` keys would allow).
 """
 
 from __future__ import annotations

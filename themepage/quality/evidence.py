@@ -24,7 +24,7 @@ _WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def word_stats(index) -> WordStats:
-    """Headness and IDF of the stems of the index's catalog names (counted once per index, about a second)."""
+    """Headness and IDF of the stems of the index's catalog names (counted once per index)."""
     found = _WORDS.get(index)
     if found is None:
         found = _WORDS[index] = WordStats.from_names(index.catalog.names)

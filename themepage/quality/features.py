@@ -27,7 +27,7 @@ PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copu
                     "claims_missing")
 """Only title-versus-product evidence: features of how well a product sits with the REST of its row
 (shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
-the wrong products (sodas under "Taco Tuesday") fit perfectly, and cost publishable AUC (0.74 vs 0.78)."""
+the wrong products (sodas under "Taco Tuesday") fit perfectly, and made the publishable estimate worse."""
 PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase", "head_in_other",
                  "weighted_jaccard", "name_margin", "core_nearest")
 """How alike two products are (names, stems, catalog-derived heads, shelf, co-purchase) and, because the

@@ -1,11 +1,11 @@
 """Text meaning for titles and product names: WordLlama static embeddings, shipped inside the wheel.
 
-WordLlama (PyPI `wordllama`, MIT, a 19 MB wheel) packs 256-dimensional token embeddings distilled from
-LLaMA-2's embedding table (`weights/l2_supercat_256.safetensors`, 16 MB) and its tokenizer config; a text
+WordLlama (PyPI `wordllama`, MIT) packs 256-dimensional token embeddings distilled from
+LLaMA-2's embedding table (`weights/l2_supercat_256.safetensors`) and its tokenizer config; a text
 is the normalised average of its tokens. Its own `WordLlama.load()` looks for the tokenizer under a
 folder name the wheel does not use and then downloads it, so the files are opened here directly from
-the installed package: nothing is fetched at run time. Loads in about a second; embeds thousands of
-names a second on one core.
+the installed package: nothing is fetched at run time. Loading and embedding are cheap enough for
+every page.
 """
 
 from __future__ import annotations

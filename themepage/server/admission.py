@@ -1,8 +1,8 @@
 """Which connections the local LM server serves now, which wait, and how the rest are turned away.
 
-The stdlib's ThreadingHTTPServer accepts from a backlog of 5 and starts a thread per connection. Blocking
-the accepting thread until a slot frees (as this server once did) left later clients unanswered in the
-kernel's queue, and connections that never send a byte held every slot. Here:
+The stdlib's ThreadingHTTPServer accepts from a small backlog and starts a thread per connection. Blocking
+the accepting thread until a slot frees would leave later clients unanswered in the kernel's queue, and
+connections that never send a byte would hold every slot. Here:
 
 * the accepting thread never waits: a connection gets a slot (a handler thread), or joins a bounded waiting
   line, or (line full) an immediate 503 with Retry-After;

@@ -1,7 +1,7 @@
 """What the local LM server will put up with: body size, idle sockets, concurrent connections.
 
 The stdlib's ThreadingHTTPServer starts a thread per connection and waits forever on a silent
-socket, and BaseHTTPRequestHandler trusts Content-Length (a 300 MB POST is read into memory;
+socket, and BaseHTTPRequestHandler trusts Content-Length (a huge POST is read into memory;
 `-1` reads until the client hangs up; `abc` raises). These limits bound all three; `admission.py`
 applies the connection limits.
 """

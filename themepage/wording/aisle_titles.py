@@ -48,8 +48,9 @@ def title_pattern(aisles: Sequence[str]) -> str:
     """Titles a row of products from `aisles` may take: an optional lead (TITLE_LEADS), what the aisles hold (a
     readable label, or one or two of their keywords joined by '&'), an optional tail (TITLE_TAILS).
 
-    Free, SmolLM2 copied the planner slot before's title ("Bakery" over eight aisles); made to name the aisle's
-    keyword but otherwise free, it wrote "Buglii Agoi Cereals" and "Bakery-style of Herbs"."""
+    A small model left free copies the previous slot's title ("Bakery" over many aisles), so the title must name
+    what the aisles hold; made to name the aisle's keyword but otherwise free, it writes "Buglii Agoi Cereals"
+    and "Bakery-style of Herbs", so the lead and tail come from short lists."""
     words = dict.fromkeys(k for aisle in aisles for k in aisle_keywords(aisle) if _PLAIN.fullmatch(k))
     keyword = "(" + "|".join(words) + ")"
     labels = [label for label in dict.fromkeys(AISLE_LABELS.get(aisle, "") for aisle in aisles)

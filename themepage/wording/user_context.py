@@ -33,11 +33,11 @@ from themepage.wording.prompt_text import LIST, inline
 
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 FAVOURITE_AISLES = 20
-"""Aisles the favourite-aisles line lists at most (about 8 prompt tokens each): a planner asked for the shopper's
-regulars needs to see the aisles beyond the first few (bread, cereal, dips) to plan rows that hold them;
-with 8, a relevance page held 0.399 of the next basket against 0.413 with 20 (recall@48, offline engine, all users)."""
+"""Aisles the favourite-aisles line lists at most (each costs prompt tokens): a planner asked for the shopper's
+regulars needs to see the aisles beyond the first few (bread, cereal, dips) to plan rows that hold them; a
+shorter list held less of the next basket (docs/results.md)."""
 ALWAYS_LISTED_AISLES = 8
-"""The favourite aisles listed whatever their share (the context listed these alone before)."""
+"""The favourite aisles listed whatever their share."""
 MIN_LISTED_SHARE = 0.015
 """Beyond the first ALWAYS_LISTED_AISLES, an aisle is listed only if it holds this share of the shopper's items
 (it prints as at least 2%): a smaller one rarely fills part of a row, and each costs the planner's prompt tokens."""
