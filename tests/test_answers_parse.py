@@ -1,7 +1,8 @@
 """Answers that break the parser or outgrow the deadline still end in the retrieval fallback (issue 20, probes 2, 7).
 
 Probe 2: an LM answering `[` x 10,000 then `]` x 10,000 in every field made json_repair raise RecursionError:
-`generate` ended in a traceback, `batch` failed every user. Probe 7: a 10 MB answer held a page past its deadline.
+`generate` ended in a traceback, `batch` failed every user. Probe 7: a 10 MB answer held a page past its deadline,
+on DSPy's native client and on LiteLLM alike.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ ADAPTERS = [MemoChatAdapter, GuardedJSONAdapter, StructuredAdapter]
 @pytest.fixture
 def provider(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "local-test")
-    for variable in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "THEMEPAGE_LM", "THEMEPAGE_API_BASE", "THEMEPAGE_CONFIG"):
+    for variable in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "THEMEPAGE_LM", "THEMEPAGE_API_BASE", "THEMEPAGE_CONFIG",
+                     "THEMEPAGE_LM_ENGINE"):
         monkeypatch.delenv(variable, raising=False)
 
 
@@ -89,9 +91,17 @@ def test_batch_makes_every_page_from_a_deeply_nested_answer(monkeypatch, capsys,
     assert all(page.stats.fallbacks for page in pages)
 
 
+@pytest.mark.parametrize("engine", ["lm15", "litellm"])
 @pytest.mark.parametrize("program", ["top-down", "bottoms-up"])
-def test_a_huge_answer_is_cut_off_and_the_page_keeps_its_deadline(monkeypatch, capsys, provider, program):
-    """A 10 MB answer trickled out: the client stops reading at MAX_ANSWER_BYTES and the page meets its deadline."""
+def test_a_huge_answer_is_cut_off_and_the_page_keeps_its_deadline(monkeypatch, capsys, provider, index, program,
+                                                                   engine):
+    """A 10 MB answer trickled out: either HTTP client stops reading at MAX_ANSWER_BYTES and the page meets its
+    deadline. The index is built beforehand (`index`), so the time measured is the page's."""
+    monkeypatch.setenv("THEMEPAGE_LM_ENGINE", engine)
+    if engine == "litellm":
+        from dspy.clients._litellm import get_litellm
+
+        get_litellm(feature="test")  # its slow import is not the page's time
     themes = json.dumps([{"title": f"Snacks {i}", "queries": ["chips"]} for i in range(200_000)])
     body = completion(f"[[ ## themes ## ]]\n{themes}\n\n[[ ## completed ## ]]")
     assert len(body) > 8 * MAX_ANSWER_BYTES
@@ -104,5 +114,6 @@ def test_a_huge_answer_is_cut_off_and_the_page_keeps_its_deadline(monkeypatch, c
     assert code == 0, err
     page = Page.model_validate(json.loads(out))
     assert page.placements and page.stats.fallbacks
+    assert any(f"longer than {MAX_ANSWER_BYTES} bytes" in note for note in page.stats.fallbacks), page.stats.fallbacks
     assert elapsed < deadline + 10, elapsed
     assert server.sent and max(server.sent) < 3 * MAX_ANSWER_BYTES, server.sent

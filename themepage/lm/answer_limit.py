@@ -5,8 +5,9 @@ whole response body into memory before anything looks at it, and the adapter the
 the page's time. `limit_answer_bytes` wraps that client's body `read` (sync and async) so a body
 longer than MAX_ANSWER_BYTES raises the client's own transport error as soon as the limit is
 passed: the connection is dropped, nothing further is read, and the step fails like any transport
-failure (DSPy's retries, then the retrieval fallback). LiteLLM's path is bounded after the read:
-the adapters refuse an answer longer than `themepage.lm.adapter.MAX_ANSWER_CHARS` before parsing it.
+failure (DSPy's retries, then the retrieval fallback). LiteLLM's OpenAI-compatible client gets the same bound
+from `themepage.lm.litellm_limit`; whatever is read, the adapters refuse an answer longer than
+`themepage.lm.adapter.MAX_ANSWER_CHARS` before parsing it.
 """
 
 from __future__ import annotations

@@ -50,7 +50,10 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
     if engine == "litellm":
         from dspy.clients._litellm import get_litellm
 
-        get_litellm(feature="dspy.LM")  # import it now (it is slow), not inside the first call's deadline
+        from themepage.lm.litellm_limit import limit_litellm_answer_bytes
+
+        litellm = get_litellm(feature="dspy.LM")  # import it now (it is slow), not inside the first call's deadline
+        limit_litellm_answer_bytes(litellm)  # and bound the bytes read per answer, as on DSPy's native client
     extra = {"api_base": api_base} if api_base else {}
     return dspy.LM(model, cache=cache, num_retries=num_retries, timeout=timeout, engine=engine, **extra, **kwargs)
 
