@@ -7,7 +7,8 @@ backoff 1 s, 2 s, 4 s... or the server's Retry-After) and `timeout` bounds every
 the next byte (lm15 also keeps its own 10 s connect bound). Keys come from the provider's
 usual environment variable (OPENAI_API_KEY, ...), never from arguments or config files; a server
 on a loopback address (127.0.0.0/8, ::1, localhost) that gets no key gets a placeholder instead.
-Answers read by DSPy's native HTTP client are bounded in bytes (`themepage.lm.answer_limit`).
+Answers are bounded in bytes on DSPy's native client and on LiteLLM's OpenAI-compatible client
+(`themepage.lm.answer_limit`, `themepage.lm.litellm_limit`).
 """
 
 from __future__ import annotations
