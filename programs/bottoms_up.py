@@ -30,7 +30,6 @@ from themepage.programs.retrieval import render_candidates, render_names
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.apply import MIN_TITLE_FIT, apply_page_rules
 from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
-from themepage.programs.top_down import REGULARS_METRICS, heaviest_weight
 from themepage.quality import placement_scorer
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
 from themepage.wording.aisle_labels import readable_aisle
@@ -101,7 +100,7 @@ class BottomsUpProgram(dspy.Module):
                     pool: list[int], record: RunRecord) -> list[Placement]:
         """Rows by shelf, settled by the page rules, then named from the products they ended up with."""
         size, rows = config.constraints.products_per_placement, config.constraints.placements
-        if heaviest_weight(config) in REGULARS_METRICS:  # likeliest first, as top-down leads with "Buy It Again"
+        if config.opens_with == "regulars":  # likeliest first, as top-down leads with "Buy It Again"
             lead = RowDraft(LEFTOVER_TITLE, LEFTOVER_RATIONALE, candidates[:size], candidates[size:chosen])
             drafts = [lead, *shelf_drafts(candidates[size:], max(chosen - size, 0), size, self.index)]
         else:

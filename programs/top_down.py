@@ -88,13 +88,7 @@ def fallback_themes(index: CatalogIndex, history: UserHistory, n: int) -> list[T
             for d in fallback_drafts(index, history, n) if d.picks or d.pool]
 
 
-REGULARS_METRICS = ("recall@48", "ndcg@48")
-"""Metrics that reward the shopper's next basket: an objective weighing one of them most leads with regulars."""
 REGULARS_THEME = Theme(title="Buy It Again", rationale=REGULARS_RATIONALE, from_history=True)
-
-
-def heaviest_weight(config: ObjectiveConfig) -> str:
-    return max(config.weights, key=lambda name: config.weights[name])
 
 
 def is_healthy(theme: Theme) -> bool:
@@ -113,10 +107,9 @@ def lead_for_objective(themes: list[Theme], config: ObjectiveConfig, history: Us
     An objective weighing next-basket metrics most opens with the shopper's catch-all regulars row (added
     when not planned); one weighing healthy_share most opens with its first healthy theme.
     """
-    lead = heaviest_weight(config)
-    if lead in REGULARS_METRICS and not history.is_empty():
+    if config.opens_with == "regulars" and not history.is_empty():
         first = next((t for t in themes if is_regulars_theme(t)), REGULARS_THEME)
-    elif lead == "healthy_share":
+    elif config.opens_with == "healthy":
         first = next((t for t in themes if is_healthy(t)), None)
     else:
         first = None
@@ -139,7 +132,7 @@ def regulars_first(theme: Theme, picks: list[int], pool: list[int], history: Use
 
 def leads_with_regulars(config: ObjectiveConfig) -> bool:
     """Whether the objective rewards the shopper's next basket most (relevance): its rows lead with their products."""
-    return heaviest_weight(config) in REGULARS_METRICS
+    return config.opens_with == "regulars"
 
 
 class TopDownProgram(dspy.Module):

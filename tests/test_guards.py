@@ -23,6 +23,7 @@ from dspy import lm15
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from step_waves import StepWaves, output_names
 
 from themepage.dataset.history import UserHistory
 from themepage.objectives import load_objective
@@ -31,6 +32,8 @@ from themepage.page.lm_share import lm_made
 from themepage.programs.bottoms_up import BottomsUpProgram
 from themepage.programs.guards import READ_FACTOR, as_id, clean_ids, top_up
 from themepage.programs.top_down import TopDownProgram
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import PlanThemes
 
 # ----- clean_ids / top_up properties --------------------------------------------------------------
 
@@ -278,29 +281,33 @@ class FuzzEngine(_EngineBase):
 
 
 class FailingEngine(_EngineBase):
-    """Every call raises (optionally after sleeping past a deadline) and is counted."""
+    """Every call raises (optionally after `waves` let it through: see tests/step_waves.py) and is counted."""
 
-    def __init__(self, error: Exception, sleep_s: float = 0.0):
-        self.error, self.sleep_s = error, sleep_s
+    def __init__(self, error: Exception, waves: StepWaves | None = None):
+        self.error, self.waves = error, waves
         self.calls = 0
         self._lock = threading.Lock()
 
     def complete(self, request):
         with self._lock:
             self.calls += 1
-        if self.sleep_s:
-            time.sleep(self.sleep_s)
+        if self.waves:
+            self.waves.hold(request)
         raise self.error
 
 
-class SleepingEngine(_EngineBase):
-    """The offline engine's answer, but only after sleeping far past any sensible deadline."""
+class HangingEngine(_EngineBase):
+    """The offline engine's answer, but only once released (or after `hang_s`, far past any sensible deadline);
+    `outlasted` counts the calls that waited the whole hang out."""
 
-    def __init__(self, delegate: OfflineEngine, sleep_s: float):
-        self.delegate, self.sleep_s = delegate, sleep_s
+    def __init__(self, delegate: OfflineEngine, hang_s: float = 120.0):
+        self.delegate, self.hang_s = delegate, hang_s
+        self.released = threading.Event()
+        self.outlasted = 0
 
     def complete(self, request):
-        time.sleep(self.sleep_s)
+        if not self.released.wait(self.hang_s):
+            self.outlasted += 1
         return self.delegate.complete(request)
 
 
@@ -436,41 +443,36 @@ def test_always_raising_engine_bottoms_up_records_every_fallback(index):
 
 @pytest.mark.parametrize("program_class", [TopDownProgram, BottomsUpProgram], ids=["top-down", "bottoms-up"])
 def test_engine_timing_out(index, program_class):
-    """Every call sleeps 100 ms and then times out: the page is still valid, the causes say timeout, and the
-    bounded, concurrent attempts keep the page time to a few sleeps on the critical path, not one per call."""
+    """Every call times out: the page is still valid and the causes say timeout. A timeout (DSPy's own retries
+    spent) ends a step's attempts at once, so each step makes one call; a failed plan leaves top-down only the
+    code's rows (no fill calls), and bottoms-up names its rows concurrently, their calls in flight together."""
     history = index.histories.get(index.histories.user_ids[1])
-    with dspy.context(lm=_lm(FailingEngine(lm15.TimeoutError("warm-up"), sleep_s=0.0))):
-        program_class(index)(user_id=history.user_id, history=history)  # one-time loads off the clock
-        start = time.perf_counter()
-        program_class(index)(user_id=history.user_id, history=history)
-        own_work = time.perf_counter() - start  # the page's code (page rules) without LM waits
-    engine = FailingEngine(lm15.TimeoutError("no answer within the 10 ms deadline"), sleep_s=0.1)
-    start = time.perf_counter()
+    named_rows = load_objective("relevance").constraints.placements - 1  # all but the catch-all lead row
+    calls = ({output_names(PlanThemes): 1} if program_class is TopDownProgram
+             else {output_names(GenerateItems): 1, output_names(NamePlacement): named_rows})
+    engine = FailingEngine(lm15.TimeoutError("no answer within the 10 ms deadline"), waves=StepWaves(calls))
     with dspy.context(lm=_lm(engine)):
         page = program_class(index)(user_id=history.user_id, history=history).page
-    elapsed = time.perf_counter() - start - own_work
     assert_valid_page(page, index, program_class.name)
     assert page.stats.fallbacks and all("Timeout" in f and "deadline" in f for f in page.stats.fallbacks)
-    steps_on_critical_path = 3 if program_class is TopDownProgram else 2
-    assert elapsed < 2 * steps_on_critical_path * 0.1 + 0.6, elapsed
-    if engine.calls > steps_on_critical_path:  # top-down: a failed plan leaves only the code's rows, no fill calls
-        assert elapsed < 0.75 * engine.calls * 0.1, f"{elapsed:.2f} s: the {engine.calls} calls ran one after another"
+    assert engine.waves.arrived == calls
+    assert not engine.waves.missed, f"calls of {engine.waves.missed_names()} ran one after another"
 
 
 @pytest.mark.parametrize("program_class", [TopDownProgram, BottomsUpProgram], ids=["top-down", "bottoms-up"])
-def test_engine_sleeping_past_the_deadline_is_abandoned(index, offline_engine, program_class):
-    """An engine that hangs (sleeps 3 s) under an LM whose timeout is 50 ms: every step gives up on it at its
-    deadline and falls back, so no step waits the sleep out and the page is still valid."""
-    sleep_s = 3.0
-    lm = _lm(SleepingEngine(offline_engine, sleep_s))
+def test_engine_hanging_past_the_deadline_is_abandoned(index, offline_engine, program_class):
+    """An engine that hangs (until released, or for two minutes) under an LM whose timeout is 50 ms: every step
+    gives up on it at its deadline and falls back, so the page is made while every call still hangs."""
+    engine = HangingEngine(offline_engine)
+    lm = _lm(engine)
     lm.kwargs["timeout"] = 0.05  # a custom engine takes no timeout=; the program's deadline reads the LM's
     history = index.histories.get(index.histories.user_ids[1])
-    start = time.perf_counter()
-    with dspy.context(lm=lm):
-        page = program_class(index)(user_id=history.user_id, history=history).page
-    elapsed = time.perf_counter() - start
-    steps_on_critical_path = 3 if program_class is TopDownProgram else 2
-    assert elapsed < steps_on_critical_path * sleep_s, f"a step waited for the hung engine ({elapsed:.1f} s)"
+    try:
+        with dspy.context(lm=lm):
+            page = program_class(index)(user_id=history.user_id, history=history).page
+        assert engine.outlasted == 0, "a step waited for the hung engine"
+    finally:
+        engine.released.set()
     first_step = "plan" if program_class is TopDownProgram else "generate"
     assert any(f.startswith(f"fallback in {first_step}:") for f in page.stats.fallbacks), page.stats.fallbacks
     assert all("deadline" in f.lower() for f in page.stats.fallbacks), page.stats.fallbacks

@@ -11,7 +11,7 @@ from themepage.page import PageStats
 from themepage.report import UserRecord, page_html, report_html
 from themepage.report.html_text import REPLACEMENT, clean, esc
 from themepage.report.page_html import row_fallbacks
-from themepage.report.stats import bootstrap_interval, mean_recall_curve, recall_curve
+from themepage.report.stats import mean_recall_curve, recall_curve
 
 
 def test_escape_cleans_surrogates_controls_and_markup():
@@ -75,16 +75,6 @@ def test_recall_curve_by_hand():
 def test_recall_curve_agrees_with_the_metric(ranked, target):
     curve = recall_curve(ranked, target, 6)
     assert curve == pytest.approx([recall_at_k(ranked, target, k) for k in range(1, 7)])
-
-
-def test_bootstrap_interval():
-    assert bootstrap_interval([]) is None
-    assert bootstrap_interval([0.4] * 5) == pytest.approx((0.4, 0.4, 0.4))
-    interval = bootstrap_interval([0.0] * 10 + [1.0] * 10)
-    assert interval is not None
-    mean, low, high = interval
-    # normal approximation: 0.5 +- 1.96 * sqrt(0.25 / 20) = 0.5 +- 0.219
-    assert mean == 0.5 and low == pytest.approx(0.281, abs=0.04) and high == pytest.approx(0.719, abs=0.04)
 
 
 def _records():

@@ -115,14 +115,16 @@ def test_each_fault_once_then_clean(lm_server, kind):
 
 def test_hang_outlasts_the_client_and_stop_is_prompt(index):
     server = OfflineLMServer(OfflineEngine(index)).start()
-    server.faults.always("hang", seconds=600)
+    hang = 600
+    server.faults.always("hang", seconds=hang)
     started = time.monotonic()
     with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
         post(server, {"model": "m", "messages": chat_messages()}, timeout=0.3)
-    assert time.monotonic() - started < 2
+    # generous bounds, far below the hang: the client gave up at its timeout, stop did not wait the hang out
+    assert time.monotonic() - started < hang / 20
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 3 and server.requests == 1
+    assert time.monotonic() - started < hang / 20 and server.requests == 1
 
 
 def test_refuses_non_loopback_hosts(index):

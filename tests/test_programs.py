@@ -8,6 +8,8 @@ import time
 
 import dspy
 import pytest
+from step_waves import StepWaves
+from step_waves import output_names as step
 
 from themepage.constants import CANDIDATES_PER_THEME, PAGE_SIZE, USER_CANDIDATES
 from themepage.dataset.cases import evaluation_cases
@@ -26,6 +28,8 @@ from themepage.programs.registry import UnknownProgram, make_program, program_na
 from themepage.programs.retrieval import retrieve_for_theme
 from themepage.programs.rules.apply import aisle_best_sellers
 from themepage.programs.top_down import TopDownProgram
+from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
+from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes
 
 SHAPE = load_objective("relevance").constraints
 PROGRAMS = {"top-down": TopDownProgram, "bottoms-up": BottomsUpProgram}
@@ -233,27 +237,34 @@ def test_generate_prompt_holds_only_the_users_candidates(index, offline_engine):
 
 # ----- concurrency --------------------------------------------------------------------------------
 
-SLEEP = 0.2
+class WaveEngine(RecordingEngine):
+    """The offline engine, each call held by `StepWaves` until the calls of its step expected together arrived."""
+
+    def __init__(self, delegate: OfflineEngine, waves: StepWaves):
+        super().__init__(delegate)
+        self.waves = waves
+
+    def complete(self, request):
+        with self._lock:
+            self.requests.append(request)
+        self.waves.hold(request)
+        return self.delegate.complete(request)
 
 
-@pytest.mark.parametrize(("program", "critical_path"), [("top-down", 3), ("bottoms-up", 2)])
-def test_steps_after_the_first_run_concurrently(index, offline_engine, program, critical_path):
-    """With 200 ms per LM call, a page costs its critical path (plan, fill, filter / generate, name), not the
-    sum of its calls (11 / 6)."""
+def test_steps_after_the_first_run_concurrently(index, offline_engine):
+    """A page's calls come in waves, each step's calls in flight together: top-down plans, then fills every
+    theme at once, then filters every theme at once (3 waves for 11 calls); bottoms-up generates, then names
+    every row at once (2 waves for 6 calls)."""
     history = _users(index)[0]
-    with dspy.context(lm=dspy.LM("themepage/offline", engine=offline_engine, cache=False), adapter=MemoChatAdapter()):
-        _make_page(program, index, history)  # warm caches so the timing measures the LM calls
-    engine = RecordingEngine(offline_engine, sleep_s=SLEEP)
-    with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
-        start = time.perf_counter()
-        page = _make_page(program, index, history)
-        # the page rules are code, not LM calls: their time is theirs, not the critical path's
-        elapsed = time.perf_counter() - start - page.stats.timings_ms.get("rules", 0.0) / 1000
-    calls = happy_path_calls(program)
-    assert len(engine.requests) == calls
-    assert elapsed >= critical_path * SLEEP
-    assert elapsed < (critical_path + 1) * SLEEP + 0.25, f"{elapsed:.2f} s for {calls} calls of {SLEEP} s"
-    assert page.stats.fallbacks == []
+    waves = {"top-down": {step(PlanThemes): 1, step(FillTheme): AISLE_ROWS, step(FilterTheme): AISLE_ROWS},
+             "bottoms-up": {step(GenerateItems): 1, step(NamePlacement): SHAPE.placements - 1}}
+    for program, widths in waves.items():
+        engine = WaveEngine(offline_engine, StepWaves(widths))
+        with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+            page = _make_page(program, index, history)
+        assert engine.waves.arrived == widths and sum(widths.values()) == happy_path_calls(program), program
+        assert not engine.waves.missed, f"{program}: calls of {engine.waves.missed_names()} ran one after another"
+        assert page.stats.fallbacks == []
 
 
 # ----- recall against the repurchase baseline -----------------------------------------------------

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from themepage.constants import CLEAR_FIT
+from themepage.constants import CLEAR_FIT, PRODUCTS_PER_PLACEMENT
 from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
-from themepage.offline.theme_fill import ROW, clear_row, clear_row_share, clear_rows
+from themepage.offline.theme_fill import clear_row, clear_row_share, clear_rows
 from themepage.quality import placement_scorer
 
 
@@ -22,10 +22,10 @@ def test_a_fillable_theme_shows_distinct_products_that_clearly_fit_its_title(ind
     theme = _theme("frozen-fruit-smoothies")
     row = clear_row(theme, index)
     scorer = placement_scorer(index)
-    assert ROW / 2 <= len(row) <= ROW
+    assert PRODUCTS_PER_PLACEMENT / 2 <= len(row) <= PRODUCTS_PER_PLACEMENT
     assert min(scorer.product_fits(theme.title, scorer.evidence(row))) >= CLEAR_FIT
     assert scorer.near_duplicates(scorer.evidence(row)) == []
-    assert clear_rows(index)[theme.id] == row and clear_row_share(theme, index) == len(row) / ROW
+    assert clear_rows(index)[theme.id] == row and clear_row_share(theme, index) == len(row) / PRODUCTS_PER_PLACEMENT
 
 
 def test_a_concept_theme_no_row_clearly_fits_has_less_than_half_a_row(index):

@@ -23,6 +23,11 @@ CLEAR_FIT = 0.8
 """A product whose fit under a title (the core scorer's chance a merchandiser says it belongs) reaches this clearly
 belongs there; below it a product is arguable at best, and a row of arguable products is not one a person publishes."""
 
+ROW_DUPLICATE_CHANCE = 0.05
+"""Within a row, two products whose near-duplicate chance (the core pair model) reaches this are not shown
+together, even below the model's own threshold: three cilantros in a herb row waste slots either way. The page
+rules and the offline engine's estimate of how full a theme's row can be both hold to it."""
+
 INTENT_OVERLAP = 0.5
 """Two rows whose product aisles overlap by more than this (Jaccard) are about the same part of the shop: a page
 shows one of them."""

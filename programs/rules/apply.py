@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
-from themepage.constants import CLEAR_FIT
+from themepage.constants import CLEAR_FIT, ROW_DUPLICATE_CHANCE
 from themepage.dataset.history import UserHistory
 from themepage.page import Placement, ProductRef
 from themepage.programs.row_text import readable_rationale, readable_title
@@ -31,9 +31,6 @@ from themepage.wording.aisle_labels import readable_aisle
 
 AISLE_EXTENSION = 4000
 """Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
-ROW_DUPLICATE_CHANCE = 0.05
-"""Within a row, two products whose near-duplicate chance (the core pair model) reaches this are not shown
-together, even below the model's own threshold: three cilantros in a herb row waste slots either way."""
 MIN_TITLE_FIT = 0.5
 """A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
 is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""

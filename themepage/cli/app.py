@@ -100,6 +100,7 @@ def _is_user_error(exc: Exception) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage and user errors become one line on stderr and exit code 2."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm's price map: never from the network
     click = click_module()
     aborts, exits = exception_types("Abort", typer.Abort, KeyboardInterrupt), exception_types("Exit", typer.Exit)
     try:

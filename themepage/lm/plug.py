@@ -23,6 +23,10 @@ from themepage.index import CatalogIndex
 from themepage.lm.answer_limit import limit_answer_bytes
 from themepage.lm.settings import OFFLINE_NAMES, LMSettings, is_loopback_url
 
+# litellm fetches a model price map from the network when it is imported unless this is set. DSPy imports it
+# lazily, on the first call of an LM made here (or make_lm's own import), so this comes first; an exported value wins.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "gemini": "GEMINI_API_KEY"}
 """Providers whose client refuses to run without a key; checked up front for a clear error."""
 

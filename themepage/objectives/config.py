@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,6 +33,14 @@ ADVICE = {
 
 Part of the objectives' config: the metric's feedback (metrics/objective_metric.py), GEPA's offline proposer
 and the offline MIPRO proposer (themepage/offline/proposing.py) all read it."""
+
+
+REGULARS_METRICS = ("recall@48", "ndcg@48")
+"""Scores that reward the shopper's next basket: an objective weighing one of them most opens with their regulars."""
+HEALTHY_METRICS = ("healthy_share",)
+"""Scores that reward fruit and vegetables: an objective weighing one of them most opens with a healthy row."""
+
+Opening = Literal["regulars", "healthy"]
 
 
 class Constraints(BaseModel):
@@ -86,6 +95,23 @@ class ObjectiveConfig(BaseModel):
         if sum(weights.values()) <= 0:
             raise ValueError("weights must not all be zero")
         return weights
+
+    @property
+    def heaviest_weight(self) -> str:
+        """The score this objective weighs most (the first listed, on a tie)."""
+        return max(self.weights, key=lambda name: self.weights[name])
+
+    @property
+    def opens_with(self) -> Opening | None:
+        """What a page for this objective opens with, so programs never read metric names themselves.
+
+        "regulars" (the shopper's own products) when the heaviest weight is a next-basket score
+        (REGULARS_METRICS), "healthy" (a fruit and vegetable row) when it is HEALTHY_METRICS, else None.
+        """
+        lead = self.heaviest_weight
+        if lead in REGULARS_METRICS:
+            return "regulars"
+        return "healthy" if lead in HEALTHY_METRICS else None
 
 
 class ObjectiveError(ValueError):

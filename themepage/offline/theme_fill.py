@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from themepage.constants import CLEAR_FIT
+from themepage.constants import CLEAR_FIT, PRODUCTS_PER_PLACEMENT, ROW_DUPLICATE_CHANCE
 from themepage.index import CatalogIndex
 from themepage.offline.memo import derived
 from themepage.offline.theme_bank import BankTheme, load_theme_bank
 from themepage.quality import placement_scorer
 
-DISTINCT_CHANCE = 0.05
-"""Two products whose near-duplicate chance reaches this do not share a row (as the page rules' row check)."""
 HITS_PER_QUERY = 40
 """Catalog products each of a theme's queries reads (within the theme's aisles)."""
 MOST_CLEAR = 30
 """The best-fitting clear fits a theme's distinct row is chosen from (bounds the pair work)."""
-ROW = 8
-"""A full row: the default products per placement."""
 
 
 def clear_row_share(theme: BankTheme, index: CatalogIndex) -> float:
-    """In [0, 1]: the share of a ROW of distinct, clearly fitting products the catalog gives this bank theme
-    (1.0 for a theme not in the default bank: nothing to judge it by)."""
+    """In [0, 1]: the share of a full row (PRODUCTS_PER_PLACEMENT) of distinct, clearly fitting products the catalog
+    gives this bank theme (1.0 for a theme not in the default bank: nothing to judge it by)."""
     row = clear_rows(index).get(theme.id)
-    return 1.0 if row is None else len(row) / ROW
+    return 1.0 if row is None else len(row) / PRODUCTS_PER_PLACEMENT
 
 
 def clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
@@ -44,8 +40,9 @@ def _all_clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
 
 
 def clear_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
-    """Up to ROW distinct products (no pair at DISTINCT_CHANCE), best fit first, that clearly fit the theme's
-    title, among its queries' hits in its aisles: what the catalog shows under this title at its best."""
+    """Up to PRODUCTS_PER_PLACEMENT distinct products (no pair at ROW_DUPLICATE_CHANCE, as the page rules), best fit
+    first, that clearly fit the theme's title, among its queries' hits in its aisles: what the catalog shows under
+    this title at its best."""
     aisles = index.aisle_ids(theme.aisles) or None
     hits = list(dict.fromkeys(p for q in theme.queries for p in index.search(q, k=HITS_PER_QUERY, aisles=aisles)))
     if not hits:
@@ -59,9 +56,9 @@ def clear_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
     chances = _pair_chances(scorer, clear)
     row: list[int] = []
     for i in range(len(clear)):
-        if all(chances[j, i] < DISTINCT_CHANCE for j in row):
+        if all(chances[j, i] < ROW_DUPLICATE_CHANCE for j in row):
             row.append(i)
-            if len(row) == ROW:
+            if len(row) == PRODUCTS_PER_PLACEMENT:
                 break
     return [clear[i] for i in row]
 

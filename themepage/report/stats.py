@@ -40,18 +40,21 @@ def bootstrap_interval(values: Sequence[float], samples: int = BOOTSTRAP_SAMPLES
                        seed: int = SEED) -> tuple[float, float, float] | None:
     """(mean, low, high): the mean and its percentile bootstrap interval, resampling users; None if no values.
 
-    Percentile bootstrap (Efron & Tibshirani, An Introduction to the Bootstrap, 1993, ch. 13): draw
-    `samples` resamples of the users with replacement, take each resample's mean, and report the
-    (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of those means. Seeded, so reports repeat.
+    `scipy.stats.bootstrap` with method="percentile": `samples` resamples of the users with replacement,
+    the (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of their means. Seeded, so reports repeat.
+    One user has nothing to resample: the interval is the value itself.
     """
+    from scipy.stats import bootstrap  # scipy.stats loads slowly; only a report with intervals needs it
+
     data = np.asarray([float(v) for v in values], dtype=float)
     if data.size == 0:
         return None
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, size=(samples, data.size))].mean(axis=1)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(data.mean()), float(low), float(high)
+    mean = float(data.mean())
+    if data.size == 1:
+        return mean, mean, mean
+    result = bootstrap((data,), np.mean, n_resamples=samples, confidence_level=confidence, method="percentile",
+                       vectorized=True, rng=np.random.default_rng(seed))
+    return mean, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
