@@ -1,12 +1,14 @@
 """Both programs through a real local model (llama.cpp's server, SmolLM2-135M by default), uncompiled and compiled.
 
     python bench/real_lm.py [--users 5] [--programs top-down,bottoms-up] [--objective relevance]
-                            [--compile] [--model FILE.gguf] [--name smollm2] [--show]
+                            [--compile] [--model NAME|FILE.gguf] [--name smollm2] [--themes auto|slots|free]
+                            [--api-base URL [--server-log FILE]] [--show]
 
-Starts its own server (log in a temp file), makes one page per dev user and program, and prints per
-variant: valid pages, the objective's score on the user's real next basket (mean over users), the LM-made
-share of placements (themepage/page/lm_share.py), the share the placement scorer estimates publishable, fallbacks by
-phase and cause, prompt and completion tokens a page,
+Starts its own server (log in a temp file), or uses the one at `--api-base` (serving `--name`; its log, for the
+cache figures, at `--server-log`), makes one page per dev user and program, and prints per page its titles and
+per variant: valid pages, the titles that are not one aisle's name (`names_one_aisle`), the objective's score on
+the user's real next basket (mean over users), the LM-made share of placements (themepage/page/lm_share.py), the share
+the placement scorer estimates publishable, fallbacks by phase and cause, prompt and completion tokens a page,
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
 prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
 (per step the slowest call's server time, steps in sequence). LiteLLM's per-call INFO lines are silenced.
@@ -19,6 +21,7 @@ planner, the namer): predictors answering with ids only keep none (`themepage.op
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import re
 import statistics
@@ -34,7 +37,9 @@ from themepage.cli.quiet import QUIET_LOGGERS
 from themepage.constants import BUNDLED_DATA_DIR
 from themepage.index import CatalogIndex
 from themepage.lm.adapter import MemoChatAdapter
-from themepage.lm.local_server import DEFAULT_NAME, LocalLMServer
+from themepage.lm.local_server import DEFAULT_NAME, LocalLMServer, resolve_model
+from themepage.lm.model_fetch import MODELS
+from themepage.lm.planner_form import PLANNER_FORMS
 from themepage.lm.plug import make_lm
 from themepage.lm.structured import mark_structured
 from themepage.metrics.objective_metric import Objective
@@ -44,8 +49,11 @@ from themepage.optimize.fingerprint import compiled_path
 from themepage.optimize.grammar_demos import drop_id_demos
 from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made_share
 from themepage.programs.registry import LLM_PROGRAMS, make_program
+from themepage.programs.rules.shape import is_catch_all_title
 from themepage.quality import placement_scorer
 from themepage.trainsets.loader import load_examples
+from themepage.wording.aisle_labels import readable_aisle
+from themepage.wording.aisle_titles import title_pattern
 
 PUBLISHABLE = 0.5
 """A placement counts publishable at this estimate, as in bench/publishable_share.py."""
@@ -111,6 +119,21 @@ def publishable_share(page, scorer) -> float:
                for p in page.placements) / len(page.placements)
 
 
+def names_one_aisle(placement, index) -> bool:
+    """Whether a row's title is only the name of one of its products' aisles, as a slot title is ("Your Yogurt
+    Picks", "Fresh Veg"): one of `aisle_titles.title_pattern`'s titles for a single aisle, or its label, perhaps
+    after "Your" (the page's `readable_title` turns a raw aisle name into its label)."""
+    aisles = {index.catalog.aisle(p.product_id) for p in placement.products}
+    bare = placement.title.removeprefix("Your ").casefold()
+    return any(re.match(title_pattern([aisle]), placement.title) or bare in (aisle, readable_aisle(aisle).casefold())
+               for aisle in aisles)
+
+
+def planned_rows(page) -> list:
+    """The page's rows other than the shopper's catch-all regulars row (a catch-all title names no theme)."""
+    return [p for p in page.placements if not is_catch_all_title(p.title)]
+
+
 def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False) -> list[dict]:
     """One page per dev example's shopper, with its figures (see the module docstring) and objective score."""
     rows = []
@@ -129,11 +152,14 @@ def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool
                      "prompt": page.stats.prompt_tokens, "completion": page.stats.completion_tokens,
                      "reused": reused, "seconds": seconds, "score": score(example, page),
                      "publishable": publishable_share(page, scorer),
+                     "own_titles": sum(not names_one_aisle(p, index) for p in planned_rows(page)),
+                     "titles": len(planned_rows(page)),
                      "critical": critical_path_ms(first, call_ms) / 1000})
         print(f"  user {user}: {seconds:.0f} s, objective {rows[-1]['score']:.3f}, LM-made {rows[-1]['share']:.0%}, "
               f"publishable {rows[-1]['publishable']:.0%}, "
               f"{page.stats.prompt_tokens} prompt "
               f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
+        print(f"    titles: {[p.title for p in page.placements]}", flush=True)
         if show:
             for placement in page.placements:
                 print(f"    {placement.title!r}: {placement.rationale!r} {[p.name for p in placement.products][:4]}")
@@ -145,7 +171,9 @@ def report(label: str, rows: list[dict]) -> None:
     p90 = seconds[min(len(seconds) - 1, round(0.9 * (len(seconds) - 1)))]
     fallbacks = sum((r["fallbacks"] for r in rows), Counter())
     ratios = [r["seconds"] / r["critical"] for r in rows if r["critical"]]
-    print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, objective "
+    titles = sum(r["titles"] for r in rows)
+    print(f"{label}: {sum(r['valid'] for r in rows)}/{len(rows)} valid, titles (catch-alls aside) not one aisle's name "
+          f"{sum(r['own_titles'] for r in rows)}/{titles}, objective "
           f"{statistics.mean(r['score'] for r in rows):.3f}, LM-made "
           f"{statistics.mean(r['share'] for r in rows):.0%}, publishable "
           f"{statistics.mean(r['publishable'] for r in rows):.0%}, "
@@ -164,8 +192,12 @@ def main() -> None:
     parser.add_argument("--programs", default="top-down,bottoms-up")
     parser.add_argument("--objective", default="relevance")
     parser.add_argument("--compile", action="store_true", help="compile with offline demos first")
-    parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--name", default=DEFAULT_NAME)
+    parser.add_argument("--model", default=None, help=f"a GGUF file or a known model ({', '.join(MODELS)})")
+    parser.add_argument("--name", default=None, help="the name the server serves the model as (default: the "
+                                                     f"model's name, else {DEFAULT_NAME})")
+    parser.add_argument("--themes", choices=PLANNER_FORMS, default="auto", help="the planner's form")
+    parser.add_argument("--api-base", default=None, help="a running llama.cpp server to use instead of starting one")
+    parser.add_argument("--server-log", type=Path, default=None, help="that server's log (for prompt cache figures)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one LM call may take")
     parser.add_argument("--show", action="store_true", help="print each page's rows (title, rationale, products)")
     args = parser.parse_args()
@@ -179,16 +211,23 @@ def main() -> None:
     def score(example, page) -> float:
         return objective.weighted(objective.scores(example, page))  # the metric's float, typed as one
 
-    root, model = COMPILED_DIR, f"openai/{args.name}"
+    name = args.name or (args.model if args.model in MODELS else DEFAULT_NAME)
+    root, model = COMPILED_DIR, f"openai/{name}"
     programs = [p.strip() for p in args.programs.split(",")]
     if args.compile:
         for program in programs:
             print(f"compiled {compile_for_lm(program, args.objective, index, root, model)}", flush=True)
     scorer = placement_scorer(index)
-    log_path = Path(tempfile.mkdtemp()) / "llama.log"
-    with log_path.open("w") as log, LocalLMServer(args.model, args.name, log=log) as server:
-        lm = mark_structured(dspy.LM(model, api_base=server.url, api_key="local", cache=False,
-                                     timeout=args.timeout, num_retries=0), "auto")
+    log_path = args.server_log or Path(tempfile.mkdtemp()) / "llama.log"
+    log_path.touch()
+    with contextlib.ExitStack() as stack:
+        if args.api_base:
+            url = args.api_base
+        else:
+            log = stack.enter_context(log_path.open("w"))
+            url = stack.enter_context(LocalLMServer(resolve_model(args.model), name, log=log)).url
+        lm = mark_structured(dspy.LM(model, api_base=url, api_key="local", cache=False,
+                                     timeout=args.timeout, num_retries=0), "auto", args.themes)
         for program in programs:
             variants: dict[str, dspy.Module | None] = {"uncompiled": None}
             if compiled_path(args.objective, program, root, model).is_file():

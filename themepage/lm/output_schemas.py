@@ -41,6 +41,13 @@ QUERY_PATTERN = r"^[a-z][a-z '&-]{1,23}$"
 """A catalog search in plain lower-case words (seen: "#47021C", "10.68935")."""
 QUERIES_PER_THEME, AISLES_PER_THEME = 2, 2
 """Short on purpose: the planner's answer is the longest of a page, and a small local model writes it slowly."""
+_FREE_TITLE_WORD = r"[A-Z][a-z'-]{0,13},?"
+FREE_TITLE_PATTERN = rf"^{_FREE_TITLE_WORD}( ((&|and|of|with|for|the|in|to|on|a)|{_FREE_TITLE_WORD})){{0,5}}$"
+"""A model's own title: one to six capitalised words (small joining words aside), letters only."""
+FREE_TITLE_CHARS, FREE_RATIONALE_CHARS, FREE_ITEMS = 48, 160, 3
+FREE_RATIONALE_PATTERN = rf"^[A-Z][A-Za-z0-9 ,.'&%!-]{{9,{FREE_RATIONALE_CHARS - 1}}}$"
+"""One plain sentence of the model's, as RATIONALE_PATTERN, twice as long: a hosted or 1.5B model writes one."""
+PLANNER_SCHEMAS = ("plain", "slots", "free")
 MIN_KEPT = Constraints.model_fields["min_products_per_placement"].default
 """The filter keeps at least this many: fewer is a guard fallback anyway (see programs/top_down.py)."""
 CHARS_PER_TOKEN = 2.0
@@ -106,12 +113,31 @@ def theme_schema(aisles: Sequence[str]) -> dict:
                     "from_history": {"type": "boolean"}})
 
 
-def themes_schema(wanted: int, aisles: Sequence[str], user_context: Any, slots: bool) -> dict:
-    """The planner's `themes`: `wanted` themes; with `slots` and known aisles, one schema per theme
-    (`themepage.lm.plan_slots`: a distinct aisle each, the regulars catch-all first for a shopper with a history),
-    else one theme schema for all. Slot themes write no queries: retrieval takes a one-aisle theme's products
-    from its aisle, and a small model's queries ("add to this list", "query") find other products."""
-    if not (slots and aisles):
+def free_theme_schema(aisles: Sequence[str]) -> dict:
+    """A theme the model authors (`themepage.lm.planner_form`, form `free`): its own title of at most six words, a
+    sentence for this shopper, one to three lower-case catalog searches, one to three of the allowed `aisles`
+    (free short names if none). The title comes first: the idea, then where its products live. llama.cpp's
+    grammar keeps a string's pattern and drops its maxLength, so the title's words are bounded in the pattern."""
+    aisle = {"type": "string", "enum": list(aisles)} if aisles else _string(QUERY_CHARS)
+    query = {"type": "string", "pattern": QUERY_PATTERN, "maxLength": QUERY_CHARS}
+    return _object({"title": {"type": "string", "pattern": FREE_TITLE_PATTERN, "maxLength": FREE_TITLE_CHARS},
+                    "rationale": {"type": "string", "pattern": FREE_RATIONALE_PATTERN,
+                                  "maxLength": FREE_RATIONALE_CHARS},
+                    "queries": _array(query, FREE_ITEMS, 1), "aisles": _array(aisle, FREE_ITEMS, 1),
+                    "from_history": {"type": "boolean"}})
+
+
+def themes_schema(wanted: int, aisles: Sequence[str], user_context: Any, planner: str = "plain") -> dict:
+    """The planner's `themes`: exactly `wanted` themes. `free`: themes the model authors (`free_theme_schema`).
+    `slots` with known aisles: one schema per theme (`themepage.lm.plan_slots`: a distinct aisle each, the regulars
+    catch-all first for a shopper with a history). Otherwise (`plain`: demos, and slots on a server that takes no
+    `prefixItems`) one short theme schema for all. Slot themes write no queries: retrieval takes a one-aisle
+    theme's products from its aisle, and a small model's queries ("add to this list", "query") find other products."""
+    if planner not in PLANNER_SCHEMAS:
+        raise ValueError(f"planner schema must be one of {', '.join(PLANNER_SCHEMAS)}, not {planner!r}")
+    if planner == "free":
+        return _array(free_theme_schema(aisles), wanted, wanted)
+    if not (planner == "slots" and aisles):
         return _array(theme_schema(aisles), wanted, wanted)
     has_history = isinstance(user_context, str) and bool(favourite_aisles(user_context))
     text = {name: field for name, field in theme_fields().items() if name != "queries"}
@@ -127,14 +153,14 @@ def _positive_int(value: Any, default: int) -> int:
 
 
 def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Sequence[str],
-                 slots: bool = False) -> dict:
+                 planner: str = "plain") -> dict:
     """The narrowed schema of one output field, or the annotation's own JSON schema for fields not known here."""
     ids = shown_ids(inputs)
     if name in LIST_ID_OUTPUTS and ids:
         wanted = _positive_int(inputs.get("num_products"), len(ids))
         return _array(id_enum(ids), min(wanted, len(ids)), MIN_KEPT if name == "kept_ids" else min(wanted, len(ids)))
     if name == "themes":
-        return themes_schema(_positive_int(inputs.get("num_themes"), 6), aisles, inputs.get("user_context"), slots)
+        return themes_schema(_positive_int(inputs.get("num_themes"), 6), aisles, inputs.get("user_context"), planner)
     if name == "title":
         shelf = aisles_in_lines(inputs.get("products"))
         return {**title_schema(), "pattern": title_pattern(shelf)} if shelf else title_schema()
@@ -144,9 +170,10 @@ def field_schema(name: str, annotation: Any, inputs: dict[str, Any], aisles: Seq
 
 
 def output_schema(output_fields: dict[str, Any], inputs: dict[str, Any], aisles: Sequence[str] = (),
-                  slots: bool = False) -> dict:
-    """The whole answer: one JSON object with every output field, in signature order (`slots`: see themes_schema)."""
-    return _object({name: field_schema(name, info.annotation, inputs, aisles, slots)
+                  planner: str = "plain") -> dict:
+    """The whole answer: one JSON object with every output field, in signature order (`planner`: the planner's
+    form, see themes_schema)."""
+    return _object({name: field_schema(name, info.annotation, inputs, aisles, planner)
                     for name, info in output_fields.items()})
 
 

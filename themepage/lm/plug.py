@@ -64,9 +64,10 @@ def make_lm(model: str = DEFAULT_LM, index: CatalogIndex | None = None, *, api_b
 
 
 def lm_from_settings(settings: LMSettings, index: CatalogIndex | None = None, **kwargs) -> dspy.LM:
-    """make_lm for resolved settings (model, api_base, timeout, retries, engine, structured outputs)."""
+    """make_lm for resolved settings (model, api_base, timeout, retries, engine, structured outputs and the
+    planner's form)."""
     from themepage.lm.structured import mark_structured
 
     lm = make_lm(settings.model, index, api_base=settings.api_base, timeout=settings.timeout,
                  num_retries=settings.retries, engine=settings.engine, **kwargs)
-    return lm if settings.offline else mark_structured(lm, settings.structured)
+    return lm if settings.offline else mark_structured(lm, settings.structured, settings.themes)

@@ -1,9 +1,9 @@
 """LM settings from the command line, environment variables or a config file, in that order of precedence.
 
 Environment: THEMEPAGE_LM, THEMEPAGE_API_BASE, THEMEPAGE_LM_TIMEOUT, THEMEPAGE_LM_RETRIES, THEMEPAGE_LM_ENGINE,
-THEMEPAGE_PAGE_DEADLINE, THEMEPAGE_LM_STRUCTURED. Config file: `themepage.toml` in the working directory (or the
-file $THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, retries, engine,
-page_deadline, structured; any other table or key is an error naming the file. Keys for providers stay in their
+THEMEPAGE_PAGE_DEADLINE, THEMEPAGE_LM_STRUCTURED, THEMEPAGE_LM_THEMES. Config file: `themepage.toml` in the working
+directory (or the file $THEMEPAGE_CONFIG names), table `[lm]` with keys model, api_base, timeout, retries, engine,
+page_deadline, structured, themes; any other table or key is an error naming the file. Keys for providers stay in their
 usual environment variables (OPENAI_API_KEY, ...), never in the config file. Every error names the
 setting and where its value came from, and `describe_lm` says where a non-default LM's came from.
 
@@ -27,9 +27,11 @@ from themepage.dataset.store_kind import Store, StoreError, check_kind, read_sto
 
 ENV = {"model": "THEMEPAGE_LM", "api_base": "THEMEPAGE_API_BASE", "timeout": "THEMEPAGE_LM_TIMEOUT",
        "retries": "THEMEPAGE_LM_RETRIES", "engine": "THEMEPAGE_LM_ENGINE",
-       "page_deadline": "THEMEPAGE_PAGE_DEADLINE", "structured": "THEMEPAGE_LM_STRUCTURED"}
+       "page_deadline": "THEMEPAGE_PAGE_DEADLINE", "structured": "THEMEPAGE_LM_STRUCTURED",
+       "themes": "THEMEPAGE_LM_THEMES"}
 FLAGS = {"model": "--lm", "api_base": "--api-base", "timeout": "--lm-timeout", "retries": "--lm-retries",
-         "engine": "engine=", "page_deadline": "--page-deadline", "structured": "structured="}
+         "engine": "engine=", "page_deadline": "--page-deadline", "structured": "structured=",
+         "themes": "themes="}
 CONFIG_FILE = "themepage.toml"
 CONFIG_TABLES = ("lm", "store")
 STORE_ENV = "THEMEPAGE_STORE_KIND"
@@ -50,6 +52,9 @@ class LMSettings(BaseModel):
     page_deadline: float = Field(PAGE_DEADLINE_SECONDS, gt=0, le=86400)
     structured: Literal["auto", "json_object", "json_schema", "off"] = "auto"
     """Constrained outputs (themepage.lm.structured): auto = json_object for a llama.cpp server, else off."""
+    themes: Literal["auto", "slots", "free"] = "auto"
+    """The planner's form under constrained outputs (themepage.lm.planner_form): the code's aisle slots, the model's own
+    themes, or auto = the form measured for the model (free for any model not measured)."""
 
     @property
     def offline(self) -> bool:

@@ -11,12 +11,13 @@ Servers take the schema in one of two forms: llama.cpp's `{"type": "json_object"
 (its OpenAI-style `json_schema` form returned HTTP 500 here) or OpenAI's `{"type": "json_schema",
 ...}`. The form is configured (`structured` LM setting) or, with `auto`, detected from the
 server's `/models` answer; a provider that takes neither keeps today's ChatAdapter path (`off`).
+The planner's form (`themes` LM setting: slots or free) follows the model's capability
+(`themepage.lm.planner_form`), and is recorded on the LM beside the server's form.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -35,12 +36,15 @@ from themepage.lm.adapter import (
     type_name,
 )
 from themepage.lm.output_schemas import GRAMMAR_AISLES, allowed_aisles, fit_to_schema, output_budget, output_schema
+from themepage.lm.planner_form import PLANNER_FORMS, listed_models, resolve_planner_form
 from themepage.lm.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
 from themepage.wording.user_context import first_favourite_aisles
 
 MODES = ("auto", "json_object", "json_schema", "off")
 FORM_ATTRIBUTE = "themepage_structured"
 """Attribute of a dspy.LM naming the form its server takes (set by `mark_structured`)."""
+THEMES_ATTRIBUTE = "themepage_themes"
+"""Attribute of a dspy.LM naming the planner's form for its model (auto, slots, free; set by `mark_structured`)."""
 CONTEXT_TOKENS = 8192
 """The context `serve-local-lm` gives the model (llama.cpp's --n_ctx)."""
 PROMPT_CHARS_PER_TOKEN = 3.0
@@ -51,6 +55,13 @@ STRUCTURED_TEMPERATURE = 0.2
 sampling hot writes planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; cooler, its
 titles follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (themepage.lm.runtime.attempt)
 then repeats the same answer."""
+FREE_THEME_LINE = ("Theme = JSON {title: what the row is about in 1-6 words: a dish, a meal, an occasion or a need "
+                   "its products serve together, not an aisle's name; rationale: one sentence telling the shopper "
+                   "(\"you\") why it suits them; queries: 1-3 lower-case catalog searches for its products; aisles: "
+                   "1-3 of the aisles you may name; from_history: true when the row repeats their own purchases}")
+"""The planner's theme as the free form's schema asks for it (the signature's Theme line lists optional fields the
+grammar never lets it write, and query counts the schema does not allow). Uncompiled, a 1.5B model still titles
+its themes after their aisles with it; a demo of another shopper's themes is what changes that (docs/results.md)."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
 
@@ -66,17 +77,20 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
     per output model, compact values), not JSONAdapter's, which repeats every field's layout and the output's JSON
     schema in the system message (many tokens for the planner): the grammar already enforces that schema.
     With `short_ids`, candidate lines are numbered 1..N for the model and its answer mapped back
-    (`themepage.lm.short_ids`). With `plan_slots` (llama.cpp's form only: OpenAI's strict schemas take no
+    (`themepage.lm.short_ids`). With `themes="slots"` (llama.cpp's form only: OpenAI's strict schemas take no
     `prefixItems`), the planner answers one schema per theme (`themepage.lm.plan_slots`); demos keep the plain form,
-    since a demo's slots are another shopper's. Answers are parsed as in the chat adapter (`GuardedParse`: refused
-    when too long, parse blow-ups made parse errors, secrets redacted).
+    since a demo's slots are another shopper's. With `themes="free"` the planner writes its own themes
+    (`themepage.lm.output_schemas.free_theme_schema`), its demos cut to that schema. Answers are parsed as in the
+    chat adapter (`GuardedParse`: refused when too long, parse blow-ups made parse errors, secrets redacted).
     """
 
     def __init__(self, form: str = "json_object", context_tokens: int = CONTEXT_TOKENS,
                  extra_aisles: Iterable[str] = HEALTHY_AISLES, known_aisles: Iterable[str] = (),
-                 short_ids: bool = True, plan_slots: bool = True):
+                 short_ids: bool = True, themes: str = "slots"):
         if form not in ("json_object", "json_schema"):
             raise ValueError(f"structured form must be json_object or json_schema, not {form!r}")
+        if themes not in ("slots", "free"):
+            raise ValueError(f"the planner's form must be slots or free, not {themes!r}")
         super().__init__(use_native_function_calling=False)
         self._system_messages: dict[tuple[type, str], str] = {}
         self.form = form
@@ -84,7 +98,14 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
         self.extra_aisles = tuple(extra_aisles)
         self.known_aisles = tuple(known_aisles)
         self.short_ids = short_ids
-        self.plan_slots = plan_slots and form == "json_object"
+        self.themes = themes
+        self.plan_slots = themes == "slots" and form == "json_object"
+
+    @property
+    def planner_schema(self) -> str:
+        """The planner's schema for a call (`output_schemas.themes_schema`): free, slots, or plain (slots on a
+        server whose form takes no `prefixItems`)."""
+        return "free" if self.themes == "free" else "slots" if self.plan_slots else "plain"
 
     def format_system_message(self, signature) -> str:
         """The compact parts, memoized per signature class and instruction, as in MemoChatAdapter."""
@@ -96,6 +117,12 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
                      self.format_task_description(signature))
             self._system_messages[key] = "\n".join(part for part in parts if part)
         return self._system_messages[key]
+
+    def format_field_structure(self, signature) -> str:
+        """The output models' lines; for the planner in free form, FREE_THEME_LINE."""
+        if self.themes == "free" and "themes" in signature.output_fields:
+            return FREE_THEME_LINE
+        return super().format_field_structure(signature)
 
     def format_field_description(self, signature) -> str:
         """`- name: description` per field, shared inputs first: no numbers or types (the user turn labels each
@@ -159,7 +186,8 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
         data, aisles = self.with_aisle_list(signature, dict(demo.items()))
         if self.short_ids:
             data = shorten_example(data)
-        schema = output_schema(signature.output_fields, data, aisles)["properties"]
+        schema = output_schema(signature.output_fields, data, aisles,
+                               "free" if self.themes == "free" else "plain")["properties"]
         return {**data, **{name: fit_to_schema(to_jsonable_python(data[name]), schema[name])
                            for name in signature.output_fields if data.get(name) is not None}}
 
@@ -171,7 +199,7 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
         if self.short_ids:
             inputs, numbering = shorten_inputs(inputs)
         demos = [self.shape_demo(signature, demo) for demo in demos]
-        schema = output_schema(signature.output_fields, inputs, aisles, slots=self.plan_slots)
+        schema = output_schema(signature.output_fields, inputs, aisles, self.planner_schema)
         lm_kwargs = dict(lm_kwargs)
         response_format = self.response_format(schema, signature.__name__)
         if response_format is not None:
@@ -205,22 +233,27 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
 @lru_cache(maxsize=32)
 def detect_form(api_base: str, timeout: float = 3.0) -> str:
     """`json_object` when `api_base` is a llama.cpp server (its /models names the owner), else `off`."""
-    try:
-        with urllib.request.urlopen(api_base.rstrip("/") + "/models", timeout=timeout) as response:
-            listing = json.loads(response.read())
-    except (OSError, ValueError):
-        return "off"
-    models = listing.get("data", []) if isinstance(listing, dict) else []
-    owners = {m.get("owned_by") for m in models if isinstance(m, dict)}
+    owners = {m.get("owned_by") for m in listed_models(api_base, timeout)}
     return "json_object" if owners & set(LLAMA_CPP_OWNERS) else "off"
 
 
-def mark_structured(lm: dspy.LM, mode: str) -> dspy.LM:
-    """Record on `lm` which structured-output form its server takes (auto, json_object, json_schema, off)."""
+def mark_structured(lm: dspy.LM, mode: str, themes: str = "auto") -> dspy.LM:
+    """Record on `lm` which structured-output form its server takes (auto, json_object, json_schema, off) and
+    which form its planner answers in (auto, slots, free: `themepage.lm.planner_form`)."""
     if mode not in MODES:
         raise ValueError(f"structured must be one of {', '.join(MODES)}, not {mode!r}")
+    if themes not in PLANNER_FORMS:
+        raise ValueError(f"themes must be one of {', '.join(PLANNER_FORMS)}, not {themes!r}")
     setattr(lm, FORM_ATTRIBUTE, mode)
+    setattr(lm, THEMES_ATTRIBUTE, themes)
     return lm
+
+
+def planner_form(lm: dspy.LM | None) -> str:
+    """`slots` or `free`: as marked on `lm`, `auto` (and unmarked LMs) resolved from its model's name or its
+    server's `/models` answer (`themepage.lm.planner_form.resolve_planner_form`)."""
+    api_base = (getattr(lm, "kwargs", None) or {}).get("api_base")
+    return resolve_planner_form(getattr(lm, THEMES_ATTRIBUTE, "auto"), getattr(lm, "model", None), api_base)
 
 
 def structured_form(lm: dspy.LM | None) -> str:
@@ -233,8 +266,9 @@ def structured_form(lm: dspy.LM | None) -> str:
 
 
 def adapter_for(lm: dspy.LM | None, known_aisles: Sequence[str] = ()) -> dspy.Adapter:
-    """StructuredAdapter when `lm`'s server takes schemas, else today's adapter (configured or memoized chat)."""
+    """StructuredAdapter when `lm`'s server takes schemas (its planner in the form its model calls for), else
+    today's adapter (configured or memoized chat)."""
     form = structured_form(lm)
     if form == "off":
         return default_adapter()
-    return StructuredAdapter(form, known_aisles=known_aisles)
+    return StructuredAdapter(form, known_aisles=known_aisles, themes=planner_form(lm))
