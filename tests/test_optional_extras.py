@@ -30,7 +30,9 @@ def test_an_installed_module_is_returned(monkeypatch):
 
 def test_the_llama_cpp_grammar_test_skips_without_the_local_extra(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # `import llama_cpp` fails as if it were not installed
+    # `import llama_cpp...` fails as if it were not installed, even after another test imported it
+    for name in [m for m in sys.modules if m == "llama_cpp" or m.startswith("llama_cpp.")] + ["llama_cpp"]:
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(pytest.skip.Exception, match=r"llama_cpp is not installed \(pip install -e '.\[local\]'"):
         test_plan_slots.test_llama_cpp_turns_the_slots_into_a_fixed_sequence()
 
