@@ -16,6 +16,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -31,9 +32,23 @@ CACHE_FORMAT = "themepage-cache-v4"
 
 
 def fingerprint(data_dir: Path) -> str:
-    """A digest of every input file's name, size and bytes (sizes keep file boundaries unambiguous)."""
+    """A digest of every input file's name, size and bytes (sizes keep file boundaries unambiguous). Within one
+    process the digest of unchanged files (same paths, sizes and modification times) is read once: a batch records
+    it in every line and then opens the index, which asks again."""
+    files = tuple((str(path.resolve()), *_size_and_mtime(path)) for path in data_files(Path(data_dir)))
+    return _digest(files)
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+@lru_cache(maxsize=16)
+def _digest(files: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.blake2b(CACHE_FORMAT.encode(), digest_size=16)
-    for path in data_files(Path(data_dir)):
+    for name, _, _ in files:
+        path = Path(name)
         with path.open("rb") as handle:
             digest.update(f"\0{path.name}\0{os.fstat(handle.fileno()).st_size}\0".encode())
             while chunk := handle.read(1 << 22):
