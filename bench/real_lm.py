@@ -6,7 +6,7 @@
 
 Starts its own server (log in a temp file), or uses the one at `--api-base` (serving `--name`; its log, for the
 cache figures, at `--server-log`), makes one page per dev user and program, and prints per page its titles and
-per variant: valid pages, the titles that are not one aisle's name (`names_one_aisle`), the objective's score on
+per variant: valid pages, the pages that use a title of the compiled program's demos, the titles that are not one aisle's name (`names_one_aisle`), the objective's score on
 the user's real next basket (mean over users), the LM-made share of placements (themepage/page/lm_share.py), the share
 the placement scorer estimates publishable, fallbacks by phase and cause, prompt and completion tokens a page,
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
@@ -47,6 +47,7 @@ from themepage.optimize.compile_sets import spread
 from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
 from themepage.optimize.fingerprint import compiled_path
 from themepage.optimize.grammar_demos import drop_id_demos
+from themepage.optimize.teacher_demos import answer_titles
 from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made_share
 from themepage.programs.registry import LLM_PROGRAMS, make_program
 from themepage.programs.rules.shape import is_catch_all_title
@@ -134,8 +135,18 @@ def planned_rows(page) -> list:
     return [p for p in page.placements if not is_catch_all_title(p.title)]
 
 
-def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False) -> list[dict]:
-    """One page per dev example's shopper, with its figures (see the module docstring) and objective score."""
+def demo_titles(module: dspy.Module | None) -> frozenset[str]:
+    """The casefolded titles the module's demos show (its planner's themes, its namer's titles)."""
+    if module is None:
+        return frozenset()
+    return frozenset().union(*(answer_titles(dict(demo.items())) for _, predictor in module.named_predictors()
+                               for demo in predictor.demos))
+
+
+def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False,
+                shown: frozenset[str] = frozenset()) -> list[dict]:
+    """One page per dev example's shopper, with its figures (see the module docstring) and objective score;
+    `shown`: the demos' titles, a page using one of them counts as copying."""
     rows = []
     for example in examples:
         user = example.user_id
@@ -154,12 +165,14 @@ def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool
                      "publishable": publishable_share(page, scorer),
                      "own_titles": sum(not names_one_aisle(p, index) for p in planned_rows(page)),
                      "titles": len(planned_rows(page)),
+                     "copied": sorted({p.title for p in page.placements if p.title.strip().casefold() in shown}),
                      "critical": critical_path_ms(first, call_ms) / 1000})
         print(f"  user {user}: {seconds:.0f} s, objective {rows[-1]['score']:.3f}, LM-made {rows[-1]['share']:.0%}, "
               f"publishable {rows[-1]['publishable']:.0%}, "
               f"{page.stats.prompt_tokens} prompt "
               f"tokens ({reused} reused), fallbacks {dict(rows[-1]['fallbacks'])}", flush=True)
-        print(f"    titles: {[p.title for p in page.placements]}", flush=True)
+        print(f"    titles: {[p.title for p in page.placements]}"
+              + (f"; copied from a demo: {rows[-1]['copied']}" if rows[-1]["copied"] else ""), flush=True)
         if show:
             for placement in page.placements:
                 print(f"    {placement.title!r}: {placement.rationale!r} {[p.name for p in placement.products][:4]}")
@@ -181,7 +194,8 @@ def report(label: str, rows: list[dict]) -> None:
           f"(reused {statistics.mean(r['reused'] for r in rows):.0f}), completion "
           f"{statistics.mean(r['completion'] for r in rows):.0f} tokens/page, latency p50 "
           f"{statistics.median(seconds):.0f} s p90 {p90:.0f} s, latency/critical path "
-          f"{statistics.mean(ratios) if ratios else float('nan'):.2f}")
+          f"{statistics.mean(ratios) if ratios else float('nan'):.2f}, pages using a demo's title "
+          f"{sum(bool(r['copied']) for r in rows)}/{len(rows)}")
     for (phase, cause), n in fallbacks.most_common():
         print(f"    fallback {phase}: {cause} x{n}")
 
@@ -235,7 +249,7 @@ def main() -> None:
             for variant, module in variants.items():
                 print(f"{program} {variant}, users {users}", flush=True)
                 make = make_program(program, index, lm=lm, module=module)
-                rows = run_variant(make, examples, index, log_path, score, scorer, args.show)
+                rows = run_variant(make, examples, index, log_path, score, scorer, args.show, demo_titles(module))
                 report(f"{program} {variant}", rows)
 
 

@@ -56,6 +56,15 @@ def _mipro(objective: Objective, index: CatalogIndex, offline: bool, reflection_
                         max_labeled_demos=0, num_threads=1, seed=SEED, track_stats=False)
 
 
+def _teacher(objective: Objective, index: CatalogIndex) -> Teleprompter:
+    """TeacherDemos with the offline engine (its planner draws on the theme library) as the teacher."""
+    from themepage.lm.adapter import MemoChatAdapter
+    from themepage.lm.plug import make_lm
+    from themepage.optimize.teacher_demos import TeacherDemos
+
+    return TeacherDemos(objective.metric, {"lm": make_lm("offline", index, cache=False), "adapter": MemoChatAdapter()})
+
+
 def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainset: list[dspy.Example],
                    offline: bool, reflection_lm: dspy.LM | None = None, budget: int = GEPA_METRIC_CALLS,
                    task_lm: dspy.LM | None = None):
@@ -72,6 +81,8 @@ def make_optimizer(name: str, objective: Objective, index: CatalogIndex, trainse
         return _gepa(objective, offline, reflection_lm, budget)
     if name == "mipro":
         return _mipro(objective, index, offline, reflection_lm, task_lm)
+    if name == "teacher":
+        return _teacher(objective, index)
     raise CompileError(f"unknown optimizer {name!r}; choose from: {', '.join(OPTIMIZERS)}")
 
 
@@ -92,4 +103,4 @@ def compile_program(program: str, objective: Objective, index: CatalogIndex, lm:
             return teleprompter.compile(student, trainset=trainset, valset=valset, **mipro_run_settings(valset))
         if isinstance(teleprompter, dspy.BootstrapFewShot):
             return teleprompter.compile(student, trainset=trainset)
-        return teleprompter.compile(student, trainset=trainset, valset=valset)  # gepa, random-search
+        return teleprompter.compile(student, trainset=trainset, valset=valset)  # gepa, random-search, teacher

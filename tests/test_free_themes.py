@@ -293,3 +293,38 @@ def test_the_free_planner_is_told_what_a_theme_is_and_the_other_forms_keep_the_s
     assert "not an aisle's name" in FREE_THEME_LINE and "attributes" not in free.format_system_message(PlanThemes)
     assert FREE_THEME_LINE not in StructuredAdapter("json_object").format_system_message(PlanThemes)
     assert FREE_THEME_LINE not in free.format_system_message(FillTheme), "the filler reads themes, it writes none"
+
+
+@pytest.mark.parametrize("model, bare, shown", [
+    ("openai/qwen2.5-coder-1.5b", "slots", "free"),
+    ("/models/qwen2.5_coder_1.5b_instruct.gguf", "slots", "free"),
+    ("openai/qwen2.5-coder-0.5b", "slots", "slots"),
+    ("openai/smollm2", "slots", "slots"),
+    ("openai/gpt-4o-mini", "free", "free"),
+])
+def test_a_packaged_model_whose_planner_holds_demos_answers_in_its_shown_form(model, bare, shown):
+    assert resolve_planner_form("auto", model) == bare
+    assert resolve_planner_form("auto", model, shown=True) == shown
+    assert resolve_planner_form("slots", model, shown=True) == "slots", "an explicit form holds with demos too"
+    adapter = adapter_for(mark_structured(dspy.LM(model, api_key="k"), "json_object"))
+    assert (adapter.themes, adapter.themes_shown) == (bare, shown)
+
+
+def test_a_planner_with_demos_is_asked_in_the_shown_form_and_without_in_the_bare_one(schema_server):  # noqa: F811
+    context = ("Orders: 5.\nFavourite aisles (share of items, products): fresh fruits 30% 4, coffee 10% 2\n"
+               "Frequent products: Banana 3/5")
+    demo = dspy.Example(user_context=context, objective_guidance="g", num_themes=1, themes=[
+        Theme(title="Fruit Salad", rationale="Fresh fruit for you.", queries=["melon"], aisles=["fresh fruits"])])
+    lm = dspy.LM("openai/smollm2", api_base=schema_server.url, api_key="local", cache=False)
+    adapter = StructuredAdapter("json_object", extra_aisles=[], themes="slots", themes_shown="free")
+    plan = dspy.Predict(PlanThemes)
+    with dspy.context(lm=lm, adapter=adapter):
+        plan(user_context=context, objective_guidance="g", num_themes=1)
+        bare = schema_server.bodies[-1]["response_format"]["schema"]["properties"]["themes"]
+        plan.demos = [demo]
+        plan(user_context=context, objective_guidance="g", num_themes=1)
+        shown = schema_server.bodies[-1]["response_format"]["schema"]["properties"]["themes"]
+    assert "prefixItems" in bare, "no demos: the bare form's aisle slots"
+    assert "prefixItems" not in shown and "Fruit Salad" in str(schema_server.bodies[-1]["messages"]), \
+        "with a demo: free themes, the demo shown"
+    assert adapter.for_call(PlanThemes, []) is adapter

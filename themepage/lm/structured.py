@@ -86,11 +86,11 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
 
     def __init__(self, form: str = "json_object", context_tokens: int = CONTEXT_TOKENS,
                  extra_aisles: Iterable[str] = HEALTHY_AISLES, known_aisles: Iterable[str] = (),
-                 short_ids: bool = True, themes: str = "slots"):
+                 short_ids: bool = True, themes: str = "slots", themes_shown: str | None = None):
         if form not in ("json_object", "json_schema"):
             raise ValueError(f"structured form must be json_object or json_schema, not {form!r}")
-        if themes not in ("slots", "free"):
-            raise ValueError(f"the planner's form must be slots or free, not {themes!r}")
+        if themes not in ("slots", "free") or (themes_shown or themes) not in ("slots", "free"):
+            raise ValueError(f"the planner's form must be slots or free, not {themes!r} / {themes_shown!r}")
         super().__init__(use_native_function_calling=False)
         self._system_messages: dict[tuple[type, str], str] = {}
         self.form = form
@@ -99,7 +99,9 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
         self.known_aisles = tuple(known_aisles)
         self.short_ids = short_ids
         self.themes = themes
+        self.themes_shown = themes_shown or themes
         self.plan_slots = themes == "slots" and form == "json_object"
+        self._shown_twin: StructuredAdapter | None = None
 
     @property
     def planner_schema(self) -> str:
@@ -214,13 +216,27 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
             return lm_kwargs
         return {**lm_kwargs, "temperature": STRUCTURED_TEMPERATURE}
 
+    def for_call(self, signature, demos: list) -> StructuredAdapter:
+        """This adapter, or for a planner holding demos whose model then answers in another form
+        (`themes_shown`), its twin in that form."""
+        if not demos or self.themes_shown == self.themes or "themes" not in signature.output_fields:
+            return self
+        if self._shown_twin is None:
+            self._shown_twin = StructuredAdapter(self.form, self.context_tokens, self.extra_aisles, self.known_aisles,
+                                                 self.short_ids, themes=self.themes_shown)
+        return self._shown_twin
+
     def __call__(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
+        if (twin := self.for_call(signature, demos)) is not self:
+            return twin(lm, lm_kwargs, signature, demos, inputs)
         lm_kwargs, demos, inputs, numbering = self.prepare(self.with_temperature(lm, lm_kwargs), signature, demos,
                                                            inputs)
         results = super().__call__(lm, lm_kwargs, signature, demos, inputs)
         return [restore_outputs(result, numbering) for result in results]
 
     async def acall(self, lm, lm_kwargs: dict[str, Any], signature, demos: list, inputs: dict[str, Any]):
+        if (twin := self.for_call(signature, demos)) is not self:
+            return await twin.acall(lm, lm_kwargs, signature, demos, inputs)
         lm_kwargs, demos, inputs, numbering = self.prepare(self.with_temperature(lm, lm_kwargs), signature, demos,
                                                            inputs)
         results = await super().acall(lm, lm_kwargs, signature, demos, inputs)
@@ -249,11 +265,12 @@ def mark_structured(lm: dspy.LM, mode: str, themes: str = "auto") -> dspy.LM:
     return lm
 
 
-def planner_form(lm: dspy.LM | None) -> str:
+def planner_form(lm: dspy.LM | None, shown: bool = False) -> str:
     """`slots` or `free`: as marked on `lm`, `auto` (and unmarked LMs) resolved from its model's name or its
-    server's `/models` answer (`themepage.lm.planner_form.resolve_planner_form`)."""
+    server's `/models` answer (`themepage.lm.planner_form.resolve_planner_form`); `shown`: for a planner holding
+    demos."""
     api_base = (getattr(lm, "kwargs", None) or {}).get("api_base")
-    return resolve_planner_form(getattr(lm, THEMES_ATTRIBUTE, "auto"), getattr(lm, "model", None), api_base)
+    return resolve_planner_form(getattr(lm, THEMES_ATTRIBUTE, "auto"), getattr(lm, "model", None), api_base, shown)
 
 
 def structured_form(lm: dspy.LM | None) -> str:
@@ -271,4 +288,5 @@ def adapter_for(lm: dspy.LM | None, known_aisles: Sequence[str] = ()) -> dspy.Ad
     form = structured_form(lm)
     if form == "off":
         return default_adapter()
-    return StructuredAdapter(form, known_aisles=known_aisles, themes=planner_form(lm))
+    return StructuredAdapter(form, known_aisles=known_aisles, themes=planner_form(lm),
+                             themes_shown=planner_form(lm, shown=True))
