@@ -6,8 +6,9 @@
 
 Starts its own server (log in a temp file), or uses the one at `--api-base` (serving `--name`; its log, for the
 cache figures, at `--server-log`), makes one page per dev user and program, and prints per page its titles and
-per variant: valid pages, the pages that use a title of the compiled program's demos, the titles that are not one aisle's name (`names_one_aisle`), the objective's score on
-the user's real next basket (mean over users), the LM-made share of placements (themepage/page/lm_share.py), the share
+per variant: valid pages, the titles that are not one aisle's name (`names_one_aisle`), the objective's score on
+the user's real next basket (mean over users), the pages that use a title of the compiled program's demos, the
+LM-made share of placements (themepage/page/lm_share.py), the share
 the placement scorer estimates publishable, fallbacks by phase and cause, prompt and completion tokens a page,
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
 prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
