@@ -3,7 +3,9 @@ improves under the student's LM."""
 
 import dspy
 import pytest
+from cli_runner import run_cli
 from dspy.utils import DummyLM
+from schema_server import schema_server  # noqa: F401
 
 from themepage.optimize.teacher_demos import Candidate, TeacherDemos, answer_titles, varied_sets
 from themepage.page import Theme
@@ -98,3 +100,13 @@ def test_the_bench_reads_the_titles_a_compiled_programs_demos_show():
     program.pick.demos = [dspy.Example(topic="t", product_ids=[1])]
     assert demo_titles(program) == {"taco night"}
     assert demo_titles(None) == frozenset()
+
+
+def test_compile_scores_pages_under_the_adapter_generate_uses(monkeypatch, capsys, tmp_path, schema_server):  # noqa: F811
+    code, out, err = run_cli(monkeypatch, capsys, "compile", "--optimizer", "teacher", "--objective", "discovery",
+                             "--lm", "openai/smollm2", "--api-base", schema_server.url, "--train-size", "2",
+                             "--val-size", "2", "--out", str(tmp_path / "c.json"))
+    assert code == 0, err
+    assert schema_server.bodies and all("response_format" in body for body in schema_server.bodies), \
+        "a llama.cpp server's pages are made with constrained outputs, as `generate` makes them"
+    assert "score on 2 validation examples" in out

@@ -85,9 +85,11 @@ def _ticking_metric(metric: Callable[..., Any], phases: Phases) -> Callable[...,
 def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm: str | None, api_base: str | None,
           lm_timeout: float | None, lm_retries: int | None, reflection_lm: str | None, train_size: int,
           val_size: int) -> CompileJob:
-    """The catalog index, LMs, objective and compile sets; the objective's metric ticks the progress display."""
-    from themepage.lm.adapter import default_adapter
+    """The catalog index, LMs, objective and compile sets; the objective's metric ticks the progress display. Pages
+    are made under the adapter `generate` uses for the LM (constrained outputs where its server takes them), so
+    what compiling scores is what the compiled program will do."""
     from themepage.lm.settings import OFFLINE_NAMES
+    from themepage.lm.structured import adapter_for
     from themepage.metrics.objective_metric import Objective
     from themepage.optimize.compile_sets import compile_sets
     from themepage.optimize.fingerprint import lm_id
@@ -101,7 +103,7 @@ def _load(phases: Phases, objective: str, data: Path, cache_dir: Path | None, lm
         trainset, valset = compile_sets(index, train_size, val_size)
     offline = model.model in {f"themepage/{n}" for n in OFFLINE_NAMES} | OFFLINE_NAMES
     return CompileJob(index=index, model=model, model_name=lm_id(model.model), offline=offline, reflector=reflector,
-                      target=target, trainset=trainset, valset=valset, adapter=default_adapter())
+                      target=target, trainset=trainset, valset=valset, adapter=adapter_for(model))
 
 
 def _optimize(phases: Phases, job: CompileJob, program: str, optimizer: str, budget: int) -> dspy.Module:
