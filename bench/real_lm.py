@@ -166,7 +166,7 @@ def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool
                      "publishable": publishable_share(page, scorer),
                      "own_titles": sum(not names_one_aisle(p, index) for p in planned_rows(page)),
                      "titles": len(planned_rows(page)),
-                     "copied": sorted({p.title for p in page.placements if p.title.strip().casefold() in shown}),
+                     "copied": sorted({p.title for p in planned_rows(page) if p.title.strip().casefold() in shown}),
                      "critical": critical_path_ms(first, call_ms) / 1000})
         print(f"  user {user}: {seconds:.0f} s, objective {rows[-1]['score']:.3f}, LM-made {rows[-1]['share']:.0%}, "
               f"publishable {rows[-1]['publishable']:.0%}, "

@@ -44,9 +44,12 @@ class TeacherReport:
 
 
 def answer_titles(outputs: dict) -> frozenset[str]:
-    """The casefolded titles in a planner's or namer's answer (its themes' titles, or its own title)."""
-    titles = [getattr(t, "title", None) or (t.get("title") if isinstance(t, dict) else None)
-              for t in outputs.get("themes") or []]
+    """The casefolded titles in a planner's or namer's answer (its themes' titles, or its own title). A theme
+    repeating the shopper's own purchases (`from_history`: "Your Weekly Staples") is left out: every relevance page
+    has one, so it would keep any two relevance answers from sharing a set, and showing it twice teaches nothing
+    new."""
+    themes = [t if isinstance(t, dict) else getattr(t, "__dict__", {}) for t in outputs.get("themes") or []]
+    titles = [t.get("title") for t in themes if not t.get("from_history")]
     titles.append(outputs.get("title"))
     return frozenset(str(t).strip().casefold() for t in titles if t)
 

@@ -31,6 +31,8 @@ def test_answer_titles_reads_planner_themes_and_a_namers_title():
     assert answer_titles({"themes": themes}) == {"easy pasta night", "taco tuesday"}
     assert answer_titles({"title": "Breakfast Table"}) == {"breakfast table"}
     assert answer_titles({"product_ids": [1, 2]}) == frozenset()
+    own = Theme(title="Your Weekly Staples", rationale="r", queries=["milk"], from_history=True)
+    assert answer_titles({"themes": [own, {"title": "Taco Tuesday", "from_history": False}]}) == {"taco tuesday"}
 
 
 class Toy(dspy.Module):
