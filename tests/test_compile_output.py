@@ -63,7 +63,7 @@ def test_compile_error_is_one_line_and_restores_what_it_silenced(monkeypatch, ca
                                    "--out", str(tmp_path / "c.json"))
     assert code == 2
     assert [line for line in stderr.splitlines() if line.startswith("error:")] == [
-        "error: unknown optimizer 'sgd'; choose from: bootstrap, random-search, knn, gepa, mipro"]
+        "error: unknown optimizer 'sgd'; choose from: bootstrap, random-search, knn, gepa, mipro, teacher"]
     assert "Traceback" not in stderr and not list(tmp_path.iterdir())
     assert _silenced_state() == before
 
