@@ -6,12 +6,18 @@ Not a test: a script (about a minute).
     .venv/bin/python bench/fit_quality.py --write              # ... then refit on all rows, write models.json
     .venv/bin/python bench/fit_quality.py --seed 11            # another grouping of titles into folds
     .venv/bin/python bench/fit_quality.py --show-pairs 20      # ... and the worst out-of-fold pair errors
+    .venv/bin/python bench/fit_quality.py --heldout             # ... and the figures on the held-out rows
+
+Near-duplicate pairs are the pairs the labels' `near_duplicate_groups` imply (rule 2 of
+themepage/data/DATA.md; the older `near_duplicates` pairs of rule 1 are not read). `--heldout` scores the
+rows of `themepage/data/placement_labels/heldout.jsonl` (fresh pages labeled apart, never fitted on) with
+models fitted on every row of the labels file, and with the committed models.json.
 
 Cross-validation is grouped: every placement with the same (normalised) title falls in one fold, so no
 placement, nor a near-copy of it under the same title, is both trained and tested on. The publishable
 model reads product fits and near-duplicate counts predicted out of fold (nested inside each outer fold),
 as it will at run time. Reports: product fit AUC (labels 2 vs 0), near-duplicate pair F1 (pooled over
-folds, threshold chosen on the training folds), publishable AUC, and the old metrics' AUCs for reference.
+folds, threshold chosen on the training folds) and publishable AUC.
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from themepage.constants import LABELS_FILE  # noqa: E402
+from themepage.constants import HELDOUT_LABELS_FILE, LABELS_FILE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
-from themepage.metrics.agreement import f1, roc_auc  # noqa: E402
+from themepage.metrics.agreement import f1, pair_f1, roc_auc  # noqa: E402
 from themepage.quality.features import (  # noqa: E402
     PAIR_FEATURES,
     PLACEMENT_FEATURES,
@@ -59,8 +65,10 @@ class Row:
         self.evidence = scorer.evidence(ids)
         self.product_rows = product_features(self.title, self.found, self.evidence, scorer.shelf_texts(self.evidence))
         self.pairs, self.pair_rows = pair_features(self.evidence)
-        truth = {frozenset(map(int, pair)) for pair in label["near_duplicates"]}
-        self.pair_labels = np.array([frozenset((ids[i], ids[j])) in truth for i, j in self.pairs])
+        self.groups = [[int(p) for p in group] for group in label["near_duplicate_groups"]]
+        group_of = {p: g for g, group in enumerate(self.groups) for p in group}
+        self.pair_labels = np.array([ids[i] in group_of and group_of.get(ids[j]) == group_of[ids[i]]
+                                     for i, j in self.pairs], dtype=bool)
         self.publishable = bool(label["publishable"])
 
 
@@ -123,7 +131,8 @@ def pair_errors(rows: list[Row], seed: int) -> tuple[list, list]:
 
 def cross_validate(rows: list[Row], seed: int = SEED) -> dict[str, float]:
     fold = folds_of(rows, FOLDS, seed)
-    fit_scores, fit_truth, predicted_pairs, true_pairs, publish_scores = [], [], set(), set(), np.zeros(len(rows))
+    fit_scores, publish_scores = [np.zeros(0)] * len(rows), np.zeros(len(rows))
+    predicted: list[list[tuple[int, int]]] = [[] for _ in rows]
     for k in range(FOLDS):
         train = [r for r, f in zip(rows, fold, strict=True) if f != k]
         fit, duplicate = fit_product_model(train), fit_duplicate_model(train)
@@ -132,19 +141,38 @@ def cross_validate(rows: list[Row], seed: int = SEED) -> dict[str, float]:
                                    PUBLISHABLE_L2)
         for i in np.flatnonzero(fold == k):
             row = rows[i]
-            fit_scores.append(fit.probability(row.product_rows))
-            fit_truth.append(row.fit_labels)
-            if len(row.pairs):
-                flagged = duplicate.probability(row.pair_rows) >= duplicate.threshold
-                predicted_pairs |= {(i, p) for p, hit in zip(row.pairs, flagged, strict=True) if hit}
-                true_pairs |= {(i, p) for p, hit in zip(row.pairs, row.pair_labels, strict=True) if hit}
+            fit_scores[i] = fit.probability(row.product_rows)
+            predicted[i] = flagged_pairs(row, duplicate)
             publish_scores[i] = publishable.probability(placement_row(row, fit, duplicate))[0]
-    scores, truth = np.concatenate(fit_scores), np.concatenate(fit_truth)
+    return figures(rows, fit_scores, publish_scores, predicted)
+
+
+def flagged_pairs(row: Row, duplicate: LogisticModel) -> list[tuple[int, int]]:
+    """The product-id pairs of the row the duplicate model flags."""
+    if not len(row.pairs):
+        return []
+    ids = row.evidence.product_ids
+    flagged = duplicate.probability(row.pair_rows) >= duplicate.threshold
+    return [(ids[i], ids[j]) for (i, j), hit in zip(row.pairs, flagged, strict=True) if hit]
+
+
+def figures(rows: list[Row], fit_scores: list[np.ndarray], publish_scores, predicted) -> dict[str, float]:
+    """The agreement figures of scores against the rows' labels (fit AUC, pair F1 from groups, publishable AUC)."""
+    scores, truth = np.concatenate(fit_scores), np.concatenate([r.fit_labels for r in rows])
     keep = truth != 1
     return {"product fit AUC (2 vs 0)": roc_auc(scores[keep], truth[keep] == 2),
             "product fit AUC (2 vs 0/1)": roc_auc(scores, truth == 2),
-            "near-duplicate pair F1": f1(predicted_pairs, true_pairs),
-            "publishable AUC": roc_auc(publish_scores, [r.publishable for r in rows])}
+            "near-duplicate pair F1": pair_f1(predicted, [r.groups for r in rows]),
+            "publishable AUC": roc_auc(publish_scores, [r.publishable for r in rows]),
+            "rows with a flagged pair": float(sum(bool(p) for p in predicted)),
+            "rows with a labeled group": float(sum(bool(r.groups) for r in rows))}
+
+
+def score_rows(rows: list[Row], models: QualityModels) -> dict[str, float]:
+    """The figures of fitted models on rows they were not fitted on."""
+    fit_scores = [models.fit.probability(r.product_rows) for r in rows]
+    publish = [models.publishable.probability(placement_row(r, models.fit, models.duplicate))[0] for r in rows]
+    return figures(rows, fit_scores, publish, [flagged_pairs(r, models.duplicate) for r in rows])
 
 
 def fit_all(rows: list[Row]) -> QualityModels:
@@ -154,6 +182,7 @@ def fit_all(rows: list[Row]) -> QualityModels:
     provenance = {"fitted_by": "bench/fit_quality.py --write", "labels": "data/placement_labels/labels.jsonl",
                   "placements": len(rows), "l2": L2, "publishable_l2": PUBLISHABLE_L2,
                   "fit_target": "product fit 2 (1) vs 0 (0); fit 1 left out",
+                  "duplicate_target": "pairs implied by near_duplicate_groups (rule 2)",
                   "duplicate_threshold": "maximises pair F1 on the training rows",
                   "publishable_inputs": f"out-of-fold fits and duplicate counts, {FOLDS} folds grouped by title"}
     return QualityModels(fit, duplicate, publishable, provenance)
@@ -164,6 +193,8 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, default=LABELS_FILE)
     parser.add_argument("--write", action="store_true", help=f"refit on every row and write {MODELS_FILE.name}")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the grouping of titles into folds")
+    parser.add_argument("--heldout", nargs="?", type=Path, const=HELDOUT_LABELS_FILE, default=None, metavar="FILE",
+                        help=f"also score these rows, labeled apart (default {HELDOUT_LABELS_FILE.name})")
     parser.add_argument("--show-pairs", type=int, default=0, metavar="N",
                         help="print the N worst out-of-fold pair errors of each kind")
     args = parser.parse_args()
@@ -175,6 +206,15 @@ def main() -> None:
     print(f"{len(rows)} placements, {groups} title groups, {FOLDS}-fold grouped CV, seed {args.seed}")
     for name, value in cross_validate(rows, args.seed).items():
         print(f"  {name:28s} {value:.3f}")
+    if args.heldout:
+        held = [Row(json.loads(line), scorer) for line in args.heldout.read_text().splitlines() if line.strip()]
+        fitted = {"models fitted on every labeled row": fit_all(rows)}
+        if MODELS_FILE.exists():
+            fitted["committed models.json"] = QualityModels.load()
+        for name, models in fitted.items():
+            print(f"{len(held)} held-out placements ({args.heldout.name}), {name}:")
+            for figure, value in score_rows(held, models).items():
+                print(f"  {figure:28s} {value:.3f}")
     if args.show_pairs:
         false_positives, false_negatives = pair_errors(rows, args.seed)
         for kind, errors in (("false positives", false_positives), ("false negatives", false_negatives)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 from scipy.stats import rankdata
@@ -25,3 +25,25 @@ def f1(predicted: Collection, actual: Collection) -> float:
         return 1.0
     hits = len(predicted & actual)
     return 2.0 * hits / (len(predicted) + len(actual))
+
+
+def pairs_of_groups(groups: Iterable[Iterable]) -> set[frozenset]:
+    """Every unordered pair of distinct items inside each group (a group of k items implies k(k-1)/2 pairs)."""
+    pairs: set[frozenset] = set()
+    for group in groups:
+        members = list(dict.fromkeys(group))
+        pairs.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1:])
+    return pairs
+
+
+def pair_f1(predicted: Sequence[Iterable[Iterable]], groups: Sequence[Iterable[Iterable]]) -> float:
+    """F1 of predicted near-duplicate pairs against the pairs the labeled groups imply, pooled over rows.
+
+    `predicted[r]` holds row r's predicted pairs (or groups: any collection of items is read as all its pairs),
+    `groups[r]` its labeled groups; pairs of different rows never match. 1.0 when neither side has a pair.
+    """
+    if len(predicted) != len(groups):
+        raise ValueError(f"{len(predicted)} predicted rows for {len(groups)} labeled rows")
+    found = {(r, pair) for r, row in enumerate(predicted) for pair in pairs_of_groups(row)}
+    wanted = {(r, pair) for r, row in enumerate(groups) for pair in pairs_of_groups(row)}
+    return f1(found, wanted)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from themepage.constants import LABELS_FILE
-from themepage.metrics.agreement import roc_auc
+from themepage.metrics.agreement import pair_f1, roc_auc
 from themepage.quality import placement_scorer
 from themepage.quality.logistic import LogisticModel, fit_logistic
 from themepage.quality.scorer import duplicate_slots
@@ -83,9 +83,10 @@ def test_agrees_with_the_merchandisers_labels(index):
     (bench/fit_quality.py reports the cross-validated figures); the old co-purchase title fit scored far lower."""
     scorer = placement_scorer(index)
     rows = [json.loads(line) for line in LABELS_FILE.read_text().splitlines() if line.strip()]
-    fits, truth, publishable, published = [], [], [], []
+    fits, truth, publishable, published, pairs = [], [], [], [], []
     for row in rows:
         quality = scorer.score(row["title"], [p["product_id"] for p in row["products"]])
+        pairs.append(quality.near_duplicates)
         fits += quality.fit
         truth += [p["fit"] for p in row["products"]]
         publishable.append(quality.publishable)
@@ -93,6 +94,7 @@ def test_agrees_with_the_merchandisers_labels(index):
     fits, truth = np.array(fits), np.array(truth)
     assert roc_auc(fits[truth != 1], truth[truth != 1] == 2) > 0.88
     assert roc_auc(publishable, published) > 0.85
+    assert pair_f1(pairs, [row["near_duplicate_groups"] for row in rows]) > 0.78  # pairs of rule 2's groups
 
 
 FRUITS = ("Banana", "Organic Strawberries", "Honeycrisp Apple", "Seedless Red Grapes", "Organic Blueberries", "Lemons",

@@ -89,7 +89,7 @@ class _PageBuilder:
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
-        self.cache = EvidenceCache(placement_scorer(index))
+        self.cache = EvidenceCache(placement_scorer(index), frozenset(history.product_counts))
         self.allowed = permitted_products(index, history)
         self.banned: set[int] = set()
         self.rows: list[list[int]] = []

@@ -8,6 +8,7 @@ from themepage.dataset.history import UserHistory
 from themepage.page import Placement
 from themepage.programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
 from themepage.programs.rules.apply import MIN_TITLE_FIT
+from themepage.programs.rules.duplicates import bought_both
 from themepage.programs.rules.shape import Intent, PageRules, intent_of, permitted_products
 from themepage.quality import placement_scorer
 
@@ -17,21 +18,27 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
     """Every page rule each placement breaks, one line each (empty: the page keeps every rule)."""
     scorer = placement_scorer(index)
     allowed = permitted_products(index, history)
+    bought = frozenset(history.product_counts)
+
+    def near_duplicates(product_ids: list[int]) -> list[tuple[int, int]]:
+        pairs = scorer.near_duplicates(scorer.evidence(product_ids))
+        return [pair for pair in pairs if pair[0] == pair[1] or not bought_both(pair, bought)]
+
     problems = []
     if len(placements) > rules.placements:
         problems.append(f"{len(placements)} rows, more than {rules.placements}")
     ids = [p.product_id for placement in placements for p in placement.products]
     if len(ids) != len(set(ids)):
         problems.append("a product appears twice on the page")
-    if len(ids) > 1 and scorer.near_duplicates(scorer.evidence(ids)):
-        problems.append(f"near-duplicates across the page: {scorer.near_duplicates(scorer.evidence(ids))}")
+    if len(ids) > 1 and (page_pairs := near_duplicates(ids)):
+        problems.append(f"near-duplicates across the page: {page_pairs}")
     intents: list[tuple[str, Intent]] = []
     for placement in placements:
         row = [p.product_id for p in placement.products]
         name = placement.title
         if len(row) > rules.products_per_placement or (len(row) < rules.products_per_placement and not allow_short):
             problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
-        if len(row) > 1 and scorer.near_duplicates(scorer.evidence(row)):
+        if len(row) > 1 and near_duplicates(row):
             problems.append(f"{name!r}: near-duplicates in the row")
         misfits = [p for p, fit in zip(row, scorer.product_fits(name, scorer.evidence(row)), strict=True)
                    if fit < MIN_TITLE_FIT] if row else []

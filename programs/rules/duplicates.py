@@ -4,6 +4,18 @@ The page rules ask the core scorer about hundreds of overlapping sets a page; re
 embeds every name again. This cache reads each product once and assembles any set from the pieces.
 A product's evidence does not depend on the shopper, so pieces are also kept across pages (per scorer,
 the SHARED_PIECES most recently used): a batch reads the popular products once, not once a page.
+
+Near-duplicates are judged by what the products are (rule 2 of themepage/data/DATA.md: one item differing
+only by brand, size, a claim, a flavour or scent of one line, a cut or form, or a synonym; the pair model
+of `themepage.quality`, fitted to the labels' groups). One exception, decided for every objective: a pair
+of products the shopper has both bought (`bought`, the history's products) is not a near-duplicate for
+the page rules. The rule exists so that a slot is not spent on a second copy of an item; when the shopper
+buys both the chicken broth and the chicken stock, or two flavours of one yogurt, each is a product they
+come back for, and dropping one costs a relevance page its next-basket recall. It matters on relevance
+pages, which lead with the shopper's own products; discovery rows hold few of them. A product the
+shopper bought next to one they did not is still judged as any pair. The page score's duplicate share
+(`metrics/cohesion.py`) still counts such pairs: it scores the page as a merchandiser would, without the
+history.
 """
 
 from __future__ import annotations
@@ -87,11 +99,20 @@ def shared_pieces(scorer: PlacementScorer) -> SharedPieces:
         return found
 
 
-class EvidenceCache:
-    """Evidence of any product set for one scorer, each product read once (per page, then per process)."""
+def bought_both(pair: tuple[int, int], bought: frozenset[int]) -> bool:
+    """Whether the shopper bought both products of the pair (such a pair is kept: module docstring)."""
+    return int(pair[0]) in bought and int(pair[1]) in bought
 
-    def __init__(self, scorer: PlacementScorer):
+
+class EvidenceCache:
+    """Evidence of any product set for one scorer, each product read once (per page, then per process).
+
+    `bought`: the shopper's products; pairs of two of them are not reported as near-duplicates (module docstring).
+    """
+
+    def __init__(self, scorer: PlacementScorer, bought: frozenset[int] = frozenset()):
         self.scorer = scorer
+        self.bought = frozenset(int(p) for p in bought)
         self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
         self.pair_texts: PairTexts = {}
@@ -128,11 +149,11 @@ class EvidenceCache:
         if len(product_ids) < 2 or pairs == []:
             return []
         flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs, self.pair_texts)
-        if threshold is None:
-            return flagged
-        ids = [int(p) for p in product_ids]
-        pairs = all_pairs(len(ids)) if pairs is None else pairs
-        return [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]
+        if threshold is not None:
+            ids = [int(p) for p in product_ids]
+            pairs = all_pairs(len(ids)) if pairs is None else pairs
+            flagged = [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]
+        return [pair for pair in flagged if pair[0] == pair[1] or not bought_both(pair, self.bought)]
 
     def fits(self, title: str, product_ids: Sequence[int]) -> list[float]:
         """The scorer's fit of each product under `title`, memoised by (title, product)."""

@@ -10,17 +10,19 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from themepage.constants import TITLE_HITS
 from themepage.index.vectors import unit_rows
 from themepage.quality.heads import WordStats, core_phrase, ordered_stems
+from themepage.quality.sameness import Spread, item_stems, item_text
 from themepage.quality.text import TextEmbedder
 
 _CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SPREADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def word_stats(index) -> WordStats:
@@ -28,6 +30,14 @@ def word_stats(index) -> WordStats:
     found = _WORDS.get(index)
     if found is None:
         found = _WORDS[index] = WordStats.from_names(index.catalog.names)
+    return found
+
+
+def item_spread(index) -> Spread:
+    """How concentrated in one aisle each item stem of the index's catalog names is (counted once per index)."""
+    found = _SPREADS.get(index)
+    if found is None:
+        found = _SPREADS[index] = Spread.from_catalog(index.catalog.names, index.catalog.aisle_ids)
     return found
 
 
@@ -98,7 +108,9 @@ class TitleLookup:
 class PlacementEvidence:
     """Per product of a placement (rows in input order): names, shelves, embeddings, vectors, heads and stems.
 
-    `core_embeddings` embed each name's core phrase (`heads.core_phrase`); `words` weighs stems.
+    `core_embeddings` embed each name's core phrase (`heads.core_phrase`); `words` weighs stems. `items` and
+    `item_heads` read each name as its food (`sameness.item_stems`, the head of `sameness.item_text`), `spread`
+    says which stems name a food and which a flavour or form (`sameness.Spread`; None: not read).
     """
 
     product_ids: list[int]
@@ -113,6 +125,9 @@ class PlacementEvidence:
     stems: list[frozenset[str]]
     core_embeddings: np.ndarray
     words: WordStats
+    items: list[frozenset[str]] = field(default_factory=list)
+    item_heads: list[str | None] = field(default_factory=list)
+    spread: Spread | None = None
 
     @classmethod
     def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> PlacementEvidence:
@@ -127,4 +142,5 @@ class PlacementEvidence:
                    embed([catalog.aisles[int(a)] for a in aisles]),
                    embed([catalog.departments[int(d)] for d in departments]), centred_vectors(index, ids),
                    [words.head(n) for n in names], [frozenset(ordered_stems(n)) for n in names],
-                   embed([core_phrase(n) for n in names]), words)
+                   embed([core_phrase(n) for n in names]), words, [item_stems(n) for n in names],
+                   [words.head(item_text(n)) for n in names], item_spread(index))

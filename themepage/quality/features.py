@@ -29,10 +29,17 @@ PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copu
 (shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
 the wrong products (sodas under "Taco Tuesday") fit perfectly, and made the publishable estimate worse."""
 PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase", "head_in_other",
-                 "weighted_jaccard", "name_margin", "core_nearest")
+                 "weighted_jaccard", "name_margin", "core_nearest", "item_jaccard", "item_same_head",
+                 "specific_difference", "specific_shared", "same_department", "vague_same_aisle")
 """How alike two products are (names, stems, catalog-derived heads, shelf, co-purchase) and, because the
 labels pair each product with its closest twin in the row, how much closer the two are to each other
-than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`)."""
+than to the row's other products (`name_margin`) and whether each is the other's nearest (`core_nearest`).
+The item features read each name as its food (`themepage.quality.sameness`, rule 2 of the labels): the
+IDF-weighted share of item stems (synonyms written one way, claim and form words left out), whether the
+items' heads agree, how aisle-specific the most specific word only one name has is (a flavour or scent is
+spread over aisles, another food is not), how specific the most specific shared word is, the department, and
+whether two products of one aisle have a name that names no food of its own ("Cherry Lime", "Diet" in the
+sparkling water and soda aisles: the shelf says what they are)."""
 PLACEMENT_FEATURES = ("fits_pass_chance", "no_duplicate_chance", "title_names_an_aisle", "title_numbered")
 """The rubric's own reasons a row is not publishable (themepage/data/DATA.md: two or more products that do
 not belong, near-duplicates wasting slots, a garbled or raw-category title), each read as evidence:
@@ -115,15 +122,25 @@ def all_pairs(n: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
 
-PairTexts = dict[tuple[int, int], tuple[float, float, float, float]]
+PairTexts = dict[tuple[int, int], tuple[float, ...]]
 """Memo of `pair_texts` by (product id, product id), for a caller that asks about the same pairs often."""
 
 
-def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, float, float, float]:
-    """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard."""
+def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, ...]:
+    """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard,
+    item_jaccard, item_same_head, specific_difference, specific_shared and vagueness (1 - the lower of the two
+    names' most specific word; these five 0 without item evidence)."""
     stems, heads = placement.stems, placement.heads
-    return (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-            float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+    names = (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+             float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+    if placement.spread is None or not placement.items:
+        return (*names, 0.0, 0.0, 0.0, 0.0, 0.0)
+    items, item_heads, spread = placement.items, placement.item_heads, placement.spread
+    same_head = item_heads[i] is not None and (item_heads[i] == item_heads[j] or item_heads[i] in items[j]
+                                               or item_heads[j] in items[i])
+    return (*names, placement.words.weighted_jaccard(items[i], items[j]), float(same_head),
+            spread.most_specific_difference(items[i], items[j]), spread.specific_shared(items[i], items[j]),
+            1.0 - min(spread.most_specific(items[i]), spread.most_specific(items[j])))
 
 
 def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
@@ -154,11 +171,16 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
             if found is None:
                 found = memo[key] = pair_texts(placement, i, j)
             texts.append(found)
-    stem_jaccard, same_head, head_in_other, weighted = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
+    (stem_jaccard, same_head, head_in_other, weighted, item_jaccard, item_head, specific_difference,
+     specific_shared, vague) = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
+    departments = np.asarray(placement.department_ids)
     rows = np.column_stack([names[first, second], stem_jaccard, same_head,
                             (aisles[first] == aisles[second]).astype(np.float64), vectors[first, second],
                             head_in_other, weighted, pair_margins(names, first, second),
-                            (nearest[first] == second).astype(np.float64) + (nearest[second] == first)])
+                            (nearest[first] == second).astype(np.float64) + (nearest[second] == first),
+                            item_jaccard, item_head, specific_difference, specific_shared,
+                            (departments[first] == departments[second]).astype(np.float64),
+                            vague * (aisles[first] == aisles[second])])
     return pairs, np.asarray(rows, dtype=np.float64)
 
 
