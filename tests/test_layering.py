@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dataset",),
     ("index",),
     ("quality",),
-    ("wording", "page", "objectives"),
+    ("wording", "page", "objectives", "library"),
     ("offline",),
     ("lm", "server"),
     ("signatures",),

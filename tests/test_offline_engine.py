@@ -16,7 +16,7 @@ from themepage.dataset.history import UserHistory
 from themepage.lm.plug import make_lm
 from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
-from themepage.offline.theme_bank import load_theme_bank
+from themepage.library.theme_bank import load_theme_bank
 from themepage.page import Theme
 from themepage.programs.retrieval import render_candidates, retrieve_for_theme
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement

@@ -9,7 +9,7 @@ import pytest
 
 from themepage.constants import CLEAR_FIT, PRODUCTS_PER_PLACEMENT
 from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.theme_fill import clear_row, clear_row_share, clear_rows
 from themepage.quality import placement_scorer
 

@@ -12,7 +12,7 @@ from themepage.dataset.store_kind import store_of
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
-from themepage.offline.theme_bank import load_theme_bank
+from themepage.library.theme_bank import load_theme_bank
 from themepage.quality.features import claims_missing
 from themepage.wording.aisle_labels import readable_aisle
 from themepage.wording.shelf_titles import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words

@@ -18,7 +18,7 @@ from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.regulars_plan import asks_for_regulars, regulars_plan
 from themepage.offline.steering import Steering, steer
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.theme_fill import clear_row_share, clear_rows
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8

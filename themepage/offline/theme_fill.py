@@ -14,7 +14,7 @@ import numpy as np
 from themepage.constants import CLEAR_FIT, PRODUCTS_PER_PLACEMENT, ROW_DUPLICATE_CHANCE
 from themepage.index import CatalogIndex
 from themepage.offline.memo import derived
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.quality import placement_scorer
 
 HITS_PER_QUERY = 40

@@ -1,4 +1,4 @@
-"""The curated theme bank loads, validates, and is grounded in the real Instacart catalog."""
+"""The theme library loads, validates, and is grounded in the real Instacart catalog."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import themepage
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 
 DATA = Path(themepage.__file__).parent / "data/instacart"
 
@@ -156,3 +156,15 @@ def test_good_tmp_bank_loads(tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     (theme,) = load_theme_bank(path)
     assert theme.diet == [] and theme.tags == ["quick"]
+
+
+def test_the_library_ships_in_the_wheel():
+    """The TOML beside the loader is matched by the package data setuptools puts in the wheel."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["themepage"]
+    shipped = Path(load_theme_bank.__code__.co_filename).with_name("theme_bank.toml")
+    relative = shipped.relative_to(Path(themepage.__file__).parent).as_posix()
+    assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative

@@ -1,10 +1,7 @@
-"""A curated bank of grocery-page themes, grounded in the Instacart aisles.
+"""The theme library's themes: ``theme_bank.toml`` beside this module, typed, validated and loaded.
 
-The offline engine proposes placements ("Easy Pasta Night") without an LM by picking
-from this hand-written bank. Each theme names the real aisles it draws from and
-lexical queries that hit real product names, so retrieval can fill it from the
-catalog. The bank is ``theme_bank.toml`` beside this module; this file types,
-validates and loads it.
+Every aisle a theme names is one of the bundled catalog's, and its queries hit real product names in those
+aisles (tests/test_theme_bank.py), so retrieval can fill it from the catalog.
 """
 
 from __future__ import annotations
