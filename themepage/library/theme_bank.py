@@ -25,6 +25,8 @@ Diet = Literal[
     "vegetarian", "vegan", "gluten-free", "organic", "low-sugar", "dairy-free",
     "high-protein",
 ]
+Claim = Literal["organic", "gluten free", "vegan", "dairy free", "whole grain"]
+"""What a title can promise of every product under it; a product's name must say it too."""
 
 
 class BankTheme(BaseModel):
@@ -42,6 +44,12 @@ class BankTheme(BaseModel):
     aisles: list[str]
     tags: list[Tag]
     diet: list[Diet] = []
+    claims: list[Claim] = []
+
+    def claims_made_by(self, product_name: str) -> bool:
+        """Whether the product's name makes every claim of the theme ("Organic Essentials": "organic")."""
+        name = " " + " ".join("".join(c if c.isalnum() else " " for c in product_name.lower()).split()) + " "
+        return all(f" {claim} " in name for claim in self.claims)
 
     @field_validator("id", "title", "description")
     @classmethod
