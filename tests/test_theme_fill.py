@@ -1,35 +1,38 @@
-"""What the catalog can show under each bank theme (theme_fill.py) and how the discovery planner weighs it: a theme
-whose title no row of distinct products clearly fits loses, and among those that fill, the one whose products lie
-nearer the shopper's taste than shoppers' at large gains (planner.taste_fit)."""
+"""What the catalog shows under each library theme (theme_fill.py: its queries' hits in its aisles) and how the
+discovery planner weighs it: among themes that fill, the one whose products lie nearer the shopper's taste than
+shoppers' at large gains (planner.taste_fit)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from themepage.constants import CLEAR_FIT, PRODUCTS_PER_PLACEMENT
-from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
+from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.library.theme_bank import BankTheme, load_theme_bank
+from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
 from themepage.offline.theme_fill import clear_row, clear_row_share, clear_rows
-from themepage.quality import placement_scorer
 
 
 def _theme(theme_id: str) -> BankTheme:
     return next(t for t in load_theme_bank() if t.id == theme_id)
 
 
-def test_a_fillable_theme_shows_distinct_products_that_clearly_fit_its_title(index):
+def test_a_themes_row_is_its_queries_hits_in_its_aisles_each_query_in_turn(index):
     theme = _theme("frozen-fruit-smoothies")
     row = clear_row(theme, index)
-    scorer = placement_scorer(index)
-    assert PRODUCTS_PER_PLACEMENT / 2 <= len(row) <= PRODUCTS_PER_PLACEMENT
-    assert min(scorer.product_fits(theme.title, scorer.evidence(row))) >= CLEAR_FIT
-    assert scorer.near_duplicates(scorer.evidence(row)) == []
-    assert clear_rows(index)[theme.id] == row and clear_row_share(theme, index) == len(row) / PRODUCTS_PER_PLACEMENT
+    assert len(row) == len(set(row)) == PRODUCTS_PER_PLACEMENT
+    aisles = set(index.aisle_ids(theme.aisles))
+    assert all(index.catalog.aisle_ids[index.catalog.row(p)] in aisles for p in row)
+    firsts = [found[0] for q in theme.queries if (found := index.search(q, k=1, aisles=list(aisles)))]
+    assert row[:len(firsts)] == list(dict.fromkeys(firsts))[:len(row)]
+    assert clear_rows(index)[theme.id] == row and clear_row_share(theme, index) == 1.0
 
 
-def test_a_concept_theme_no_row_clearly_fits_has_less_than_half_a_row(index):
-    assert clear_row_share(_theme("new-year-fresh-start"), index) < 0.5
+def test_a_theme_its_queries_cannot_fill_has_a_short_row(index):
+    theme = _theme("frozen-fruit-smoothies")
+    assert clear_row(theme.model_copy(update={"queries": ["zzzqx", "qqzzx"]}), index) == []
+    one = theme.model_copy(update={"queries": [theme.queries[0], "zzzqx"]})
+    assert 0 < len(clear_row(one, index)) <= PRODUCTS_PER_PLACEMENT
 
 
 def test_a_theme_outside_the_default_bank_is_not_judged(index):
