@@ -14,7 +14,7 @@ prose, so it answers by rule and only from what the prompt shows:
   and MIPRO's search has something to choose between. No randomness: the same prompt, the
   same proposal. It never reads the objectives' files or the metric's advice words.
 
-An offline MIPRO compile checks the plumbing, not what compiling achieves (steering.py).
+An offline MIPRO compile checks the plumbing (steering.py): docs/design.md, "What offline figures can and cannot show".
 """
 
 from __future__ import annotations

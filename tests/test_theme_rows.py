@@ -1,4 +1,4 @@
-"""What the catalog shows under each library theme (theme_fill.py: its queries' hits in its aisles) and how the
+"""What the catalog shows under each library theme (theme_rows.py: its queries' hits in its aisles) and how the
 discovery planner weighs it: among themes that fill, the one whose products lie nearer the shopper's taste than
 shoppers' at large gains (planner.taste_fit)."""
 
@@ -10,7 +10,7 @@ import pytest
 from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
-from themepage.offline.theme_fill import clear_row, clear_row_share, clear_rows
+from themepage.offline.theme_rows import theme_row, row_share, theme_rows
 
 
 def _theme(theme_id: str) -> BankTheme:
@@ -19,34 +19,34 @@ def _theme(theme_id: str) -> BankTheme:
 
 def test_a_themes_row_is_its_queries_hits_in_its_aisles_each_query_in_turn(index):
     theme = _theme("frozen-fruit-smoothies")
-    row = clear_row(theme, index)
+    row = theme_row(theme, index)
     assert len(row) == len(set(row)) == PRODUCTS_PER_PLACEMENT
     aisles = set(index.aisle_ids(theme.aisles))
     assert all(index.catalog.aisle_ids[index.catalog.row(p)] in aisles for p in row)
     firsts = [found[0] for q in theme.queries if (found := index.search(q, k=1, aisles=list(aisles)))]
     assert row[:len(firsts)] == list(dict.fromkeys(firsts))[:len(row)]
-    assert clear_rows(index)[theme.id] == row and clear_row_share(theme, index) == 1.0
+    assert theme_rows(index)[theme.id] == row and row_share(theme, index) == 1.0
 
 
 def test_a_theme_its_queries_cannot_fill_has_a_short_row(index):
     theme = _theme("frozen-fruit-smoothies")
-    assert clear_row(theme.model_copy(update={"queries": ["zzzqx", "qqzzx"]}), index) == []
+    assert theme_row(theme.model_copy(update={"queries": ["zzzqx", "qqzzx"]}), index) == []
     one = theme.model_copy(update={"queries": [theme.queries[0], "zzzqx"]})
-    assert 0 < len(clear_row(one, index)) <= PRODUCTS_PER_PLACEMENT
+    assert 0 < len(theme_row(one, index)) <= PRODUCTS_PER_PLACEMENT
 
 
 def test_a_theme_outside_the_default_bank_is_not_judged(index):
     stranger = _theme("frozen-fruit-smoothies").model_copy(update={"id": "not-in-the-bank"})
-    assert clear_row_share(stranger, index) == 1.0
+    assert row_share(stranger, index) == 1.0
 
 
 def test_percentiles_rank_from_zero_to_one():
     assert _percentiles(np.array([3.0, 1.0, 2.0])).tolist() == [1.0, 0.0, 0.5]
 
 
-def test_taste_fit_is_the_clear_rows_lift_over_shoppers_at_large(index):
+def test_taste_fit_is_the_theme_rows_lift_over_shoppers_at_large(index):
     theme = _theme("frozen-fruit-smoothies")
-    rows = index.rows(clear_rows(index)[theme.id])
+    rows = index.rows(theme_rows(index)[theme.id])
     usual = _usual_closeness(index)
     nearer = usual.copy()
     nearer[rows] = np.minimum(1.0, usual[rows] + 0.1)

@@ -17,23 +17,23 @@ HITS_PER_QUERY = 40
 """Catalog products each of a theme's queries reads (within the theme's aisles)."""
 
 
-def clear_row_share(theme: BankTheme, index: CatalogIndex) -> float:
+def row_share(theme: BankTheme, index: CatalogIndex) -> float:
     """In [0, 1]: the share of a full row (PRODUCTS_PER_PLACEMENT) the theme's queries find (1.0 for a theme not
     in the default library: nothing to judge it by)."""
-    row = clear_rows(index).get(theme.id)
+    row = theme_rows(index).get(theme.id)
     return 1.0 if row is None else len(row) / PRODUCTS_PER_PLACEMENT
 
 
-def clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
-    """Every default library theme's `clear_row`, computed once per index."""
-    return derived(index, "theme_clear_rows", _all_clear_rows)
+def theme_rows(index: CatalogIndex) -> dict[str, list[int]]:
+    """Every default library theme's `theme_row`, computed once per index."""
+    return derived(index, "theme_rows", _all_theme_rows)
 
 
-def _all_clear_rows(index: CatalogIndex) -> dict[str, list[int]]:
-    return {theme.id: clear_row(theme, index) for theme in load_theme_bank()}
+def _all_theme_rows(index: CatalogIndex) -> dict[str, list[int]]:
+    return {theme.id: theme_row(theme, index) for theme in load_theme_bank()}
 
 
-def clear_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
+def theme_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
     """Up to PRODUCTS_PER_PLACEMENT products the theme's queries find in its aisles, taken in turn from each
     query's hits (best first) so every query has its say, each product once."""
     aisles = index.aisle_ids(theme.aisles) or None
