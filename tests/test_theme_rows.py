@@ -10,7 +10,7 @@ import pytest
 from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
-from themepage.offline.theme_rows import theme_row, row_share, theme_rows
+from themepage.offline.theme_rows import row_share, theme_row, theme_rows
 
 
 def _theme(theme_id: str) -> BankTheme:

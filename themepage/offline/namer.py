@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from themepage.dataset.store_kind import store_of
 from themepage.index import CatalogIndex
+from themepage.library.theme_bank import load_theme_bank
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
-from themepage.library.theme_bank import load_theme_bank
 from themepage.wording.aisle_labels import readable_aisle
 from themepage.wording.shelf_titles import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words
 

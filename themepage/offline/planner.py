@@ -12,13 +12,13 @@ import numpy as np
 from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.store_kind import is_grocery
 from themepage.index import CatalogIndex
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.catalog_planner import catalog_plan
 from themepage.offline.memo import derived
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.regulars_plan import asks_for_regulars, regulars_plan
 from themepage.offline.steering import Steering, steer
-from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.theme_rows import row_share, theme_rows
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
