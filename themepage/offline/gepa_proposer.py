@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from themepage.offline.wording import advice_sentence, sentences
+from themepage.offline.sentences import advice_sentence, sentences
 
 _ADVICE = re.compile(r"[\w@]+ = [\d.]+: ([^.]+?)(?= [\w@]+ = [\d.]+:|$)")
 

@@ -27,8 +27,8 @@ from dspy.propose.grounded_proposer import TIPS
 from themepage.index import CatalogIndex
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import words
+from themepage.offline.sentences import as_sentence, flat, sentences
 from themepage.offline.steering import COHESION_CUES, CUES
-from themepage.offline.wording import as_sentence, flat, sentences
 
 _CLASS = re.compile(r"^class (\w+)\((?:dspy\.)?(Signature|Module)\):\n(.*?)(?=^class |\Z)", re.MULTILINE | re.DOTALL)
 _DOC = re.compile(r'"""(.*?)"""', re.DOTALL)
