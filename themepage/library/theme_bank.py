@@ -1,7 +1,7 @@
 """The theme library's themes: ``theme_bank.toml`` beside this module, typed, validated and loaded.
 
 Every aisle a theme names is one of the bundled catalog's, and its queries hit real product names in those
-aisles (tests/test_theme_bank.py), so retrieval can fill it from the catalog.
+aisles (tests/test_theme_library.py), so retrieval can fill it from the catalog.
 """
 
 from __future__ import annotations
