@@ -25,6 +25,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 
@@ -150,7 +151,7 @@ class _Stacked:
     def gather(self, product_ids: Sequence[int]) -> PlacementEvidence:
         slots = [self.slot[int(p)] for p in product_ids]
         rows = np.asarray(slots, dtype=np.int64)
-        values = {name: stack[rows] for name, stack in self.arrays.items()}
+        values: dict[str, Any] = {name: stack[rows] for name, stack in self.arrays.items()}
         values.update({name: [found[s] for s in slots] for name, found in self.lists.items()})
         values.update(self.shared)
         return PlacementEvidence(**values)
