@@ -141,13 +141,8 @@ def demo_titles(module: dspy.Module | None) -> frozenset[str]:
     titles)."""
     if module is None:
         return frozenset()
-    titles = set()
-    for _, predictor in module.named_predictors():
-        for demo in predictor.demos:
-            themes = [t if isinstance(t, dict) else getattr(t, "__dict__", {}) for t in demo.get("themes") or []]
-            titles |= {str(t.get("title")).strip().casefold() for t in themes if t.get("title")}
-            titles |= answer_titles(dict(demo.items()))
-    return frozenset(titles)
+    return frozenset().union(*(answer_titles(dict(demo.items()), from_history=True)
+                               for _, predictor in module.named_predictors() for demo in predictor.demos))
 
 
 def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False,
