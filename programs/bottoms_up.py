@@ -138,12 +138,13 @@ class BottomsUpProgram(dspy.Module):
         `themepage.lm.response_cache.attempt_lm`), and if no answer fits, the `settled` row keeps its own title."""
         lines = render_names(members, self.index)
         judge = fits if fits is not None and settled is not None else None
+        shelf_title = settled.title if settled is not None else ""
 
         def refusal(answer) -> str | None:
             title = clean_title(answer.title)
             if not usable_title(title):
                 return "no usable title"
-            if judge is not None and not judge(readable_title(title, fallback=settled.title), members):
+            if judge is not None and not judge(readable_title(title, fallback=shelf_title), members):
                 return MISFIT_NAME
             return None
 
