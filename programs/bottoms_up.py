@@ -12,7 +12,7 @@ import numpy as np
 from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.lm.runtime import ATTEMPTS, RunRecord, attempt, fan_out
+from themepage.lm.runtime import RunRecord, attempt, fan_out
 from themepage.objectives import ObjectiveConfig, load_objective
 from themepage.page import Page, Placement
 from themepage.programs.bottoms_up_rows import (
@@ -149,7 +149,7 @@ class BottomsUpProgram(dspy.Module):
             return None
 
         result, cause = attempt(lambda: self.namer(products=lines), refusal,
-                                attempts=NAME_ATTEMPTS if judge is not None else ATTEMPTS)
+                                refused_attempts=NAME_ATTEMPTS if judge is not None else None)
         if result is not None:
             return clean_title(result.title), clean_rationale(result.rationale)
         if cause == MISFIT_NAME and settled is not None:
