@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=BUNDLED_DATA_DIR)
     args = parser.parse_args()
     from themepage.index import CatalogIndex
-    from themepage.offline.theme_bank import load_theme_bank
+    from themepage.library.theme_bank import load_theme_bank
 
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()

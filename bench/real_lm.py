@@ -137,11 +137,17 @@ def planned_rows(page) -> list:
 
 
 def demo_titles(module: dspy.Module | None) -> frozenset[str]:
-    """The casefolded titles the module's demos show (its planner's themes, its namer's titles)."""
+    """The casefolded titles the module's demos show (its planner's themes, from-history ones too, and its namer's
+    titles)."""
     if module is None:
         return frozenset()
-    return frozenset().union(*(answer_titles(dict(demo.items())) for _, predictor in module.named_predictors()
-                               for demo in predictor.demos))
+    titles = set()
+    for _, predictor in module.named_predictors():
+        for demo in predictor.demos:
+            themes = [t if isinstance(t, dict) else getattr(t, "__dict__", {}) for t in demo.get("themes") or []]
+            titles |= {str(t.get("title")).strip().casefold() for t in themes if t.get("title")}
+            titles |= answer_titles(dict(demo.items()))
+    return frozenset(titles)
 
 
 def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False,

@@ -11,6 +11,7 @@ a set scores higher. Predictors that answer with ids only never get demos (`gram
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from dspy.teleprompt import Teleprompter
 from themepage.optimize.evaluation import run_evaluate
 from themepage.optimize.grammar_demos import ids_only_predictors
 
+LOG = logging.getLogger(__name__)
 DEMO_SETS = 2
 DEMOS_PER_SET = 2
 
@@ -141,11 +143,14 @@ class TeacherDemos(Teleprompter):
         demo_sets = [[c for sets in per_predictor if i < len(sets) for c in sets[i]]
                      for i in range(max(map(len, per_predictor), default=0))]
         self.report = TeacherReport(bare=self.valset_score(student, valset))
+        LOG.info("teacher: the bare program scores %.3f on %d valset examples", self.report.bare, len(valset))
         best, best_score = student, self.report.bare
         for i, chosen in enumerate(demo_sets):
             module = self.with_demos(student, chosen)
             score = self.valset_score(module, valset)
             self.report.sets.append(score)
+            LOG.info("teacher: demo set %d (%s) scores %.3f", i + 1,
+                     "; ".join(sorted(t for c in chosen for t in c.titles))[:200], score)
             if score > best_score:
                 best, best_score, self.report.kept = module, score, i
         return best

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from themepage.dataset.cases import evaluation_cases
+from themepage.library.theme_bank import load_theme_bank
 from themepage.objectives import load_objective, objective_names
 from themepage.offline.namer import name
 from themepage.offline.prompt import Prompt
-from themepage.offline.theme_bank import load_theme_bank
 from themepage.programs.bottoms_up import BottomsUpProgram
 from themepage.programs.clustering import improve_by_swaps
 from themepage.programs.kinds import kind_vectors

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("dataset",),
     ("index",),
     ("quality",),
-    ("wording", "page", "objectives"),
+    ("wording", "page", "objectives", "library"),
     ("offline",),
     ("lm", "server"),
     ("signatures",),
@@ -34,6 +34,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
 )
 """Bottom to top; the rooms of one line share a layer. `constants` also holds the `themepage` package itself."""
+
+STAND_IN = "offline"
+STAND_IN_READS = frozenset({"constants", "dataset", "index", "page", "wording", "library", STAND_IN})
+"""The rooms the stand-in may read: the catalog, the page, words and the theme library. Never the placement scorer
+(`quality`) the metrics grade pages with, nor the objectives' advice words: a grader must not grade its own answers."""
+STAND_IN_USERS = {
+    "themepage.lm.plug": "the LM plug: `offline` is one of the models it makes",
+    "themepage.server": "the stand-in's own HTTP face (`serve-offline-lm`)",
+    "themepage.cli.serve": "the command that serves it",
+    "themepage.optimize.optimizers": "GEPA's rule-based instruction proposer for an offline compile",
+}
+"""The only modules outside the stand-in that import it (a key names a module or a package), and why."""
 
 LAYER_OF = {room: height for height, rooms in enumerate(LAYERS) for room in rooms}
 FACES = ("programs", "signatures", "metrics", "trainsets", "optimize")
@@ -164,6 +176,44 @@ def test_nothing_but_the_cli_imports_the_cli():
 def test_an_upward_arrow_is_named():
     graph = {"themepage.page.model": {"themepage.lm.plug"}, "themepage.lm.plug": {"themepage.page.model"}}
     assert upward_arrows(graph) == ["themepage.page.model (page) imports themepage.lm.plug (lm), a layer above"]
+
+
+def stand_in_reads_beyond(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of the stand-in from rooms it may not read."""
+    return [f"{m} imports {t}" for m, ts in sorted(graph.items()) if room(m) == STAND_IN
+            for t in sorted(ts) if room(t) not in STAND_IN_READS]
+
+
+def stand_in_users(graph: dict[str, set[str]]) -> list[str]:
+    """Imports of the stand-in by modules not in STAND_IN_USERS."""
+    allowed = tuple(STAND_IN_USERS)
+    return [f"{m} imports {t}" for m, ts in sorted(graph.items())
+            if room(m) != STAND_IN and not (m in allowed or m.startswith(tuple(a + "." for a in allowed)))
+            for t in sorted(ts) if room(t) == STAND_IN]
+
+
+def test_the_stand_in_reads_no_grader():
+    found = stand_in_reads_beyond(GRAPH)
+    assert not found, "the stand-in reads rooms beyond STAND_IN_READS:\n" + "\n".join(found)
+
+
+def test_only_the_plug_and_the_stand_ins_own_faces_import_the_stand_in():
+    found = stand_in_users(GRAPH)
+    assert not found, "program code imports the stand-in (add a reason to STAND_IN_USERS only if it must):\n" + \
+        "\n".join(found)
+
+
+def test_stand_in_checks_name_what_they_catch():
+    graph = {"themepage.offline.planner": {"themepage.quality.scorer", "themepage.library.theme_bank"},
+             "themepage.offline.proposing": {"themepage.objectives"},
+             "themepage.programs.top_down": {"themepage.offline.engine"},
+             "themepage.server.httpd": {"themepage.offline.engine"},
+             "themepage.lm.plug": {"themepage.offline.engine"},
+             "themepage.lm.runtime": {"themepage.offline.engine"}}
+    assert stand_in_reads_beyond(graph) == ["themepage.offline.planner imports themepage.quality.scorer",
+                                            "themepage.offline.proposing imports themepage.objectives"]
+    assert stand_in_users(graph) == ["themepage.lm.runtime imports themepage.offline.engine",
+                                     "themepage.programs.top_down imports themepage.offline.engine"]
 
 
 def test_no_cycle_between_rooms():

@@ -29,9 +29,9 @@ from dspy.propose.utils import get_dspy_source_code, strip_prefix
 import themepage.optimize.optimizers as compiling
 from themepage.lm.adapter import MemoChatAdapter
 from themepage.metrics.objective_metric import Objective
-from themepage.objectives import load_objective
+from themepage.objectives import ADVICE, load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
-from themepage.offline.proposing import TIP_ORDER
+from themepage.offline.proposing import PHRASES, TIP_ORDER
 from themepage.offline.steering import steer
 from themepage.optimize.compile_sets import spread
 from themepage.optimize.compiled_files import load_compiled, save_compiled
@@ -130,6 +130,14 @@ def test_proposals_draw_on_the_objective_shown_in_the_demos(adapter):
                      for tip in TIP_ORDER)
     assert "fruit" in added.lower() or "healthy" in added.lower()
     assert "discover" not in added.lower(), "advice for scores the healthy objective does not weigh"
+
+
+def test_without_guidance_shown_proposals_come_from_the_engines_phrases_not_the_metrics_advice(adapter):
+    proposals = [_propose(PlanThemes.instructions, tip) for tip in TIP_ORDER]
+    added = " ".join(p.replace(_flat(PlanThemes.instructions), "") for p in proposals)
+    assert any(phrase in added for phrase in PHRASES)
+    said = [advice.split(": ", 1)[-1].lower() for advice in ADVICE.values()]
+    assert not [a for a in said if a in added.lower()], "a proposal repeats the objectives' advice words"
 
 
 def test_other_signatures_are_still_refused(index):

@@ -13,10 +13,10 @@ import pytest
 
 from themepage.constants import BUNDLED_DATA_DIR, CANDIDATES_PER_THEME, USER_CANDIDATES
 from themepage.dataset.history import UserHistory
+from themepage.library.theme_bank import load_theme_bank
 from themepage.lm.plug import make_lm
 from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine, UnknownSignature
-from themepage.offline.theme_bank import load_theme_bank
 from themepage.page import Theme
 from themepage.programs.retrieval import render_candidates, retrieve_for_theme
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from themepage.constants import CANDIDATES_PER_THEME, CLEAR_FIT
-from themepage.offline.theme_bank import load_theme_bank
+from themepage.library.theme_bank import load_theme_bank
 from themepage.page import Theme
 from themepage.programs.retrieval import FIT_DEPTH, gather, retrieve_for_theme
 from themepage.programs.rules.duplicates import EvidenceCache

@@ -5,15 +5,15 @@ import os
 from pathlib import Path
 
 from themepage import constants
-from themepage.offline import theme_fill
+from themepage.offline import theme_rows
 from themepage.programs.rules import apply
 
 CORE = Path(__file__).resolve().parent.parent / "themepage"
 
 
-def test_the_offline_row_estimate_and_the_page_rules_hold_to_the_same_numbers():
-    assert theme_fill.ROW_DUPLICATE_CHANCE is apply.ROW_DUPLICATE_CHANCE is constants.ROW_DUPLICATE_CHANCE
-    assert theme_fill.PRODUCTS_PER_PLACEMENT is constants.PRODUCTS_PER_PLACEMENT
+def test_the_offline_theme_rows_and_the_page_rules_hold_to_the_same_numbers():
+    assert theme_rows.PRODUCTS_PER_PLACEMENT is constants.PRODUCTS_PER_PLACEMENT
+    assert apply.ROW_DUPLICATE_CHANCE is constants.ROW_DUPLICATE_CHANCE
 
 
 def _assigned_names(path: Path) -> set[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from themepage.offline import steering
@@ -42,8 +44,11 @@ def test_cohesion_cues_set_strictness_and_negated_ones_do_not():
     assert steer("Placements need not be cohesive.").strictness == 0.0
 
 
-def test_the_module_says_offline_compiles_check_plumbing():
+def test_the_module_says_offline_compiles_check_plumbing_and_points_to_the_one_statement():
     doc = steering.__doc__ or ""
-    assert "plumbing" in doc and "not quality claims" in doc
+    section = "What offline figures can and cannot show"
+    assert "plumbing" in doc and section in doc
+    design = (Path(__file__).resolve().parent.parent / "docs" / "design.md").read_text()
+    assert f"## {section}" in design
     for tag in steering.CUES:
         assert f"| {tag}" in doc, f"the cue table does not document {tag}"

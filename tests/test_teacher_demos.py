@@ -98,9 +98,10 @@ def test_the_bench_reads_the_titles_a_compiled_programs_demos_show():
     from bench.real_lm import demo_titles
 
     program = Toy()
-    program.name.demos = [dspy.Example(topic="t", title="Taco Night")]
+    program.name.demos = [dspy.Example(topic="t", title="Taco Night"),
+                          dspy.Example(topic="t", themes=[{"title": "Your Weekly Staples", "from_history": True}])]
     program.pick.demos = [dspy.Example(topic="t", product_ids=[1])]
-    assert demo_titles(program) == {"taco night"}
+    assert demo_titles(program) == {"taco night", "your weekly staples"}, "a from-history title copied counts too"
     assert demo_titles(None) == frozenset()
 
 

@@ -25,6 +25,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,8 @@ from themepage.quality.scorer import PlacementScorer
 
 SHARED_PIECES = 8192
 """Products whose evidence is kept across pages, per scorer (each holds four text embeddings)."""
+SHARED_PAIRS = 100_000
+"""Product pairs whose name-only features are kept across pages, per scorer (four floats each)."""
 
 
 def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
@@ -47,16 +50,20 @@ def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
     return PlacementEvidence(**values)
 
 
+_FIELD_NAMES = tuple(f.name for f in fields(PlacementEvidence))
+
+
 def _joined(pieces: Sequence[PlacementEvidence]) -> PlacementEvidence:
+    """The pieces' evidence as one placement, in order (per-product fields joined, shared ones kept from the first)."""
     values = {}
-    for f in fields(pieces[0]):
-        first = getattr(pieces[0], f.name)
+    for name in _FIELD_NAMES:
+        first = getattr(pieces[0], name)
         if isinstance(first, np.ndarray):
-            values[f.name] = np.concatenate([getattr(p, f.name) for p in pieces])
+            values[name] = np.concatenate([getattr(p, name) for p in pieces])
         elif isinstance(first, list):
-            values[f.name] = [v for p in pieces for v in getattr(p, f.name)]
+            values[name] = [v for p in pieces for v in getattr(p, name)]
         else:
-            values[f.name] = first
+            values[name] = first
     return PlacementEvidence(**values)
 
 
@@ -67,6 +74,14 @@ class SharedPieces:
         self.scorer, self.limit = scorer, limit
         self._pieces: OrderedDict[int, PlacementEvidence] = OrderedDict()
         self._lock = threading.Lock()
+        self._pair_texts: PairTexts = {}
+
+    def pair_texts(self) -> PairTexts:
+        """The name-only pair features memo (`pair_features`'s `memo`) shared by this scorer's pages: they depend on
+        the two products alone. Emptied when it holds SHARED_PAIRS pairs."""
+        if len(self._pair_texts) > SHARED_PAIRS:
+            self._pair_texts = {}
+        return self._pair_texts
 
     def get(self, product_ids: list[int]) -> dict[int, PlacementEvidence]:
         """The pieces of these (distinct) products, reading (in one batch) those not kept."""
@@ -104,6 +119,44 @@ def bought_both(pair: tuple[int, int], bought: frozenset[int]) -> bool:
     return int(pair[0]) in bought and int(pair[1]) in bought
 
 
+class _Stacked:
+    """The per-product evidence of the products read so far, stacked row by row (capacity doubling), so that any
+    set's evidence is one gather per field: the same values, in the same order, as joining its pieces."""
+
+    def __init__(self):
+        self.slot: dict[int, int] = {}
+        self.arrays: dict[str, np.ndarray] = {}
+        self.lists: dict[str, list] = {}
+        self.shared: dict[str, object] = {}
+
+    def add(self, product_id: int, piece: PlacementEvidence) -> None:
+        at = len(self.slot)
+        if not self.slot:
+            for name in _FIELD_NAMES:
+                value = getattr(piece, name)
+                if isinstance(value, np.ndarray):
+                    self.arrays[name] = np.empty((64, *value.shape[1:]), dtype=value.dtype)
+                elif isinstance(value, list):
+                    self.lists[name] = []
+                else:
+                    self.shared[name] = value
+        for name, stack in self.arrays.items():
+            if at == len(stack):
+                stack = self.arrays[name] = np.concatenate([stack, np.empty_like(stack)])
+            stack[at:at + 1] = getattr(piece, name)
+        for name, values in self.lists.items():
+            values.extend(getattr(piece, name))
+        self.slot[product_id] = at
+
+    def gather(self, product_ids: Sequence[int]) -> PlacementEvidence:
+        slots = [self.slot[int(p)] for p in product_ids]
+        rows = np.asarray(slots, dtype=np.int64)
+        values: dict[str, Any] = {name: stack[rows] for name, stack in self.arrays.items()}
+        values.update({name: [found[s] for s in slots] for name, found in self.lists.items()})
+        values.update(self.shared)
+        return PlacementEvidence(**values)
+
+
 class EvidenceCache:
     """Evidence of any product set for one scorer, each product read once (per page, then per process).
 
@@ -115,18 +168,24 @@ class EvidenceCache:
         self.bought = frozenset(int(p) for p in bought)
         self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
-        self.pair_texts: PairTexts = {}
+        self.stacked = _Stacked()
+        self.pair_texts: PairTexts = self.shared.pair_texts()
         self.title_fits: dict[tuple[str, int], float] = {}
+        self.chances: dict[tuple, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        """`scorer.duplicate_chances` of each (product ids, index pairs) asked about."""
 
     def read(self, product_ids: Sequence[int]) -> None:
         """Take the products not read yet from the shared pieces (which read those they lack in one batch)."""
         missing = list(dict.fromkeys(int(p) for p in product_ids if int(p) not in self.pieces))
         if missing:
-            self.pieces.update(self.shared.get(missing))
+            found = self.shared.get(missing)
+            self.pieces.update(found)
+            for p in missing:
+                self.stacked.add(p, found[p])
 
     def evidence(self, product_ids: Sequence[int]) -> PlacementEvidence:
         self.read(product_ids)
-        return _joined([self.pieces[int(p)] for p in product_ids])
+        return self.stacked.gather(product_ids) if len(product_ids) else _joined([])
 
     def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None) -> list[tuple[int, int]]:
         """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`."""
@@ -148,7 +207,12 @@ class EvidenceCache:
                  threshold: float | None) -> list[tuple[int, int]]:
         if len(product_ids) < 2 or pairs == []:
             return []
-        flagged, chances = self.scorer.duplicate_chances(self.evidence(product_ids), pairs, self.pair_texts)
+        key = (tuple(int(p) for p in product_ids), None if pairs is None else tuple(pairs))
+        found = self.chances.get(key)
+        if found is None:  # the page rules ask about one set under two thresholds, and again after a no-op round
+            found = self.chances[key] = self.scorer.duplicate_chances(self.evidence(product_ids), pairs,
+                                                                      self.pair_texts)
+        flagged, chances = found
         if threshold is not None:
             ids = [int(p) for p in product_ids]
             pairs = all_pairs(len(ids)) if pairs is None else pairs

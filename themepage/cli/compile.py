@@ -182,8 +182,8 @@ def _closing_line(path: Path, what: str, scores: str, saved: bool, existing_scor
 
 def compile_command(objective: ObjectiveOpt = DEFAULT_OBJECTIVE,
                     program: ProgramOpt = DEFAULT_PROGRAM,
-                    optimizer: Annotated[str, typer.Option(help="bootstrap, random-search, knn, gepa, mipro or teacher.")]
-                    = DEFAULT_OPTIMIZER,
+                    optimizer: Annotated[str, typer.Option(
+                        help="bootstrap, random-search, knn, gepa, mipro or teacher.")] = DEFAULT_OPTIMIZER,
                     out: Annotated[Path | None, typer.Option("--out", help="Where to save the compiled JSON.")] = None,
                     train_size: Annotated[int, typer.Option(help="Training examples: train users' recent orders.")]
                     = COMPILE_TRAIN_EXAMPLES,

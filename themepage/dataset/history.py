@@ -42,11 +42,16 @@ class UserHistory(BaseModel):
         """For each product, (index of the most recent order containing it, its cart position there)."""
         return {p: (i, j) for i, order in enumerate(self.orders) for j, p in enumerate(order.products)}
 
+    @cached_property
+    def ranked_products(self) -> tuple[int, ...]:
+        """Every product bought, in `top_products` order (sorted once per history)."""
+        counts, last = self.product_counts, self.last_seen
+        return tuple(sorted(counts, key=lambda p: (-counts[p], -last[p][0], last[p][1])))
+
     def top_products(self, k: int | None = None) -> list[int]:
         """P-TopFreq: most frequently bought first; ties go to the most recent purchase, then the earlier cart slot."""
-        counts, last = self.product_counts, self.last_seen
-        ranked = sorted(counts, key=lambda p: (-counts[p], -last[p][0], last[p][1]))
-        return ranked if k is None else ranked[:k]
+        ranked = self.ranked_products
+        return list(ranked) if k is None else list(ranked[:k])
 
     def is_empty(self) -> bool:
         return not self.orders

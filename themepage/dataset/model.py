@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -32,19 +33,34 @@ class Catalog:
         return len(self.product_ids)
 
     def __contains__(self, product_id: object) -> bool:
+        if type(product_id) is int:
+            return product_id in self._row_by_id
         return bool(isinstance(product_id, (int, np.integer)) and 0 <= product_id < len(self.row_of)
                     and self.row_of[product_id] >= 0)
 
     def row(self, product_id: int) -> int:
+        if type(product_id) is int:  # the page rules ask this of thousands of ids a page: a dict, not numpy
+            found = self._row_by_id.get(product_id)
+            if found is not None:
+                return found
         if product_id not in self:
             raise KeyError(f"unknown product id {product_id}")
         return int(self.row_of[product_id])
+
+    @cached_property
+    def _row_by_id(self) -> dict[int, int]:
+        """Product id -> row as Python ints (made once, on first lookup)."""
+        return dict(zip(self.product_ids.tolist(), range(len(self.product_ids)), strict=True))
+
+    @cached_property
+    def _aisle_of_row(self) -> list[int]:
+        return self.aisle_ids.tolist()
 
     def name(self, product_id: int) -> str:
         return self.names[self.row(product_id)]
 
     def aisle_id(self, product_id: int) -> int:
-        return int(self.aisle_ids[self.row(product_id)])
+        return self._aisle_of_row[self.row(product_id)]
 
     def aisle(self, product_id: int) -> str:
         return self.aisles[self.aisle_id(product_id)]

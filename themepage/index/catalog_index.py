@@ -53,6 +53,7 @@ class CatalogIndex:
         self.well_seen = self.popularity >= MIN_PRODUCT_COUNT
         """Per catalog row: in enough baskets for a co-purchase vector of its own (else mostly its aisle's)."""
         self._popular_order: np.ndarray | None = None
+        self._well_seen: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __deepcopy__(self, memo: dict) -> CatalogIndex:
         """The index itself: it is read-only after construction, and optimizers deep-copy programs that hold it
@@ -122,19 +123,38 @@ class CatalogIndex:
 
     def _nearest(self, query: np.ndarray, k: int, exclude: AbstractSet[int] = frozenset(),
                  prior: float = 0.0, aisle_ids: AbstractSet[int] = frozenset()) -> list[int]:
-        scores = self.vectors @ query
+        """The k well-seen products (of `aisle_ids`, if given) scoring highest against `query`, best first.
+
+        Only well-seen rows can be chosen, so after the one catalog-wide product the work is on those rows alone
+        (`_well_seen_rows`); the scores are the same numbers as over the whole catalog."""
+        rows, log_popularity, log_most, position = self._well_seen_rows()
+        scores = (self.vectors @ query)[rows]
         if prior:
-            scores = scores + prior * np.log1p(self.popularity) / np.log1p(max(self.popularity.max(), 1))
-        allowed = self.well_seen & np.isin(self.catalog.aisle_ids, list(aisle_ids)) if aisle_ids else self.well_seen
-        scores = np.where(allowed, scores, -np.inf)
+            scores = scores + prior * log_popularity / log_most
+        if aisle_ids:
+            scores = np.where(np.isin(self.catalog.aisle_ids[rows], list(aisle_ids)), scores, -np.inf)
+        elif exclude:
+            scores = scores.copy()
         if exclude:
-            scores[self.rows(exclude)] = -np.inf
+            at = position[self.rows(exclude)]
+            scores[at[at >= 0]] = -np.inf
         k = min(k, int(np.isfinite(scores).sum()))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return self.catalog.product_ids[top].tolist()
+        return self.catalog.product_ids[rows[top]].tolist()
+
+    def _well_seen_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The well-seen catalog rows, their log-popularity, the catalog's highest, and each row's position among
+        them (-1: not well seen); made once per index."""
+        if self._well_seen is None:
+            rows = np.flatnonzero(self.well_seen)
+            position = np.full(len(self.well_seen), -1, dtype=np.int64)
+            position[rows] = np.arange(len(rows))
+            self._well_seen = (rows, np.log1p(self.popularity)[rows], np.log1p(max(self.popularity.max(), 1)),
+                               position)
+        return self._well_seen
 
     # ----- users --------------------------------------------------------------------------------
     def history(self, user: int | UserHistory) -> UserHistory:

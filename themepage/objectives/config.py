@@ -31,8 +31,8 @@ ADVICE = {
 }
 """What to change when a page score is low, in words an instruction proposer can act on, per score name.
 
-Part of the objectives' config: the metric's feedback (metrics/objective_metric.py), GEPA's offline proposer
-and the offline MIPRO proposer (themepage/offline/proposing.py) all read it."""
+Part of the objectives' config: the metric's feedback (metrics/objective_metric.py) says it, and an offline GEPA
+compile hands it to the offline proposer (optimize/optimizers.py). The offline engine itself never reads it."""
 
 
 REGULARS_METRICS = ("recall@48", "ndcg@48")

@@ -4,10 +4,8 @@
 the program's predictors here as a `dspy.lm15.Request`. The engine reads the
 prompt the adapter wrote (fields, instruction, demos), answers the signature it
 recognizes by its exact field names (known.py), and writes the answer in the adapter's format
-(chat sections or JSON), reporting token usage like a provider. It is a stand-in
-for development, CI and the demo: it never invents products, only ranks the
-catalog's. It follows instructions only through the cues of steering.py, so offline
-compiles and offline figures (scores, tokens) check the plumbing, not page quality.
+(chat sections or JSON), reporting token usage like a provider. A test double (see the
+package docstring): it never invents products, only ranks the catalog's.
 """
 
 from __future__ import annotations

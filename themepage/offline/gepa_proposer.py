@@ -8,8 +8,8 @@ sentences, then the advice for every other score the objective weighs. Each prop
 appends one option the instruction does not hold yet, and proposals from the same
 parent walk down the list, so GEPA tries one edit after another instead of the same
 edit again. GEPA keeps a proposal only if it scores better, so bad edits die out.
-An offline compile checks the plumbing (steering.py says what the engine reacts to); it is
-no evidence of what compiling achieves with a real model.
+An offline compile checks the plumbing (steering.py says what the engine reacts to): docs/design.md,
+"What offline figures can and cannot show".
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from themepage.offline.wording import advice_sentence, sentences
+from themepage.offline.sentences import advice_sentence, sentences
 
 _ADVICE = re.compile(r"[\w@]+ = [\d.]+: ([^.]+?)(?= [\w@]+ = [\d.]+:|$)")
 

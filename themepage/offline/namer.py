@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from themepage.dataset.store_kind import store_of
 from themepage.index import CatalogIndex
+from themepage.library.theme_bank import load_theme_bank
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import read_named_products, words
-from themepage.offline.theme_bank import load_theme_bank
-from themepage.quality.features import claims_missing
 from themepage.wording.aisle_labels import readable_aisle
 from themepage.wording.shelf_titles import DEPARTMENT_LABELS, MAX_HEADS, aisle_departments, head_words, join_words
 
@@ -44,7 +43,7 @@ def bank_title(products: Sequence[tuple[str, str]], grocery: bool = True) -> dic
         named = sum(bool(query_words & set(words(name))) for name, _ in products) / max(1, len(products))
         if aisle_share < BANK_COVERAGE or named < BANK_NAMED:
             continue
-        if any(claims_missing(theme.title, name) for name, _ in products):  # "Organic ..." over every product
+        if not all(theme.claims_made_by(name) for name, _ in products):  # "Organic ..." over every product
             continue
         if aisle_share + named > best_score:
             best, best_score = theme, aisle_share + named

@@ -1,6 +1,6 @@
-"""The offline answer to PlanThemes: rank a curated theme bank for this shopper, objective, instruction and demos.
+"""The offline answer to PlanThemes: rank the theme library's themes for this shopper, objective, instruction and demos.
 
-The bank is a grocery store's: for any other kind of store (the `Store:` line of the user context) the themes
+The library is a grocery store's: for any other kind of store (the `Store:` line of the user context) the themes
 come from the catalog's own aisles instead (catalog_planner.py)."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import numpy as np
 from themepage.constants import HEALTHY_AISLES
 from themepage.dataset.store_kind import is_grocery
 from themepage.index import CatalogIndex
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.offline.catalog_planner import catalog_plan
 from themepage.offline.memo import derived
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import Shopper, read_shopper, words
 from themepage.offline.regulars_plan import asks_for_regulars, regulars_plan
 from themepage.offline.steering import Steering, steer
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
-from themepage.offline.theme_fill import clear_row_share, clear_rows
+from themepage.offline.theme_rows import row_share, theme_rows
 
 USER_WEIGHT, STEER_WEIGHT, DEMO_WEIGHT = 1.0, 1.5, 0.8
 PLACEMENT_SLOTS = 10
@@ -32,15 +32,15 @@ LIFT_CAP = 3.0
 OWN_SHARE = 0.25
 """In a shopper's neighbourhood, the weight of their own aisles; their co-purchase neighbours' aisles get the rest."""
 UNFILLED_WEIGHT = 1.5
-"""Asked for discovery, how much a theme loses when the catalog cannot give it FILLED_SHARE of a row of distinct
-products that clearly fit its title (theme_fill.py): a row of arguable products is not one a person publishes."""
+"""Asked for discovery, how much a theme loses when its queries find less than FILLED_SHARE of a row in its
+aisles (theme_rows.py): a theme the catalog cannot fill is not one a person publishes."""
 FILLED_SHARE = 0.5
-"""The share of a row of clear fits a theme needs to lose nothing (as the page rules' draft test: half a row);
-themes above it are not ranked by it, so the shopper's neighbourhood, not the catalog, sets the page."""
+"""The share of a row a theme needs to lose nothing (half a row); themes above it are not ranked by it, so the
+shopper's neighbourhood, not the catalog, sets the page."""
 TASTE_WEIGHT = 8.0
-"""Asked for discovery, how much a theme gains when the products the catalog shows under it (its clear row) lie
-near the shopper's taste (co-purchase): "Berry Patch" and "Tropical Fruit Finds" share aisles; a berry buyer is
-nearer one of them."""
+"""Asked for discovery, how much a theme gains when the products its queries find (its row) lie near the
+shopper's taste (co-purchase): "Berry Patch" and "Tropical Fruit Finds" share aisles; a berry buyer is nearer
+one of them."""
 OVERLAP_PENALTY = 0.6
 """How much a theme loses for sharing aisles with a theme already chosen (keeps rows distinct)."""
 
@@ -119,9 +119,9 @@ def _usual_closeness(index: CatalogIndex) -> np.ndarray:
 
 def taste_fit(theme: BankTheme, closeness: np.ndarray | None, index: CatalogIndex) -> float:
     """In [-1, 1]: how much nearer the shopper's taste than shoppers' at large (`taste_closeness` percentiles) the
-    theme's clear row lies (theme_fill.py: the products a discovery row under it would show), as the aisle lift of
+    theme's row lies (theme_rows.py: the products its queries find), as the aisle lift of
     `neighbourhood_fit`: produce is near everyone, sprouts near some. 0 without a profile or a row."""
-    row = clear_rows(index).get(theme.id)
+    row = theme_rows(index).get(theme.id)
     if closeness is None or not row:
         return 0.0
     rows = index.rows(row)
@@ -131,12 +131,11 @@ def taste_fit(theme: BankTheme, closeness: np.ndarray | None, index: CatalogInde
 def discovery_fit(theme: BankTheme, shares: dict[str, float], popularity: dict[str, float],
                   closeness: np.ndarray | None, index: CatalogIndex) -> float:
     """What a theme gains asked for discovery: lying in the shopper's neighbourhood, by aisle and by the products
-    it would show; what it loses: being a row of their own products, or a title the catalog cannot fill with a row
-    of products that clearly belong to it."""
+    it would show; what it loses: being a row of their own products, or a theme its queries cannot fill."""
     if "personal" in theme.tags:
         return NEIGHBOUR_WEIGHT * (neighbourhood_fit(theme, shares, popularity) - 1)
     return (NEIGHBOUR_WEIGHT * neighbourhood_fit(theme, shares, popularity) + TASTE_WEIGHT * taste_fit(
-        theme, closeness, index) - UNFILLED_WEIGHT * max(0.0, 1 - clear_row_share(theme, index) / FILLED_SHARE))
+        theme, closeness, index) - UNFILLED_WEIGHT * max(0.0, 1 - row_share(theme, index) / FILLED_SHARE))
 
 
 def demo_fit(theme: BankTheme, prompt: Prompt) -> float:

@@ -8,28 +8,27 @@ DescribeModule), then asks for one new instruction per module and candidate
 prose, so it answers by rule and only from what the prompt shows:
 
 - descriptions name the fields, steps and example counts they were shown;
-- a proposal is the module's basic instruction plus sentences of the objective's
-  guidance or the metric's advice, chosen by the tip, and only sentences with cue words
-  (steering.py), so candidates really steer the engine differently and MIPRO's search
-  has something to choose between. No randomness: the same prompt, the same proposal.
+- a proposal is the module's basic instruction plus sentences of the objective guidance
+  the task demos show (else of the engine's own PHRASES), chosen by the tip, and only
+  sentences with cue words (steering.py), so candidates really steer the engine differently
+  and MIPRO's search has something to choose between. No randomness: the same prompt, the
+  same proposal. It never reads the objectives' files or the metric's advice words.
 
-An offline MIPRO compile checks the plumbing, not what compiling achieves (steering.py).
+An offline MIPRO compile checks the plumbing (steering.py): docs/design.md, "What offline figures can and cannot show".
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from functools import lru_cache
 
 from dspy.propose.grounded_proposer import TIPS
 
 from themepage.index import CatalogIndex
-from themepage.objectives import ADVICE, load_objective, objective_names
 from themepage.offline.prompt import Prompt
 from themepage.offline.reading import words
+from themepage.offline.sentences import as_sentence, flat, sentences
 from themepage.offline.steering import COHESION_CUES, CUES
-from themepage.offline.wording import advice_sentence, as_sentence, flat, sentences
 
 _CLASS = re.compile(r"^class (\w+)\((?:dspy\.)?(Signature|Module)\):\n(.*?)(?=^class |\Z)", re.MULTILINE | re.DOTALL)
 _DOC = re.compile(r'"""(.*?)"""', re.DOTALL)
@@ -47,6 +46,19 @@ TIP_ORDER = tuple(flat(tip) for tip in TIPS.values())
 PERSONA = "You are an experienced retail merchandiser."
 STAKES = "This page is the first thing the shopper sees when they open the shop, so every choice counts."
 STEERING_WORDS = set().union(*CUES.values(), COHESION_CUES)
+PHRASES = (
+    "Keep the shopper's regulars first.",
+    "Help them discover something new to try.",
+    "Feature fresh produce and healthy choices.",
+    "Keep every placement focused and distinct.",
+    "Stay close to the products they love.",
+    "Favour quick, easy meals.",
+    "Stock their weekly pantry essentials.",
+    "Bring in the season.",
+)
+"""The engine's own sentences to propose when the prompt shows no objective guidance, one per kind of cue."""
+_GUIDANCE = re.compile(r"Objective Guidance:\s*(.*?)(?=\n[^\n:]{1,40}:\s|\n\n|\Z)", re.DOTALL)
+"""An `Objective Guidance:` field of the task demos, up to the next field or blank line."""
 
 
 def _join(names: list[str]) -> str:
@@ -133,36 +145,23 @@ def describe_module(prompt: Prompt, index: CatalogIndex) -> dict[str, object]:
 
 # ----- the instruction -----
 
-@lru_cache(maxsize=1)
-def _objectives() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(whitespace-normalized guidance, its sentences and the advice for its weighted scores) of each objective."""
-    found = []
-    for name in objective_names():
-        config = load_objective(name)
-        scores = sorted(config.weights, key=lambda score: config.weights[score], reverse=True)
-        found.append((flat(config.guidance),
-                      tuple(as_sentence(s) for s in sentences(config.guidance)) + _advice(scores)))
-    return tuple(found)
-
-
-def _advice(scores) -> tuple[str, ...]:
-    """The metric's advice for these scores as sentences: what to change, without the diagnosis before ':'."""
-    return tuple(advice_sentence(ADVICE[k]) for k in scores if k in ADVICE)
-
-
 def _steers(sentence: str) -> frozenset[str]:
     return frozenset(words(sentence) & STEERING_WORDS)
 
 
+def shown_guidance(prompt: Prompt) -> list[str]:
+    """The sentences of every objective guidance the prompt's inputs show, as written, each once."""
+    found = [as_sentence(s) for text in prompt.inputs.values() for g in _GUIDANCE.findall(text)
+             for s in sentences(g)]
+    return list(dict.fromkeys(found))
+
+
 def pool(prompt: Prompt) -> list[str]:
-    """Sentences a proposal may add: the guidance and metric advice of the objective the prompt shows (its
-    guidance appears in the task demos), else all the metric's advice; only sentences with cue words, one per
-    set of cue words, none the basic instruction already says."""
-    shown = flat(" ".join(prompt.inputs.values()))
-    found = [s for guidance, said in _objectives() if guidance in shown for s in said]
+    """Sentences a proposal may add: those of the objective guidance the prompt shows (in the task demos), else
+    PHRASES; only sentences with cue words, one per set of cue words, none the basic instruction already says."""
     basic = flat(prompt.inputs["basic_instruction"])
     chosen: dict[frozenset[str], str] = {}
-    for sentence in found or _advice(ADVICE):
+    for sentence in shown_guidance(prompt) or PHRASES:
         cues = _steers(sentence)
         if cues and cues not in chosen and sentence not in basic:
             chosen[cues] = sentence

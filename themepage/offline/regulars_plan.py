@@ -14,9 +14,9 @@ many are asked for, so a plan's first themes are the same whatever its length.
 from __future__ import annotations
 
 from themepage.constants import INTENT_OVERLAP
+from themepage.library.theme_bank import load_theme_bank
 from themepage.offline.reading import Shopper
 from themepage.offline.steering import Steering
-from themepage.offline.theme_bank import load_theme_bank
 from themepage.wording.aisle_labels import readable_aisle
 
 ROW_SLOTS = 8

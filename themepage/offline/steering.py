@@ -3,7 +3,7 @@
 The offline engine is not a language model: it follows an instruction only through the cue
 words and phrases below. Offline compiles (GEPA, MIPRO, bootstrap) therefore check the
 plumbing (that rewritten instructions reach the engine and change pages), not what
-compiling achieves with a real model; figures from them are not quality claims.
+compiling achieves with a real model: docs/design.md, "What offline figures can and cannot show".
 
 How text is read: it is split into clauses at `. ; : , ! ? ( )` and at "but", "while",
 "yet". In each clause, phrases match before single words (so "home page" is no household
@@ -30,7 +30,7 @@ The cue words and phrases of each tag are CUES and COHESION_CUES below; what eac
 | cohesion  | `strictness`: planner prefers narrow themes, filler picks products bought together and      |
 |           | trusts theme fit over habit, the filter drops more                                          |
 
-Tags of the theme bank (theme_bank.toml) that no cue raises are never steered.
+Tags of the theme library (themepage/library/theme_bank.toml) that no cue raises are never steered.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ runs, from coefficients committed in `themepage/quality/models.json`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,8 +28,14 @@ class LogisticModel:
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
         if rows.shape[0] == 0:
             return np.zeros(0)
-        z = self.intercept + ((rows - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
+        mean, scale, coef = self._arrays
+        z = self.intercept + ((rows - mean) / scale) @ coef
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """mean, scale and coef as arrays (made once: `probability` runs hundreds of times a page)."""
+        return np.asarray(self.mean), np.asarray(self.scale), np.asarray(self.coef)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,10 +1,7 @@
-"""A curated bank of grocery-page themes, grounded in the Instacart aisles.
+"""The theme library's themes: ``theme_bank.toml`` beside this module, typed, validated and loaded.
 
-The offline engine proposes placements ("Easy Pasta Night") without an LM by picking
-from this hand-written bank. Each theme names the real aisles it draws from and
-lexical queries that hit real product names, so retrieval can fill it from the
-catalog. The bank is ``theme_bank.toml`` beside this module; this file types,
-validates and loads it.
+Every aisle a theme names is one of the bundled catalog's, and its queries hit real product names in those
+aisles (tests/test_theme_library.py), so retrieval can fill it from the catalog.
 """
 
 from __future__ import annotations
@@ -28,6 +25,8 @@ Diet = Literal[
     "vegetarian", "vegan", "gluten-free", "organic", "low-sugar", "dairy-free",
     "high-protein",
 ]
+Claim = Literal["organic", "gluten free", "vegan", "dairy free", "whole grain"]
+"""What a title can promise of every product under it; a product's name must say it too."""
 
 
 class BankTheme(BaseModel):
@@ -45,6 +44,12 @@ class BankTheme(BaseModel):
     aisles: list[str]
     tags: list[Tag]
     diet: list[Diet] = []
+    claims: list[Claim] = []
+
+    def claims_made_by(self, product_name: str) -> bool:
+        """Whether the product's name makes every claim of the theme ("Organic Essentials": "organic")."""
+        name = " " + " ".join("".join(c if c.isalnum() else " " for c in product_name.lower()).split()) + " "
+        return all(f" {claim} " in name for claim in self.claims)
 
     @field_validator("id", "title", "description")
     @classmethod

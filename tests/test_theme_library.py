@@ -1,4 +1,4 @@
-"""The curated theme bank loads, validates, and is grounded in the real Instacart catalog."""
+"""The theme library loads, validates, and is grounded in the real Instacart catalog."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import csv
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 import themepage
-from themepage.offline.theme_bank import BankTheme, load_theme_bank
+from themepage.library.theme_bank import BankTheme, Claim, load_theme_bank
 
 DATA = Path(themepage.__file__).parent / "data/instacart"
 
@@ -156,3 +157,29 @@ def test_good_tmp_bank_loads(tmp_path):
     path.write_text(GOOD, encoding="utf-8")
     (theme,) = load_theme_bank(path)
     assert theme.diet == [] and theme.tags == ["quick"]
+
+
+def test_the_library_ships_in_the_wheel():
+    """The TOML beside the loader is matched by the package data setuptools puts in the wheel."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["themepage"]
+    shipped = Path(load_theme_bank.__code__.co_filename).with_name("theme_bank.toml")
+    relative = shipped.relative_to(Path(themepage.__file__).parent).as_posix()
+    assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_a_title_that_makes_a_claim_declares_it(bank):
+    """"Organic Essentials" claims organic of every product: the theme says so, and a name must say it too."""
+    claiming = {t.id: t.claims for t in bank if t.claims}
+    assert claiming["organic-essentials"] == ["organic"] and claiming["gluten-free-pantry"] == ["gluten free"]
+    for theme in bank:
+        title = theme.title.lower().replace("-", "").replace(" ", "")
+        said = [claim for claim in get_args(Claim) if claim.replace(" ", "") in title]
+        assert sorted(theme.claims) == sorted(said), theme.id
+    organic = next(t for t in bank if t.id == "organic-essentials")
+    assert organic.claims_made_by("Organic Whole Milk") and not organic.claims_made_by("Whole Milk")
+    gluten_free = next(t for t in bank if t.id == "gluten-free-pantry")
+    assert gluten_free.claims_made_by("Gluten-Free Penne") and not gluten_free.claims_made_by("Penne Rigate")

@@ -1,4 +1,4 @@
-"""Sentence helpers shared by the offline instruction proposers (GEPA's and MIPRO's) and the steering cues."""
+"""Sentence helpers of the offline instruction proposers (GEPA's and MIPRO's): flatten, split, capitalise."""
 
 from __future__ import annotations
 
