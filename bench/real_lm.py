@@ -141,13 +141,8 @@ def demo_titles(module: dspy.Module | None) -> frozenset[str]:
     titles)."""
     if module is None:
         return frozenset()
-    titles = set()
-    for _, predictor in module.named_predictors():
-        for demo in predictor.demos:
-            themes = [t if isinstance(t, dict) else getattr(t, "__dict__", {}) for t in demo.get("themes") or []]
-            titles |= {str(t.get("title")).strip().casefold() for t in themes if t.get("title")}
-            titles |= answer_titles(dict(demo.items()))
-    return frozenset(titles)
+    return frozenset().union(*(answer_titles(dict(demo.items()), from_history=True)
+                               for _, predictor in module.named_predictors() for demo in predictor.demos))
 
 
 def run_variant(make, examples, index, log_path: Path, score, scorer, show: bool = False,
@@ -220,6 +215,8 @@ def main() -> None:
     parser.add_argument("--api-base", default=None, help="a running llama.cpp server to use instead of starting one")
     parser.add_argument("--server-log", type=Path, default=None, help="that server's log (for prompt cache figures)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one LM call may take")
+    parser.add_argument("--variants", default="uncompiled,compiled",
+                        help="which to run: uncompiled, compiled (the committed file for --name), or both")
     parser.add_argument("--show", action="store_true", help="print each page's rows (title, rationale, products)")
     args = parser.parse_args()
     for name in QUIET_LOGGERS:  # LiteLLM logs an INFO line per call, burying the bench's own lines
@@ -253,7 +250,10 @@ def main() -> None:
             variants: dict[str, dspy.Module | None] = {"uncompiled": None}
             if compiled_path(args.objective, program, root, model).is_file():
                 variants["compiled"] = load_compiled(program, args.objective, index, root, lm=model)
+            chosen = {v.strip() for v in args.variants.split(",")}
             for variant, module in variants.items():
+                if variant not in chosen:
+                    continue
                 print(f"{program} {variant}, users {users}", flush=True)
                 make = make_program(program, index, lm=lm, module=module)
                 rows = run_variant(make, examples, index, log_path, score, scorer, args.show, demo_titles(module))

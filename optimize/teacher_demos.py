@@ -45,13 +45,13 @@ class TeacherReport:
     kept: int | None = None  # the index of the kept set, None for the bare program
 
 
-def answer_titles(outputs: dict) -> frozenset[str]:
+def answer_titles(outputs: dict, from_history: bool = False) -> frozenset[str]:
     """The casefolded titles in a planner's or namer's answer (its themes' titles, or its own title). A theme
-    repeating the shopper's own purchases (`from_history`: "Your Weekly Staples") is left out: every relevance page
-    has one, so it would keep any two relevance answers from sharing a set, and showing it twice teaches nothing
-    new."""
+    repeating the shopper's own purchases (`from_history`: "Your Weekly Staples") is left out unless asked for:
+    every relevance page has one, so it would keep any two relevance answers from sharing a set, and showing it
+    twice teaches nothing new."""
     themes = [t if isinstance(t, dict) else getattr(t, "__dict__", {}) for t in outputs.get("themes") or []]
-    titles = [t.get("title") for t in themes if not t.get("from_history")]
+    titles = [t.get("title") for t in themes if from_history or not t.get("from_history")]
     titles.append(outputs.get("title"))
     return frozenset(str(t).strip().casefold() for t in titles if t)
 

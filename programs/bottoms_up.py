@@ -12,7 +12,7 @@ import numpy as np
 from themepage.constants import DEFAULT_OBJECTIVE, USER_CANDIDATES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.lm.runtime import RunRecord, attempt, fan_out
+from themepage.lm.runtime import ATTEMPTS, RunRecord, attempt, fan_out
 from themepage.objectives import ObjectiveConfig, load_objective
 from themepage.page import Page, Placement
 from themepage.programs.bottoms_up_rows import (
@@ -44,6 +44,12 @@ page's lead under a next-basket objective (the likeliest products), else the cho
 holds. "kinds": every chosen product kept, balanced k-means on kind vectors, each group named before the page
 rules; it keeps more of the chosen products on the page, but its rows mix several kinds under one name, so far
 fewer are publishable (docs/results.md)."""
+
+
+MISFIT_NAME = "a product would not belong under the name"
+NAME_ATTEMPTS = 3
+"""Tries at a shelf row's name: a small model's title is often refused for one product (SmolLM2 names a dairy
+row after its almond milk), and a retry samples wider; each try is one short call."""
 
 
 class BottomsUpProgram(dspy.Module):
@@ -128,15 +134,26 @@ class BottomsUpProgram(dspy.Module):
     def _name(self, members: list[int], record: RunRecord, fits: Callable[[str, list[int]], bool] | None = None,
               settled: Placement | None = None) -> tuple[str, str]:
         """The namer's title and rationale for these products. With `fits`, a title under which some product
-        would not belong is refused for the `settled` row's own title."""
+        would not belong is refused like an unusable one: the namer is asked again (a retry samples wider,
+        `themepage.lm.response_cache.attempt_lm`), and if no answer fits, the `settled` row keeps its own title."""
         lines = render_names(members, self.index)
-        result, cause = attempt(lambda: self.namer(products=lines),
-                                lambda r: None if usable_title(clean_title(r.title)) else "no usable title")
+        judge = fits if fits is not None and settled is not None else None
+        shelf_title = settled.title if settled is not None else ""
+
+        def refusal(answer) -> str | None:
+            title = clean_title(answer.title)
+            if not usable_title(title):
+                return "no usable title"
+            if judge is not None and not judge(readable_title(title, fallback=shelf_title), members):
+                return MISFIT_NAME
+            return None
+
+        result, cause = attempt(lambda: self.namer(products=lines), refusal,
+                                attempts=NAME_ATTEMPTS if judge is not None else ATTEMPTS)
         if result is not None:
-            title = clean_title(result.title)
-            if fits is None or settled is None or fits(readable_title(title, fallback=settled.title), members):
-                return title, clean_rationale(result.rationale)
-            record.fallback("name", "a product would not belong under the name; kept the shelf's title")
+            return clean_title(result.title), clean_rationale(result.rationale)
+        if cause == MISFIT_NAME and settled is not None:
+            record.fallback("name", f"{MISFIT_NAME}; kept the shelf's title")
             return settled.title, settled.rationale
         record.fallback("name", f"{cause}; titled after what the products have in common")
         catalog = self.index.catalog

@@ -23,7 +23,7 @@ from themepage.offline.prompt import parse_prompt
 from themepage.offline.reading import read_candidates
 from themepage.page import Page, Theme
 from themepage.programs.baselines import RepurchaseBaseline
-from themepage.programs.bottoms_up import BottomsUpProgram
+from themepage.programs.bottoms_up import MISFIT_NAME, NAME_ATTEMPTS, BottomsUpProgram
 from themepage.programs.registry import UnknownProgram, make_program, program_names
 from themepage.programs.retrieval import retrieve_for_theme
 from themepage.programs.rules.apply import aisle_best_sellers
@@ -50,12 +50,14 @@ def happy_path_calls(program: str, new_shopper: bool = False) -> int:
     return SHAPE.placements
 
 
-def assert_happy_calls(calls: int, program: str) -> None:
+def assert_happy_calls(calls: int, program: str, fallbacks: list[str]) -> None:
     """The happy path's calls, plus for top-down one fill and one filter per spare theme filled after the page
-    rules dropped a row (a near-duplicate row, say): never a retry, never more spares than were planned."""
+    rules dropped a row (a near-duplicate row, say), for bottoms-up every try at a name refused for its fit (the
+    offline engine answers a retry as it answered the try): no other retry, never more spares than were planned."""
     happy = happy_path_calls(program)
     if program != "top-down":
-        assert calls == happy
+        refused = sum(MISFIT_NAME in f for f in fallbacks)
+        assert calls == happy + refused * (NAME_ATTEMPTS - 1), (calls, happy, fallbacks)
         return
     spares = (calls - happy) / 2
     assert spares == int(spares) and 0 <= spares <= SPARE_THEMES, (calls, happy)
@@ -66,7 +68,7 @@ class RecordingEngine:
 
     def __init__(self, delegate: OfflineEngine, sleep_s: float = 0.0):
         self.delegate, self.sleep_s = delegate, sleep_s
-        self.requests = []
+        self.requests, self.usages = [], []
         self._lock = threading.Lock()
 
     def complete(self, request):
@@ -74,7 +76,10 @@ class RecordingEngine:
             self.requests.append(request)
         if self.sleep_s:
             time.sleep(self.sleep_s)
-        return self.delegate.complete(request)
+        response = self.delegate.complete(request)
+        with self._lock:
+            self.usages.append(response.usage)
+        return response
 
     def stream(self, request):
         from dspy.lm15 import response_to_events
@@ -144,7 +149,7 @@ def test_page_shape_and_stats(index, offline, program):
         stats = page.stats
         # the only fallback a happy bottoms-up page may take: a name some product would not belong under
         assert all("would not belong under the name" in f for f in stats.fallbacks), stats.fallbacks
-        assert_happy_calls(stats.lm_calls, program)
+        assert_happy_calls(stats.lm_calls, program, stats.fallbacks)
         assert stats.prompt_tokens > 0 and stats.completion_tokens > 0
         assert stats.prompt_tokens > stats.completion_tokens, "prompts carry history and candidates"
         assert PHASES[program] <= set(stats.timings_ms)
@@ -163,10 +168,47 @@ def test_usage_matches_what_the_engine_answered(index, offline_engine, program):
     with dspy.context(lm=lm, adapter=MemoChatAdapter()):
         page = _make_page(program, index, history)
     assert page.stats.lm_calls == len(engine.requests)
-    assert_happy_calls(len(engine.requests), program)
-    recorded = [entry["usage"] for entry in lm.history]
-    assert page.stats.prompt_tokens == sum(u["prompt_tokens"] for u in recorded)
-    assert page.stats.completion_tokens == sum(u["completion_tokens"] for u in recorded)
+    assert_happy_calls(len(engine.requests), program, page.stats.fallbacks)
+    assert page.stats.prompt_tokens == sum(u.input_tokens for u in engine.usages)
+    assert page.stats.completion_tokens == sum(u.output_tokens for u in engine.usages)
+
+
+def _judged_page(index, offline_engine, monkeypatch, refuse) -> tuple[Page, RecordingEngine, list[tuple]]:
+    """A bottoms-up page whose shelf-row names are judged by `refuse(title, ids, times_judged_before)` (True:
+    refused) in place of the fit model; the page, the engine's requests and every (title, ids) judged."""
+    from themepage.programs import bottoms_up
+
+    judged = []
+
+    def judge(index):
+        def fits(title, ids):
+            key = tuple(ids)
+            refused = refuse(title, ids, sum(seen == key for _, seen in judged))
+            judged.append((title, key))
+            return not refused
+        return fits
+
+    monkeypatch.setattr(bottoms_up, "title_fits", judge)
+    engine = RecordingEngine(offline_engine)
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+        page = _make_page("bottoms-up", index, _users(index)[1])
+    return page, engine, judged
+
+
+def test_a_name_refused_for_its_fit_is_asked_again(index, offline_engine, monkeypatch):
+    page, engine, judged = _judged_page(index, offline_engine, monkeypatch, lambda title, ids, before: before == 0)
+    rows = {ids for _, ids in judged}
+    assert rows and len(judged) == 2 * len(rows)  # each shelf row: refused once, accepted on the retry
+    assert not any(MISFIT_NAME in f for f in page.stats.fallbacks), page.stats.fallbacks
+    assert len(engine.requests) == happy_path_calls("bottoms-up") + len(rows)
+
+
+def test_a_name_refused_every_time_keeps_the_shelf_title(index, offline_engine, monkeypatch):
+    page, engine, judged = _judged_page(index, offline_engine, monkeypatch, lambda title, ids, before: True)
+    rows = {ids for _, ids in judged}
+    assert rows and len(judged) == NAME_ATTEMPTS * len(rows)
+    assert sum(MISFIT_NAME in f for f in page.stats.fallbacks) == len(rows)
+    assert len(engine.requests) == happy_path_calls("bottoms-up") + (NAME_ATTEMPTS - 1) * len(rows)
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))

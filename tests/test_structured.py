@@ -18,9 +18,12 @@ from themepage.lm.output_schemas import (
     shown_ids,
 )
 from themepage.lm.plug import lm_from_settings
+from themepage.lm.response_cache import attempt_lm, attempt_number
 from themepage.lm.settings import LMSettings, SettingsError, resolve_lm_settings
 from themepage.lm.structured import (
     AISLE_LIST_PREFIX,
+    RETRY_TEMPERATURE,
+    STRUCTURED_TEMPERATURE,
     ContextOverflow,
     StructuredAdapter,
     adapter_for,
@@ -280,3 +283,16 @@ def test_a_planner_demo_is_sent_as_its_own_call_would_be(schema_server):  # noqa
     assert AISLE_LIST_PREFIX + "fresh fruits, yogurt, soft drinks." in demo_user["content"]
     answer = json.loads(demo_answer["content"])["themes"][0]
     assert answer["aisles"] == ["yogurt"] and answer["queries"] == ["milk", "eggs"] and len(answer["rationale"]) <= 80
+
+
+def test_a_retry_samples_wider_unless_the_lm_sets_a_temperature():
+    lm = mark_structured(dspy.LM("openai/smollm2", api_base="http://127.0.0.1:9", api_key="local"), "auto")
+    adapter = StructuredAdapter()
+    first, retry = attempt_lm(lm, 0), attempt_lm(lm, 1)
+    assert (attempt_number(first), attempt_number(retry)) == (0, 1)
+    assert adapter.with_temperature(first, {})["temperature"] == STRUCTURED_TEMPERATURE
+    assert adapter.with_temperature(retry, {})["temperature"] == RETRY_TEMPERATURE > STRUCTURED_TEMPERATURE
+    assert adapter.with_temperature(retry, {"temperature": 0.0}) == {"temperature": 0.0}  # the call's own
+    own = mark_structured(dspy.LM("openai/smollm2", api_base="http://127.0.0.1:9", api_key="local", temperature=0.1),
+                          "auto")
+    assert "temperature" not in adapter.with_temperature(attempt_lm(own, 1), {})  # the LM's own is sent

@@ -11,8 +11,9 @@ and `--shard i/n` pick the users, so any scheduler can split the work; both engi
 
 from __future__ import annotations
 
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -174,11 +175,13 @@ def _kept(out: Path, sink: PartialPages | StreamPages, users: list[int], index, 
 
 
 def _run(make_page, users: list[int], concurrency: int, advance, ordered: bool = True):
-    """Outcomes in user order (or as they finish); after the provider proves unreachable, the users not yet
-    started are skipped. Closing the generator cancels the users not started yet."""
+    """Outcomes in user order (or in the order they finish: at one thread, user order too); after the provider
+    proves unreachable, the users not yet started are skipped. Closing the generator cancels the users not started
+    yet."""
     from themepage.lm.runtime import ProviderUnreachable
 
     stop = threading.Event()
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
 
     def one(user: int) -> Outcome | None:
         if stop.is_set():
@@ -195,9 +198,11 @@ def _run(make_page, users: list[int], concurrency: int, advance, ordered: bool =
 
     with ThreadPoolExecutor(concurrency) as pool:
         futures = [pool.submit(one, user) for user in users]
+        for future in futures:
+            future.add_done_callback(finished.put)
         try:
-            for future in futures if ordered else as_completed(futures):
-                yield future.result()
+            for number in range(len(futures)):
+                yield (futures[number] if ordered else finished.get()).result()
         finally:
             stop.set()
             for future in futures:

@@ -24,6 +24,13 @@ from dspy.utils.callback import BaseCallback
 
 _VARIANTS = "_themepage_attempt_lms"
 _LOCK = threading.Lock()
+_ATTEMPT = "_themepage_attempt"
+
+
+def attempt_number(lm: Any) -> int:
+    """Which try of a step `lm` serves (0: the first; `attempt_lm`)."""
+    return getattr(lm, _ATTEMPT, 0)
+
 
 
 def rollout_id(api_base: str | None, attempt: int) -> int | None:
@@ -35,7 +42,8 @@ def rollout_id(api_base: str | None, attempt: int) -> int | None:
 
 
 def attempt_lm(lm: Any, attempt: int) -> Any:
-    """`lm` as used by the `attempt`-th try of a step (memoized on the LM; the same LM when nothing differs)."""
+    """`lm` as used by the `attempt`-th try of a step (memoized on the LM; the same LM when nothing differs).
+    A retry's LM carries its attempt number (`attempt_number`), so an adapter may sample it otherwise."""
     if not isinstance(lm, dspy.BaseLM):
         return lm
     rollout = rollout_id(lm.kwargs.get("api_base"), attempt)
@@ -46,6 +54,7 @@ def attempt_lm(lm: Any, attempt: int) -> Any:
         if attempt not in variants:
             variant = lm.copy(rollout_id=rollout)
             variant.__dict__.pop(_VARIANTS, None)
+            variant.__dict__[_ATTEMPT] = attempt
             variants[attempt] = variant
         return variants[attempt]
 

@@ -37,6 +37,7 @@ from themepage.lm.adapter import (
 )
 from themepage.lm.output_schemas import GRAMMAR_AISLES, allowed_aisles, fit_to_schema, output_budget, output_schema
 from themepage.lm.planner_form import PLANNER_FORMS, listed_models, resolve_planner_form
+from themepage.lm.response_cache import attempt_number
 from themepage.lm.short_ids import ShortIds, restore_outputs, shorten_example, shorten_inputs
 from themepage.wording.user_context import first_favourite_aisles
 
@@ -53,14 +54,20 @@ AISLE_LIST_PREFIX = "Aisles you may name: "
 STRUCTURED_TEMPERATURE = 0.2
 """Sampling temperature for an LM that sets none: llama.cpp's server samples hotter unless told, and a small model
 sampling hot writes planner titles such as "Pretas de tesos  10/24" and queries such as "#47021C"; cooler, its
-titles follow the aisles they are about (bench/real_lm.py). Not 0: a page's retry (themepage.lm.runtime.attempt)
-then repeats the same answer."""
+titles follow the aisles they are about (bench/real_lm.py). A retry samples at RETRY_TEMPERATURE."""
+RETRY_TEMPERATURE = 0.7
+"""Sampling temperature of a retry (themepage.lm.runtime.attempt) for an LM that sets none: the try before was
+refused (unparsable, or a guard said no: a title some product does not belong under), and at 0.2 a server mostly
+repeats that answer; hotter than 0.7 a small model writes noise (as dspy.BestOfN samples its later tries hotter)."""
 FREE_THEME_LINE = ("Theme = JSON {title: what the row is about in 1-6 words: a dish, a meal, an occasion or a need "
                    "its products serve together, not an aisle's name; rationale: one sentence telling the shopper "
                    "(\"you\") why it suits them; queries: 1-3 lower-case catalog searches for its products; aisles: "
-                   "1-3 of the aisles you may name; from_history: true when the row repeats their own purchases}")
+                   "1-3 of the aisles you may name; from_history: true when the row repeats their own purchases}. "
+                   "Each theme serves another need, from aisles no earlier theme named.")
 """The planner's theme as the free form's schema asks for it (the signature's Theme line lists optional fields the
-grammar never lets it write, and query counts the schema does not allow). Uncompiled, a 1.5B model still titles
+grammar never lets it write, and query counts the schema does not allow), and that themes differ: the page keeps
+one row per intent (`programs.rules.shape.Intent`, the aisles), and a model that plans one intent four ways
+("Energy Drinks", "Energy Drinks & Snacks") leaves the code to fill the page. Uncompiled, a 1.5B model still titles
 its themes after their aisles with it; a demo of another shopper's themes is what changes that (docs/results.md)."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
@@ -210,11 +217,11 @@ class StructuredAdapter(GuardedParse, CompactPrompts, dspy.JSONAdapter):
         return lm_kwargs, self.fit_demos(signature, demos, inputs, lm_kwargs["max_tokens"]), inputs, numbering
 
     def with_temperature(self, lm, lm_kwargs: dict[str, Any]) -> dict[str, Any]:
-        """STRUCTURED_TEMPERATURE unless the call or the LM sets a temperature."""
+        """STRUCTURED_TEMPERATURE (a retry's: RETRY_TEMPERATURE) unless the call or the LM sets a temperature."""
         own = (getattr(lm, "kwargs", None) or {}).get("temperature")
         if lm_kwargs.get("temperature") is not None or own is not None:
             return lm_kwargs
-        return {**lm_kwargs, "temperature": STRUCTURED_TEMPERATURE}
+        return {**lm_kwargs, "temperature": RETRY_TEMPERATURE if attempt_number(lm) else STRUCTURED_TEMPERATURE}
 
     def for_call(self, signature, demos: list) -> StructuredAdapter:
         """This adapter, or for a planner holding demos whose model then answers in another form
