@@ -13,8 +13,11 @@ row) rather than padding with products they never bought, and the catch-all row 
 The catch-all regulars row opens the page but is filled last (`catch_all_last`, `catch_all_first`): it is the
 one row that may hold any product, so it takes the shopper's likeliest products that no themed row holds,
 whether no planned theme is about their aisle, a themed row was full, or the page rules passed one over in its
-themed row. Filled first, it took their likeliest products whatever the themed rows would hold, and every
-regular of an aisle without a row beyond those was lost to the page.
+themed row. It keeps the shopper's LEAD_RESERVED likeliest products whatever the themed rows could hold
+(`reserve_for_lead`): the top of the page, which ndcg@48 weighs most, is their likeliest buying. Filled first
+and whole, it took their likeliest products whatever the themed rows would hold, and every regular of an aisle
+without a row beyond those was lost to the page; filled last with nothing kept, the likeliest products sank
+into themed rows further down the page.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from themepage.objectives.config import Constraints
 from themepage.page import Placement, Theme
 from themepage.programs.row_text import readable_title
 from themepage.programs.rules.shape import RowDraft
+
+LEAD_RESERVED = 4
+"""The shopper's likeliest products the catch-all lead keeps whatever the themed rows could hold: the top of the
+page, which ndcg@48 weighs most. The rest of the lead is what the themed rows leave (`catch_all_last`)."""
 
 
 def own_products(theme: Theme, pool: list[int], history: UserHistory, index: CatalogIndex) -> list[int]:
@@ -60,13 +67,12 @@ def _uncovered(theme: Theme, history: UserHistory, index: CatalogIndex, covered:
 def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, size: int) -> list[Theme]:
     """The themes of a next-basket page, reordered so the rows shown hold the most of the shopper's buying.
 
-    The catch-all lead keeps its place (it is filled last, with what the themed rows leave: `catch_all_last`);
-    then, greedily, the theme whose row would hold the most purchases not yet covered, each covering its `size`
+    The catch-all lead keeps its place and its LEAD_RESERVED likeliest products (`reserve_for_lead`); then, greedily, the theme whose row would hold the most purchases not yet covered, each covering its `size`
     likeliest; themes holding none of them follow in their planned order (a row about aisles they never buy is
     a last resort).
     """
     lead = [t for t in themes[:1] if not t.aisles]
-    covered: set[int] = set()
+    covered = set(history.top_products(LEAD_RESERVED)) if lead else set()
     rest, ordered = [t for t in themes if t not in lead], list(lead)
     while rest:
         best = max(rest, key=lambda t: own_mass(t, history, index, covered, size))
@@ -83,6 +89,17 @@ def relevance_draft(draft: RowDraft, theme: Theme, history: UserHistory, index: 
     own = own_products(theme, draft.pool, history, index)
     return RowDraft(draft.title, draft.rationale, list(dict.fromkeys([*own, *draft.picks])),
                     list(dict.fromkeys([*own, *draft.pool])))
+
+
+def reserve_for_lead(themes: list[Theme], drafts: list[RowDraft], history: UserHistory) -> list[RowDraft]:
+    """The drafts with the shopper's LEAD_RESERVED likeliest products kept for the catch-all lead (`themes[0]`
+    about no aisle): taken out of every themed row's picks and pool, so the lead, filled last, still opens with
+    them."""
+    if not (themes[:1] and not themes[0].aisles and drafts):
+        return drafts
+    kept = set(history.top_products(LEAD_RESERVED))
+    return [drafts[0], *[replace(d, picks=[p for p in d.picks if p not in kept],
+                                 pool=[p for p in d.pool if p not in kept]) for d in drafts[1:]]]
 
 
 def catch_all_last(themes: list[Theme], drafts: list[RowDraft], spares: Iterable[RowDraft]) -> Iterator[RowDraft]:

@@ -27,6 +27,7 @@ from themepage.programs.relevance_rows import (
     catch_all_first,
     catch_all_last,
     relevance_draft,
+    reserve_for_lead,
     with_row_sizes,
 )
 from themepage.programs.retrieval import render_candidates, retrieve_for_theme
@@ -176,7 +177,8 @@ class TopDownProgram(dspy.Module):
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
                 regulars = leads_with_regulars(config)
                 if regulars:
-                    drafts = with_row_sizes(themes, drafts, history, config.constraints)
+                    drafts = with_row_sizes(themes, reserve_for_lead(themes, drafts, history), history,
+                                            config.constraints)
                 queue = catch_all_last(themes, drafts, spares) if regulars else chain(drafts, spares)
                 placements = apply_page_rules(queue, PageRules.for_objective(config), self.index, history, reserve)
                 if regulars:
