@@ -67,7 +67,8 @@ def _uncovered(theme: Theme, history: UserHistory, index: CatalogIndex, covered:
 def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, size: int) -> list[Theme]:
     """The themes of a next-basket page, reordered so the rows shown hold the most of the shopper's buying.
 
-    The catch-all lead keeps its place and its LEAD_RESERVED likeliest products (`reserve_for_lead`); then, greedily, the theme whose row would hold the most purchases not yet covered, each covering its `size`
+    The catch-all lead keeps its place and its LEAD_RESERVED likeliest products (`reserve_for_lead`); then,
+    greedily, the theme whose row would hold the most purchases not yet covered, each covering its `size`
     likeliest; themes holding none of them follow in their planned order (a row about aisles they never buy is
     a last resort).
     """

@@ -179,7 +179,8 @@ def test_the_likeliest_products_are_kept_for_the_catch_all_lead(index):
     top = cats[:LEAD_RESERVED]
     lead = Theme(title="Buy It Again", from_history=True)
     cat = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
-    drafts = [RowDraft("Buy It Again", "", list(cats), list(cats)), RowDraft("Your Cat Food", "", list(cats), list(cats))]
+    drafts = [RowDraft("Buy It Again", "", list(cats), list(cats)),
+              RowDraft("Your Cat Food", "", list(cats), list(cats))]
     kept = reserve_for_lead([lead, cat], drafts, history)
     assert kept[0] == drafts[0]  # the lead keeps everything, the themed row loses the likeliest
     assert kept[1].picks == kept[1].pool == cats[LEAD_RESERVED:] and not set(top) & set(kept[1].pool)
