@@ -62,12 +62,9 @@ repeats that answer; hotter than 0.7 a small model writes noise (as dspy.BestOfN
 FREE_THEME_LINE = ("Theme = JSON {title: what the row is about in 1-6 words: a dish, a meal, an occasion or a need "
                    "its products serve together, not an aisle's name; rationale: one sentence telling the shopper "
                    "(\"you\") why it suits them; queries: 1-3 lower-case catalog searches for its products; aisles: "
-                   "1-3 of the aisles you may name; from_history: true when the row repeats their own purchases}. "
-                   "Each theme serves another need, from aisles no earlier theme named.")
+                   "1-3 of the aisles you may name; from_history: true when the row repeats their own purchases}")
 """The planner's theme as the free form's schema asks for it (the signature's Theme line lists optional fields the
-grammar never lets it write, and query counts the schema does not allow), and that themes differ: the page keeps
-one row per intent (`programs.rules.shape.Intent`, the aisles), and a model that plans one intent four ways
-("Energy Drinks", "Energy Drinks & Snacks") leaves the code to fill the page. Uncompiled, a 1.5B model still titles
+grammar never lets it write, and query counts the schema does not allow). Uncompiled, a 1.5B model still titles
 its themes after their aisles with it; a demo of another shopper's themes is what changes that (docs/results.md)."""
 LLAMA_CPP_OWNERS = ("me", "llamacpp")
 """`owned_by` in /models answers of llama-cpp-python's server and of llama.cpp's llama-server."""
