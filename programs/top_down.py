@@ -27,6 +27,7 @@ from themepage.programs.retrieval import render_candidates, retrieve_for_theme
 from themepage.programs.row_text import readable_title
 from themepage.programs.rules.apply import apply_page_rules, fallback_drafts
 from themepage.programs.rules.shape import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
+from themepage.programs.theme_grounding import grounded_on_queries
 from themepage.wording.answer_text import clean_rationale, clean_title, usable_title
 from themepage.wording.user_context import describe_user
 
@@ -72,12 +73,21 @@ def theme_intent(theme: Theme, index: CatalogIndex) -> Intent:
 
 def planned_themes(themes: list[Theme], index: CatalogIndex, history: UserHistory) -> list[Theme]:
     """The planner's themes this shopper may see, one per intent: none about a restricted aisle they never
-    bought in, none repeating an earlier theme's intent (so spare themes are rarely needed)."""
+    bought in, none repeating an earlier theme's intent (so spare themes are rarely needed). A theme whose
+    declared aisles repeat an earlier one's is read again from its queries (`grounded_on_queries`)."""
     kept: list[Theme] = []
+
+    def new_intent(theme: Theme) -> bool:
+        intent = theme_intent(theme, index)
+        return permitted_aisles(theme.aisles, index, history) and not any(
+            intent.same_as(theme_intent(k, index)) for k in kept)
+
     for theme in themes:
-        if permitted_aisles(theme.aisles, index, history) and not any(
-                theme_intent(theme, index).same_as(theme_intent(k, index)) for k in kept):
+        if new_intent(theme):
             kept.append(theme)
+        elif theme.aisles and theme.queries and (grounded := grounded_on_queries(theme, index)) is not None \
+                and new_intent(grounded):
+            kept.append(grounded)
     return kept
 
 
