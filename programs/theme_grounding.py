@@ -19,7 +19,7 @@ from themepage.page import Theme
 QUERY_MATCHES = 10
 """Best catalog matches read per query."""
 MOST_MATCHES = 0.5
-"""Share of a query's matches an aisle must hold to be the query's aisle."""
+"""An aisle is a query's aisle when it holds more than this share of the query's matches."""
 GROUNDED_AISLES = 3
 """Aisles a theme grounded on its queries keeps, as a free theme declares at most."""
 

@@ -32,7 +32,6 @@ def attempt_number(lm: Any) -> int:
     return getattr(lm, _ATTEMPT, 0)
 
 
-
 def rollout_id(api_base: str | None, attempt: int) -> int | None:
     """A stable id for (server, attempt); None for the first attempt at the provider's default address."""
     if not api_base and attempt == 0:
