@@ -2,7 +2,7 @@
 
     python bench/real_lm.py [--users 5] [--programs top-down,bottoms-up] [--objective relevance]
                             [--compile] [--model NAME|FILE.gguf] [--name smollm2] [--themes auto|slots|free]
-                            [--api-base URL [--server-log FILE]] [--show]
+                            [--api-base URL [--server-log FILE]] [--offline] [--show]
 
 Starts its own server (log in a temp file), or uses the one at `--api-base` (serving `--name`; its log, for the
 cache figures, at `--server-log`), makes one page per dev user and program, and prints per page its titles and
@@ -13,6 +13,8 @@ the placement scorer estimates publishable, fallbacks by phase and cause, prompt
 prompt tokens the server reused from its cache (llama-cpp-python reports none in `usage`: its log's "N
 prefix-match hit" lines are read instead), page latency median and p90, and latency over the critical path
 (per step the slowest call's server time, steps in sequence). LiteLLM's per-call INFO lines are silenced.
+`--offline` runs the same pages and figures on the offline engine with its committed compiled programs (no
+server): the stand-in's figure a real model's is compared with on the same shoppers.
 
 `--compile` first writes `compiled/openai-<name>/<objective>/<program>.json`: BootstrapFewShot demos with the
 offline engine as teacher (a 135M model cannot reflect for GEPA), one demo a predictor that writes text (the
@@ -46,7 +48,7 @@ from themepage.lm.structured import mark_structured
 from themepage.metrics.objective_metric import Objective
 from themepage.optimize.compile_sets import spread
 from themepage.optimize.compiled_files import COMPILED_DIR, load_compiled, save_compiled
-from themepage.optimize.fingerprint import compiled_path
+from themepage.optimize.fingerprint import OFFLINE_LM, compiled_path
 from themepage.optimize.grammar_demos import drop_id_demos
 from themepage.optimize.teacher_demos import answer_titles
 from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made_share
@@ -218,6 +220,8 @@ def main() -> None:
     parser.add_argument("--variants", default="uncompiled,compiled",
                         help="which to run: uncompiled, compiled (the committed file for --name), or both")
     parser.add_argument("--show", action="store_true", help="print each page's rows (title, rationale, products)")
+    parser.add_argument("--offline", action="store_true", help="the offline engine and its compiled programs instead "
+                                                               "of a model server")
     args = parser.parse_args()
     for name in QUIET_LOGGERS:  # LiteLLM logs an INFO line per call, burying the bench's own lines
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -230,7 +234,7 @@ def main() -> None:
         return objective.weighted(objective.scores(example, page))  # the metric's float, typed as one
 
     name = args.name or (args.model if args.model in MODELS else DEFAULT_NAME)
-    root, model = COMPILED_DIR, f"openai/{name}"
+    root, model = COMPILED_DIR, OFFLINE_LM if args.offline else f"openai/{name}"
     programs = [p.strip() for p in args.programs.split(",")]
     if args.compile:
         for program in programs:
@@ -239,15 +243,19 @@ def main() -> None:
     log_path = args.server_log or Path(tempfile.mkdtemp()) / "llama.log"
     log_path.touch()
     with contextlib.ExitStack() as stack:
-        if args.api_base:
-            url = args.api_base
+        if args.offline:
+            lm = make_lm(OFFLINE_LM, index, cache=False)
         else:
-            log = stack.enter_context(log_path.open("w"))
-            url = stack.enter_context(LocalLMServer(resolve_model(args.model), name, log=log)).url
-        lm = mark_structured(dspy.LM(model, api_base=url, api_key="local", cache=False,
-                                     timeout=args.timeout, num_retries=0), "auto", args.themes)
+            if args.api_base:
+                url = args.api_base
+            else:
+                log = stack.enter_context(log_path.open("w"))
+                url = stack.enter_context(LocalLMServer(resolve_model(args.model), name, log=log)).url
+            lm = mark_structured(dspy.LM(model, api_base=url, api_key="local", cache=False,
+                                         timeout=args.timeout, num_retries=0), "auto", args.themes)
         for program in programs:
-            variants: dict[str, dspy.Module | None] = {"uncompiled": None}
+            # the bare program made for the objective (made without one it would plan relevance pages)
+            variants: dict[str, dspy.Module] = {"uncompiled": LLM_PROGRAMS[program](index, objective=args.objective)}
             if compiled_path(args.objective, program, root, model).is_file():
                 variants["compiled"] = load_compiled(program, args.objective, index, root, lm=model)
             chosen = {v.strip() for v in args.variants.split(",")}
