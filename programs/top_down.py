@@ -22,7 +22,14 @@ from themepage.page.lm_share import REGULARS_RATIONALE, made_by_code
 from themepage.programs.fill_lines import render_fill_candidates
 from themepage.programs.guards import READ_FACTOR, bounded, clean_ids, top_up
 from themepage.programs.modules import ThemeFiller, ThemeFilter, ThemePlanner
-from themepage.programs.relevance_rows import by_own_mass, relevance_draft
+from themepage.programs.relevance_rows import (
+    by_own_mass,
+    catch_all_first,
+    catch_all_last,
+    relevance_draft,
+    reserve_for_lead,
+    with_row_sizes,
+)
 from themepage.programs.retrieval import render_candidates, retrieve_for_theme
 from themepage.programs.row_text import readable_title
 from themepage.programs.rules.apply import apply_page_rules, fallback_drafts
@@ -178,8 +185,14 @@ class TopDownProgram(dspy.Module):
                 spares = (self._row(theme, history, config, record) for theme in themes[wanted:])
             with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
-                placements = apply_page_rules(chain(drafts, spares), PageRules.for_objective(config), self.index,
-                                              history, reserve)
+                regulars = leads_with_regulars(config)
+                if regulars:
+                    drafts = with_row_sizes(themes, reserve_for_lead(themes, drafts, history), history,
+                                            config.constraints)
+                queue = catch_all_last(themes, drafts, spares) if regulars else chain(drafts, spares)
+                placements = apply_page_rules(queue, PageRules.for_objective(config), self.index, history, reserve)
+                if regulars:
+                    placements = catch_all_first(placements, themes, drafts)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,
                     stats=record.stats())
         shown = {p.title for p in placements}

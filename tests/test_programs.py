@@ -16,7 +16,7 @@ from themepage.dataset.cases import evaluation_cases
 from themepage.dataset.history import UserHistory
 from themepage.lm.adapter import MemoChatAdapter
 from themepage.lm.plug import make_lm
-from themepage.metrics.ranking import recall_at_k
+from themepage.metrics.ranking import ndcg_at_k, recall_at_k
 from themepage.objectives import load_objective
 from themepage.offline.engine import OfflineEngine
 from themepage.offline.prompt import parse_prompt
@@ -323,7 +323,7 @@ def test_steps_after_the_first_run_concurrently(index, offline_engine):
 
 # ----- recall against the repurchase baseline -----------------------------------------------------
 
-def test_recall_on_dev_users_is_near_the_repurchase_baseline(index, offline):
+def test_recall_and_ranking_on_dev_users_are_near_the_repurchase_baseline(index, offline):
     cases = evaluation_cases(index.histories, "dev")
     assert cases
 
@@ -338,11 +338,15 @@ def test_recall_on_dev_users_is_near_the_repurchase_baseline(index, offline):
     # shelves' ones: 0.27 against repurchase's 0.397 on the dev users (0.68x; mixed rows by kind kept 0.89x,
     # but a third of their rows were estimated publishable; the relevance objective score rose 0.401 -> 0.413)
     assert bottoms_up >= 0.65 * baseline, (bottoms_up, baseline)
-    # top-down's first row holds the shopper's likeliest products, in order; its other rows obey the page
-    # rules (one intent each, no near-duplicates), so it is held to the repurchase baseline's top of the page
-    baseline_10 = mean_recall(lambda c: repurchase(c.user_id, c.history), 10)
-    top_down_10 = mean_recall(lambda c: _make_page("top-down", index, c.history), 10)
-    assert top_down_10 >= 0.9 * baseline_10, (top_down_10, baseline_10)
+    # top-down's catch-all row opens with the shopper's likeliest products and takes the regulars no themed row
+    # holds (programs/relevance_rows.py): the page keeps nearly all of repurchase's recall (0.957x on the dev
+    # users) and most of its ranking (ndcg@48 0.945x)
+    pages = {c.user_id: _make_page("top-down", index, c.history) for c in cases}
+    assert mean_recall(lambda c: pages[c.user_id]) >= 0.95 * baseline
+    baseline_ndcg = sum(ndcg_at_k(repurchase(c.user_id, c.history).product_ids(), c.target, PAGE_SIZE)
+                        for c in cases) / len(cases)
+    top_down_ndcg = sum(ndcg_at_k(pages[c.user_id].product_ids(), c.target, PAGE_SIZE) for c in cases) / len(cases)
+    assert top_down_ndcg >= 0.9 * baseline_ndcg, (top_down_ndcg, baseline_ndcg)
 
 
 # ----- registry -----------------------------------------------------------------------------------

@@ -4,16 +4,20 @@ shopper's buying their rows hold, and each row leads with the shopper's products
 
 from __future__ import annotations
 
+import dspy
 import pytest
 
 from themepage.dataset.history import Order, UserHistory
+from themepage.lm.adapter import MemoChatAdapter
 from themepage.objectives import load_objective, objective_names
+from themepage.objectives.config import Constraints
 from themepage.offline.reading import Shopper
 from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, repeats_intent, row_mass
 from themepage.offline.steering import steer
 from themepage.page import Theme
-from themepage.programs.relevance_rows import by_own_mass, own_products
-from themepage.programs.top_down import leads_with_regulars
+from themepage.programs.relevance_rows import LEAD_RESERVED, by_own_mass, own_products, reserve_for_lead, with_row_sizes
+from themepage.programs.rules.shape import RowDraft, is_catch_all_title
+from themepage.programs.top_down import TopDownProgram, leads_with_regulars
 
 
 def test_row_mass_takes_the_row_slots_likeliest_products():
@@ -108,15 +112,86 @@ def test_an_aisle_row_leads_with_all_the_shoppers_products_of_its_aisles(index):
 
 
 def test_themes_holding_more_of_the_shoppers_buying_come_first(index):
+    milk = _products_in(index, "milk", LEAD_RESERVED)
     cats = _products_in(index, "cat food care", 3)
     fruit = _products_in(index, "fresh fruits", 1)
-    history = _history([(cats[0], 6), (fruit[0], 5), (cats[1], 4), (cats[2], 3)])
+    history = _history([*[(m, 20 - i) for i, m in enumerate(milk)], (cats[0], 6), (fruit[0], 5), (cats[1], 4),
+                        (cats[2], 3)])
     lead = Theme(title="Buy It Again", from_history=True)
     produce = Theme(title="Your Produce Regulars", aisles=["fresh fruits"], from_history=True)
     cat = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
+    dairy = Theme(title="Your Milk", aisles=["milk"], from_history=True)
     pasta = Theme(title="Easy Pasta Night", aisles=["dry pasta"])
-    # rows of 2: the lead covers the two likeliest (a cat food, the fruit); cat food holds 4 + 3 more purchases,
-    # produce and pasta none (they keep their planned order, last)
-    assert by_own_mass([lead, pasta, produce, cat], history, index, 2) == [lead, cat, pasta, produce]
-    # a row of 8 covers all three cat foods; without a lead, cat food (13) still beats produce (5)
-    assert by_own_mass([pasta, produce, cat], history, index, 8) == [cat, produce, pasta]
+    # rows of 2: the lead keeps its place and the LEAD_RESERVED likeliest products (all the milk); cat food's row
+    # holds 6 + 4 purchases, produce's 5; milk's and pasta's hold none not covered (they keep their order, last)
+    assert by_own_mass([lead, dairy, pasta, produce, cat], history, index, 2) == [lead, cat, produce, dairy, pasta]
+    # without a lead nothing is reserved: milk's row of 8 holds the most, then cat food (13), then produce (5)
+    assert by_own_mass([pasta, produce, cat, dairy], history, index, 8) == [dairy, cat, produce, pasta]
+
+
+AISLE_REGULARS = ("yogurt", "fresh fruits", "cereal", "chips pretzels", "soft drinks")
+"""Aisles of a shopper's heavy buying: four regulars each, one themed row each."""
+ONE_OFF_AISLES = ("cat food care", "coffee", "bread", "eggs", "frozen pizza", "paper goods")
+"""Aisles the same shopper buys one regular in, each less often than any of the heavy aisles' products."""
+
+
+def test_a_relevance_page_holds_every_regular_that_fits_on_it(index, lm):
+    # 26 regulars: 5 aisles of 4 (bought 5-8 times) and 6 aisles of one (bought 3 times). Themed rows hold the
+    # heavy aisles; the catch-all row, filled first, took 8 of the heavy aisles' products and the six one-off
+    # regulars were on no row. Filled last, it holds the six.
+    heavy = [p for aisle in AISLE_REGULARS for p in _products_in(index, aisle, 4)]
+    one_offs = [_products_in(index, aisle, 1)[0] for aisle in ONE_OFF_AISLES]
+    history = _history([*[(p, 8 - i % 4) for i, p in enumerate(heavy)], *[(p, 3) for p in one_offs]])
+    assert len(history.top_products()) == 26
+    with dspy.context(lm=lm, adapter=MemoChatAdapter()):
+        page = TopDownProgram(index, objective="relevance")(user_id=1, history=history).page
+    shown = set(page.product_ids())
+    missing = [index.catalog.name(p) for p in history.top_products() if p not in shown]
+    assert not missing, (missing, [p.title for p in page.placements])
+    # still a themed page: it opens with the catch-all regulars row, and the other rows are about some aisles
+    assert is_catch_all_title(page.placements[0].title), [p.title for p in page.placements]
+    assert len(page.placements) == 6
+    assert not any(is_catch_all_title(p.title) for p in page.placements[1:]), [p.title for p in page.placements]
+
+
+def test_themed_rows_stop_at_the_shoppers_products_and_the_catch_all_grows():
+    lead = Theme(title="Buy It Again", from_history=True)
+    cats = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
+    fruit = Theme(title="Your Fresh Fruit", aisles=["fresh fruits"], from_history=True)
+    never = [900, 901, 902, 903, 904, 905]  # products the shopper never bought, as an LM's picks
+    drafts = [RowDraft("Buy It Again", "", []), RowDraft("Your Cat Food", "", [1, 2, 3, *never]),
+              RowDraft("Your Fresh Fruit", "", [*range(4, 12), *never])]
+    shape = Constraints(placements=3, products_per_placement=8, min_products_per_placement=4,
+                        max_products_per_placement=16)
+    # 3 cat foods (the row keeps the fewest, 4), 8 fruits, and 20 regulars no themed row holds
+    sized = with_row_sizes([lead, cats, fruit], drafts, _history([(p, 2) for p in range(1, 32)]), shape)
+    assert [d.size for d in sized] == [12, 4, 8]
+    # only 2 regulars left for the catch-all: it keeps the usual 8 and the cat food row its 8 slots
+    sized = with_row_sizes([lead, cats, fruit], drafts, _history([(p, 2) for p in range(1, 14)]), shape)
+    assert [d.size for d in sized] == [8, 8, 8]
+    # without a catch-all lead the rows keep the usual length
+    assert [d.size for d in with_row_sizes([cats, fruit], drafts[1:], _history([(1, 2)]), shape)] == [None, None]
+
+
+def test_the_likeliest_products_are_kept_for_the_catch_all_lead(index):
+    cats = _products_in(index, "cat food care", LEAD_RESERVED + 2)
+    history = _history([(p, 10 - i) for i, p in enumerate(cats)])
+    top = cats[:LEAD_RESERVED]
+    lead = Theme(title="Buy It Again", from_history=True)
+    cat = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
+    drafts = [RowDraft("Buy It Again", "", list(cats), list(cats)),
+              RowDraft("Your Cat Food", "", list(cats), list(cats))]
+    kept = reserve_for_lead([lead, cat], drafts, history)
+    assert kept[0] == drafts[0]  # the lead keeps everything, the themed row loses the likeliest
+    assert kept[1].picks == kept[1].pool == cats[LEAD_RESERVED:] and not set(top) & set(kept[1].pool)
+    assert reserve_for_lead([cat, lead], drafts, history) == drafts  # no catch-all lead: nothing reserved
+
+
+def test_a_relevance_page_opens_with_the_shoppers_likeliest_products(index, lm):
+    for user in index.histories.user_ids[:5]:
+        history = index.histories.get(user)
+        with dspy.context(lm=lm, adapter=MemoChatAdapter()):
+            page = TopDownProgram(index, objective="relevance")(user_id=user, history=history).page
+        first = [p.product_id for p in page.placements[0].products]
+        assert is_catch_all_title(page.placements[0].title)
+        assert first[:LEAD_RESERVED] == history.top_products(LEAD_RESERVED), (user, first)

@@ -10,7 +10,8 @@ ranked pool to replace them from) and get back placements that keep every rule o
 - products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
 - no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
   fallback row of the shopper's own aisles;
-- every row exactly `products_per_placement` products unless the candidates run out;
+- every row exactly `products_per_placement` products unless the candidates run out, or the length its draft
+  asks for (`RowDraft.size`, within the objective's fewest and most: `PageRules.row_size`);
 - readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
 """
 
@@ -95,6 +96,7 @@ class _PageBuilder:
         self.rows: list[list[int]] = []
         self.sources: list[list[int]] = []
         self.titles: list[str] = []
+        self.sizes: list[int] = []
         self.kept: list[RowDraft] = []
         self.reserve: list[int] = []
 
@@ -125,12 +127,13 @@ class _PageBuilder:
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
         return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
 
-    def fill(self, row: list[int], source: list[int], title: str) -> list[int]:
-        """`row` grown to the row size from `source` in order: permitted, unused, fitting the title, no
-        near-duplicate in the row."""
+    def fill(self, row: list[int], source: list[int], title: str, size: int | None = None) -> list[int]:
+        """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
+        title, no near-duplicate in the row."""
+        size = size or self.rules.products_per_placement
         taken = self.used() | set(row)
         for at, pid in enumerate(source):
-            if len(row) >= self.rules.products_per_placement:
+            if len(row) >= size:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
                 continue
@@ -146,7 +149,8 @@ class _PageBuilder:
         and no kept row has its intent."""
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
-        row = self.fill([], source, title)
+        size = self.rules.row_size(draft.size)
+        row = self.fill([], source, title, size)
         if not row or self.clashes(title, row, len(self.rows)):
             return False
         if 2 * self.fitting(title, source) < self.rules.products_per_placement:
@@ -154,6 +158,7 @@ class _PageBuilder:
         self.rows.append(row)
         self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title)])
         self.titles.append(title)
+        self.sizes.append(size)
         self.kept.append(draft)
         return True
 
@@ -178,14 +183,14 @@ class _PageBuilder:
         """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""
         for r in range(len(self.rows) - 1, 0, -1):
             if self.clashes(self.titles[r], self.rows[r], r):
-                del self.rows[r], self.sources[r], self.titles[r], self.kept[r]
+                del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
                 return True
         return False
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
-        for row, source, title in zip(self.rows, self.sources, self.titles, strict=True):
-            self.fill(row, [*source, *self.reserve], title)
+        for row, source, title, size in zip(self.rows, self.sources, self.titles, self.sizes, strict=True):
+            self.fill(row, [*source, *self.reserve], title, size)
 
     def duplicate_slots(self) -> set[tuple[int, int]]:
         """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
@@ -210,7 +215,7 @@ class _PageBuilder:
                 self.rows[r].remove(pid)
                 self.banned.add(pid)
             for r in sorted({r for r, _ in found}):
-                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r])
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r])
         while found := self.duplicate_slots():
             for r, pid in found:
                 self.rows[r].remove(pid)

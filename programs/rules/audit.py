@@ -28,6 +28,8 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
     if len(placements) > rules.placements:
         problems.append(f"{len(placements)} rows, more than {rules.placements}")
     ids = [p.product_id for placement in placements for p in placement.products]
+    if len(ids) > rules.placements * rules.products_per_placement:
+        problems.append(f"{len(ids)} products, more than {rules.placements * rules.products_per_placement}")
     if len(ids) != len(set(ids)):
         problems.append("a product appears twice on the page")
     if len(ids) > 1 and (page_pairs := near_duplicates(ids)):
@@ -36,8 +38,11 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
     for placement in placements:
         row = [p.product_id for p in placement.products]
         name = placement.title
-        if len(row) > rules.products_per_placement or (len(row) < rules.products_per_placement and not allow_short):
-            problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement}")
+        fewest = rules.fewest_products or rules.products_per_placement
+        most = rules.most_products or rules.products_per_placement
+        if len(row) > most or (len(row) < fewest and not allow_short):
+            problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement} "
+                            f"(at least {fewest}, at most {most})")
         if len(row) > 1 and near_duplicates(row):
             problems.append(f"{name!r}: near-duplicates in the row")
         misfits = [p for p, fit in zip(row, scorer.product_fits(name, scorer.evidence(row)), strict=True)

@@ -20,10 +20,22 @@ class PageRules:
 
     placements: int
     products_per_placement: int
+    fewest_products: int | None = None
+    """A row's least length when its draft asks for one (`RowDraft.size`); None: `products_per_placement`."""
+    most_products: int | None = None
+    """A row's greatest length when its draft asks for one; None: `products_per_placement`."""
 
     @classmethod
     def for_objective(cls, config: ObjectiveConfig) -> PageRules:
-        return cls(config.constraints.placements, config.constraints.products_per_placement)
+        c = config.constraints
+        return cls(c.placements, c.products_per_placement, c.min_products_per_placement, c.max_products_per_placement)
+
+    def row_size(self, asked: int | None) -> int:
+        """A row's length: the usual one, or the one its draft asks for within the fewest and most."""
+        if asked is None:
+            return self.products_per_placement
+        return max(self.fewest_products or self.products_per_placement,
+                   min(self.most_products or self.products_per_placement, asked))
 
 
 @dataclass
@@ -34,6 +46,9 @@ class RowDraft:
     rationale: str
     picks: list[int]
     pool: list[int] = field(default_factory=list)
+    size: int | None = None
+    """The row's length when not the page's usual (`PageRules.row_size`): a next-basket page's themed rows stop at
+    the shopper's own products and its catch-all row grows by what they leave (`programs/relevance_rows.py`)."""
 
 
 @dataclass(frozen=True)
