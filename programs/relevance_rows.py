@@ -29,6 +29,7 @@ from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objectives.config import Constraints
 from themepage.page import Placement, Theme
+from themepage.page.lm_share import made_by_code
 from themepage.programs.row_text import readable_title
 from themepage.programs.rules.shape import RowDraft
 
@@ -70,19 +71,24 @@ def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, 
     The catch-all lead keeps its place and its LEAD_RESERVED likeliest products (`reserve_for_lead`); then,
     greedily, the theme whose row would hold the most purchases not yet covered, each covering its `size`
     likeliest; themes holding none of them follow in their planned order (a row about aisles they never buy is
-    a last resort).
+    a last resort). The planner's themes all come before the retrieval themes the code adds to a short plan
+    (`made_by_code`), ordered the same way among themselves: the page shows the LM's themes first.
     """
     lead = [t for t in themes[:1] if not t.aisles]
     covered = set(history.top_products(LEAD_RESERVED)) if lead else set()
-    rest, ordered = [t for t in themes if t not in lead], list(lead)
-    while rest:
-        best = max(rest, key=lambda t: own_mass(t, history, index, covered, size))
-        if own_mass(best, history, index, covered, size) == 0:
-            break
-        ordered.append(best)
-        rest.remove(best)
-        covered |= set(_uncovered(best, history, index, covered)[:size])
-    return ordered + rest
+    ordered = list(lead)
+    planned = [t for t in themes if t not in lead and not made_by_code(t.rationale)]
+    for group in (planned, [t for t in themes if t not in lead and made_by_code(t.rationale)]):
+        rest = list(group)
+        while rest:
+            best = max(rest, key=lambda t: own_mass(t, history, index, covered, size))
+            if own_mass(best, history, index, covered, size) == 0:
+                break
+            ordered.append(best)
+            rest.remove(best)
+            covered |= set(_uncovered(best, history, index, covered)[:size])
+        ordered += rest
+    return ordered
 
 
 def relevance_draft(draft: RowDraft, theme: Theme, history: UserHistory, index: CatalogIndex) -> RowDraft:
@@ -92,15 +98,34 @@ def relevance_draft(draft: RowDraft, theme: Theme, history: UserHistory, index: 
                     list(dict.fromkeys([*own, *draft.pool])))
 
 
-def reserve_for_lead(themes: list[Theme], drafts: list[RowDraft], history: UserHistory) -> list[RowDraft]:
-    """The drafts with the shopper's LEAD_RESERVED likeliest products kept for the catch-all lead (`themes[0]`
-    about no aisle): taken out of every themed row's picks and pool, so the lead, filled last, still opens with
-    them."""
+def reserve_for_lead(themes: list[Theme], drafts: list[RowDraft], history: UserHistory,
+                     size: int) -> tuple[list[RowDraft], frozenset[int]]:
+    """The drafts with the shopper's likeliest products kept for the catch-all lead (`themes[0]` about no aisle),
+    and the `size` products the lead will open with (held).
+
+    The kept products are taken out of every themed row's picks and pool, so the lead, filled last, still opens
+    with them: at least LEAD_RESERVED, more when the shopper's products no themed row could take are fewer than
+    the lead's `size`, so the lead never pads with products they never bought. The page rules are told all the
+    held products (`apply_page_rules(held=)`), so no themed row takes one from its reserve, nor a near-duplicate
+    of one that would cost the lead its slot."""
     if not (themes[:1] and not themes[0].aisles and drafts):
-        return drafts
-    kept = set(history.top_products(LEAD_RESERVED))
-    return [drafts[0], *[replace(d, picks=[p for p in d.picks if p not in kept],
-                                 pool=[p for p in d.pool if p not in kept]) for d in drafts[1:]]]
+        return drafts, frozenset()
+    claimed = {p for d in drafts[1:] for p in (*d.picks, *d.pool)}
+    ranked = history.top_products()
+    free = sum(p not in claimed for p in ranked)
+    kept: set[int] = set()
+    for product in ranked:
+        if len(kept) >= LEAD_RESERVED and len(kept) + free >= size:
+            break
+        if product in claimed:
+            kept.add(product)
+        elif len(kept) < LEAD_RESERVED:
+            kept.add(product)
+            free -= 1
+    themed = [replace(d, picks=[p for p in d.picks if p not in kept], pool=[p for p in d.pool if p not in kept])
+              for d in drafts[1:]]
+    rest = [p for p in ranked if p not in claimed and p not in kept][:max(0, size - len(kept))]
+    return [drafts[0], *themed], frozenset(kept) | frozenset(rest)
 
 
 def catch_all_last(themes: list[Theme], drafts: list[RowDraft], spares: Iterable[RowDraft]) -> Iterator[RowDraft]:

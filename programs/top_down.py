@@ -186,11 +186,13 @@ class TopDownProgram(dspy.Module):
             with record.phase("rules"):  # spare themes are filled here, only when a row was dropped
                 reserve = self.index.candidates_for_user(history, 4 * config.constraints.page_size)
                 regulars = leads_with_regulars(config)
+                held: frozenset[int] = frozenset()
                 if regulars:
-                    drafts = with_row_sizes(themes, reserve_for_lead(themes, drafts, history), history,
-                                            config.constraints)
+                    drafts, held = reserve_for_lead(themes, drafts, history, config.constraints.products_per_placement)
+                    drafts = with_row_sizes(themes, drafts, history, config.constraints)
                 queue = catch_all_last(themes, drafts, spares) if regulars else chain(drafts, spares)
-                placements = apply_page_rules(queue, PageRules.for_objective(config), self.index, history, reserve)
+                placements = apply_page_rules(queue, PageRules.for_objective(config), self.index, history, reserve,
+                                              held=held, holder=drafts[0] if held else None)
                 if regulars:
                     placements = catch_all_first(placements, themes, drafts)
         page = Page(user_id=user_id, program=self.name, objective=config.name, placements=placements,

@@ -195,3 +195,33 @@ def test_every_rule_holds_on_every_page_whatever_the_lm_said(index, lm_pool):
         assert page_violations(page, shape, index, user) == []
 
     check()
+
+
+# ----- rows held and rows regrown -----------------------------------------------------------------
+
+def _ids(placement) -> list[int]:
+    return [p.product_id for p in placement.products]
+
+
+def test_products_held_for_a_later_row_stay_its_own_and_keep_out_their_near_duplicates(index):
+    fruit = [p for p in _aisle_products(index, "fresh fruits", 40) if p not in (BANANA, BAG_OF_BANANAS)]
+    history = _history([BANANA, *fruit[:3]])
+    lead = RowDraft("Buy It Again", "Your usual products.", [BANANA, *fruit[:3]], fruit[3:6])
+    drafts = [RowDraft("Fruit Bowl", "Fresh fruit for the week.", [BAG_OF_BANANAS, BANANA, *fruit[6:12]],
+                       fruit[12:30]), lead]
+    unheld = [_ids(p) for p in apply_page_rules(drafts, PageRules(2, 5), index, history)]
+    assert BAG_OF_BANANAS in unheld[0] and BANANA not in unheld[1]
+    held = apply_page_rules(drafts, PageRules(2, 5), index, history, held=[BANANA], holder=lead)
+    assert not {BANANA, BAG_OF_BANANAS} & set(_ids(held[0])) and BANANA in _ids(held[1])
+    assert page_violations(held, PageRules(2, 5), index, history) == []
+
+
+def test_rows_shortened_for_a_row_that_was_dropped_grow_back(index):
+    pasta = _aisle_products(index, "dry pasta", 20)
+    cat_food = _aisle_products(index, "cat food care", 20)
+    history = _history(_aisle_products(index, "yogurt", 8))
+    drafts = [RowDraft("Easy Pasta Night", "Pasta for a quick dinner.", pasta[:8], pasta[8:], size=3),
+              RowDraft("Easy Pasta Night Two", "More pasta.", cat_food[:8], cat_food[8:], size=7)]
+    page = apply_page_rules(drafts, PageRules(2, 5, 3, 7), index, history)
+    assert page[0].title == "Easy Pasta Night" and "Two" not in page[1].title
+    assert [len(p.products) for p in page] == [5, 5]

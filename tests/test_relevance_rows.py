@@ -127,6 +127,9 @@ def test_themes_holding_more_of_the_shoppers_buying_come_first(index):
     assert by_own_mass([lead, dairy, pasta, produce, cat], history, index, 2) == [lead, cat, produce, dairy, pasta]
     # without a lead nothing is reserved: milk's row of 8 holds the most, then cat food (13), then produce (5)
     assert by_own_mass([pasta, produce, cat, dairy], history, index, 8) == [dairy, cat, produce, pasta]
+    # a retrieval theme the code added to a short plan comes after every planned theme, however much it holds
+    code_cat = cat.model_copy(update={"rationale": "You often buy cat food, so here are your picks and a few more."})
+    assert by_own_mass([lead, code_cat, pasta, produce], history, index, 2) == [lead, produce, pasta, code_cat]
 
 
 AISLE_REGULARS = ("yogurt", "fresh fruits", "cereal", "chips pretzels", "soft drinks")
@@ -181,10 +184,11 @@ def test_the_likeliest_products_are_kept_for_the_catch_all_lead(index):
     cat = Theme(title="Your Cat Food", aisles=["cat food care"], from_history=True)
     drafts = [RowDraft("Buy It Again", "", list(cats), list(cats)),
               RowDraft("Your Cat Food", "", list(cats), list(cats))]
-    kept = reserve_for_lead([lead, cat], drafts, history)
+    kept, held = reserve_for_lead([lead, cat], drafts, history, LEAD_RESERVED)
+    assert held == set(top)
     assert kept[0] == drafts[0]  # the lead keeps everything, the themed row loses the likeliest
     assert kept[1].picks == kept[1].pool == cats[LEAD_RESERVED:] and not set(top) & set(kept[1].pool)
-    assert reserve_for_lead([cat, lead], drafts, history) == drafts  # no catch-all lead: nothing reserved
+    assert reserve_for_lead([cat, lead], drafts, history, LEAD_RESERVED) == (drafts, set())  # no lead: none kept
 
 
 def test_a_relevance_page_opens_with_the_shoppers_likeliest_products(index, lm):

@@ -99,14 +99,23 @@ class _PageBuilder:
         self.sizes: list[int] = []
         self.kept: list[RowDraft] = []
         self.reserve: list[int] = []
+        self.held: frozenset[int] = frozenset()
+        self.holder: RowDraft | None = None
 
     def used(self) -> set[int]:
         return {p for row in self.rows for p in row} | self.banned
 
-    def _fits(self, row: list[int], pid: int) -> bool:
-        """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle."""
+    def held_from(self, draft: RowDraft) -> frozenset[int]:
+        """The held products a row of this draft must leave alone: all of them, unless it is the row they are held
+        for."""
+        return frozenset() if draft is self.holder else self.held
+
+    def _fits(self, row: list[int], pid: int, held: frozenset[int] = frozenset()) -> bool:
+        """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle and the products
+        `held` for a later row (of any aisle: `duplicate_slots` would take the later row's)."""
         aisle = self.index.catalog.aisle_id(pid)
         others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
+        others += [p for p in held if p != pid]
         page_pairs = self.cache.near_duplicates_of(pid, [*others, *row, pid])
         row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)
         return not any(pid in pair for pair in [*page_pairs, *row_pairs])
@@ -127,11 +136,13 @@ class _PageBuilder:
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
         return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
 
-    def fill(self, row: list[int], source: list[int], title: str, size: int | None = None) -> list[int]:
+    def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
+             held: frozenset[int] = frozenset()) -> list[int]:
         """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
-        title, no near-duplicate in the row."""
+        title, no near-duplicate in the row; none of `held` (products kept for a later row) nor a near-duplicate
+        of one."""
         size = size or self.rules.products_per_placement
-        taken = self.used() | set(row)
+        taken = self.used() | set(row) | held
         for at, pid in enumerate(source):
             if len(row) >= size:
                 break
@@ -140,7 +151,7 @@ class _PageBuilder:
             if not self.belongs(title, source, at):
                 continue
             taken.add(pid)
-            if self._fits(row, pid):
+            if self._fits(row, pid, held):
                 row.append(pid)
         return row
 
@@ -150,7 +161,7 @@ class _PageBuilder:
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         size = self.rules.row_size(draft.size)
-        row = self.fill([], source, title, size)
+        row = self.fill([], source, title, size, self.held_from(draft))
         if not row or self.clashes(title, row, len(self.rows)):
             return False
         if 2 * self.fitting(title, source) < self.rules.products_per_placement:
@@ -187,13 +198,37 @@ class _PageBuilder:
                 return True
         return False
 
+    def keep_page_size(self) -> None:
+        """Rows grown past the usual length give back their last products while the page holds more than its
+        rows at the usual length would: a row that shrank for a longer one may have given way to a full spare."""
+        most = self.rules.placements * self.rules.products_per_placement
+        while sum(map(len, self.rows)) > most:
+            longest = max(range(len(self.rows)), key=lambda r: len(self.rows[r]))
+            if len(self.rows[longest]) <= self.rules.products_per_placement:
+                return
+            self.rows[longest].pop()
+
+    def regrow_short_rows(self) -> None:
+        """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
+        than its rows at the usual length: the longer row they made room for may have been dropped."""
+        usual = self.rules.products_per_placement
+        for r in reversed(range(len(self.rows))):
+            if sum(map(len, self.rows)) >= self.rules.placements * usual:
+                return
+            if self.sizes[r] < usual:
+                self.sizes[r] = usual
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], usual,
+                          self.held_from(self.kept[r]))
+
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
-        for row, source, title, size in zip(self.rows, self.sources, self.titles, self.sizes, strict=True):
-            self.fill(row, [*source, *self.reserve], title, size)
+        for row, source, title, size, draft in zip(self.rows, self.sources, self.titles, self.sizes, self.kept,
+                                                   strict=True):
+            self.fill(row, [*source, *self.reserve], title, size, self.held_from(draft))
 
     def duplicate_slots(self) -> set[tuple[int, int]]:
-        """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page."""
+        """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page; a
+        held product is never the one taken out for a product that is not."""
         found = set()
         for r, row in enumerate(self.rows):
             for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE):
@@ -202,6 +237,8 @@ class _PageBuilder:
         row_of = {p: r for r, row in enumerate(self.rows) for p in row}
         for a, b in self.cache.near_duplicates(page):
             later = b if page.index(b) > page.index(a) else a
+            if later in self.held and (a in self.held) != (b in self.held):
+                later = a if later == b else b  # a held product keeps its slot
             found.add((row_of[later], later))
         return found
 
@@ -215,7 +252,8 @@ class _PageBuilder:
                 self.rows[r].remove(pid)
                 self.banned.add(pid)
             for r in sorted({r for r, _ in found}):
-                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r])
+                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r],
+                          self.held_from(self.kept[r]))
         while found := self.duplicate_slots():
             for r, pid in found:
                 self.rows[r].remove(pid)
@@ -227,14 +265,18 @@ def lazy(make: Callable[[], Iterable[RowDraft]]) -> Iterator[RowDraft]:
 
 
 def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, history: UserHistory,
-                     reserve: Sequence[int] = ()) -> list[Placement]:
+                     reserve: Sequence[int] = (), held: Iterable[int] = (),
+                     holder: RowDraft | None = None) -> list[Placement]:
     """Placements from the drafts, in order, under every page rule (module docstring).
 
     Drafts are read lazily, in order, only while rows are missing: drafts beyond `rules.placements` (e.g. a
     generator filling spare themes) replace rows dropped as duplicate intents; fallback rows of the shopper's
-    aisles come after them. `reserve` (e.g. the shopper's candidates) tops up rows whose pools ran dry.
+    aisles come after them. `reserve` (e.g. the shopper's candidates) tops up rows whose pools ran dry. `held`
+    products are kept for the `holder` draft's row (a catch-all lead filled last): no other row takes one or a
+    near-duplicate of one.
     """
     builder = _PageBuilder(rules, index, history)
+    builder.held, builder.holder = frozenset(held), holder
     builder.reserve = [*reserve, *index.popular(4 * rules.placements * rules.products_per_placement)]
     queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
     for _ in range(MAX_ROUNDS):
@@ -248,6 +290,8 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
     else:  # out of rounds: a page one row short beats two rows of one intent
         while builder.drop_clashing_rows():
             pass
+    builder.keep_page_size()
+    builder.regrow_short_rows()
     placements = []
     for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
         if not row:
