@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from themepage.constants import CANDIDATES_PER_THEME, DEFAULT_OBJECTIVE, HEALTHY_AISLES
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.lm.runtime import RunRecord, attempt, fan_out
+from themepage.lm.runtime import ATTEMPTS, RunRecord, attempt, fan_out
 from themepage.objectives import ObjectiveConfig, load_objective
 from themepage.page import Page, Theme
 from themepage.page.lm_share import REGULARS_RATIONALE, made_by_code
@@ -42,6 +42,9 @@ SPARE_PICKS = 4
 """The filler picks a few extra products so placements can give up repeats and stay full."""
 SPARE_THEMES = 3
 """The planner plans a few themes more than the page shows: spares for rows the page rules drop."""
+REPLAN_TRY = ATTEMPTS
+"""The try number a short plan's second call is made as: past the first call's tries, so it is sampled as a retry is
+(hotter) and never served from their cache (`themepage.lm.response_cache.attempt_lm`)."""
 
 
 def title_key(title: str) -> str:
@@ -201,15 +204,27 @@ class TopDownProgram(dspy.Module):
         return dspy.Prediction(page=page, themes=[t for t in themes if readable_title(t.title) in shown])
 
     def _plan(self, context: str, config: ObjectiveConfig, history: UserHistory, record: RunRecord) -> list[Theme]:
-        """The planned themes and a few spares; short plans are recorded (the page rules add fallback rows)."""
+        """The planned themes and a few spares; short plans are recorded (the page rules add fallback rows).
+
+        A plan that answered but holds fewer themes of distinct intents than the page shows (a model writing one
+        idea several ways) is asked for once more, sampled as a retry is (REPLAN_TRY), and the new
+        themes join the kept ones; the code's retrieval themes fill only what is still missing. With llama.cpp the
+        second call reuses the first one's prompt, so it costs only the answer's tokens."""
         wanted = config.constraints.placements
         asked = wanted + SPARE_THEMES
-        planned, cause = attempt(
-            lambda: usable_themes(self.planner(user_context=context, objective_guidance=config.guidance,
-                                               num_themes=asked).themes, asked),
-            lambda found: None if found else "the planner returned no usable themes",
-            complete=lambda found: len(found) >= wanted)
+
+        def ask(first_try: int, tries: int) -> tuple[list[Theme] | None, str | None]:
+            return attempt(
+                lambda: usable_themes(self.planner(user_context=context, objective_guidance=config.guidance,
+                                                   num_themes=asked).themes, asked),
+                lambda found: None if found else "the planner returned no usable themes",
+                attempts=tries, complete=lambda found: len(found) >= wanted, first_try=first_try)
+
+        planned, cause = ask(0, ATTEMPTS)
         themes = planned_themes(planned or [], self.index, history)
+        if planned is not None and len(themes) < wanted:
+            more, _ = ask(REPLAN_TRY, 1)
+            themes = planned_themes([*themes, *(more or [])], self.index, history)
         if cause:
             record.fallback("plan", cause)
         if len(themes) < wanted:

@@ -339,6 +339,22 @@ class ScriptedPlanEngine(_EngineBase):
         return self.delegate.complete(request)
 
 
+class PlanAnswersEngine(ScriptedPlanEngine):
+    """Answers PlanThemes with the next of the given answers (the last one again when they run out), counting the
+    plan requests; everything else with the offline engine."""
+
+    def __init__(self, delegate: OfflineEngine, answers: list[list[dict]]):
+        super().__init__(delegate, answers[0])
+        self.answers, self.plans = answers, 0
+
+    def complete(self, request):
+        block = _OUTPUT_BLOCK.search(_system_text(request))
+        if block and "themes" in _FIELD.findall(block.group(1)):
+            self.themes = self.answers[min(self.plans, len(self.answers) - 1)]
+            self.plans += 1
+        return super().complete(request)
+
+
 def _lm(engine) -> dspy.LM:
     # no DSPy-level retries: the programs' own bounded attempts are under test
     return dspy.LM("fuzz/engine", engine=engine, cache=False, num_retries=0)
@@ -507,6 +523,39 @@ def test_planned_titles_differing_only_in_case_or_spaces_are_one_theme(index, of
     titles = [p.title.strip().lower() for p in page.placements]
     assert len(set(titles)) == len(titles), titles
     assert titles.count("snacks") == 1
+
+
+ONE_IDEA = [{"title": title, "aisles": ["chips pretzels"], "queries": ["potato chips"]}
+            for title in ("Salty Snacks", "Snack Attack", "Crunchy Snacks", "Chips Galore")]
+SIX_IDEAS = [{"title": title, "aisles": [aisle], "queries": [query]} for title, aisle, query in (
+    ("Breakfast Bowls", "cereal", "granola"), ("Fruit Basket", "fresh fruits", "apples"),
+    ("Yogurt Break", "yogurt", "greek yogurt"), ("Pasta Night", "dry pasta", "spaghetti"),
+    ("Freezer Dinners", "frozen meals", "frozen dinner"), ("Soda Fridge", "soft drinks", "cola"))]
+
+
+def test_a_plan_of_one_idea_is_asked_for_once_more_and_the_new_themes_fill_the_page(index, offline_engine):
+    """A model writing one idea several ways gets a second, hotter plan call; its themes join the kept one, so the
+    code's retrieval rows are not needed."""
+    engine = PlanAnswersEngine(offline_engine, [ONE_IDEA, SIX_IDEAS])
+    history = index.histories.get(index.histories.user_ids[2])
+    with dspy.context(lm=_lm(engine)):
+        page = TopDownProgram(index, objective="discovery")(user_id=history.user_id, history=history).page
+    assert engine.plans == 2
+    titles = [p.title for p in page.placements]
+    assert "Salty Snacks" in titles and len(set(titles) & {t["title"] for t in SIX_IDEAS}) >= 4, titles
+    assert not [f for f in page.stats.fallbacks if f.startswith("fallback in plan")], page.stats.fallbacks
+
+
+def test_a_full_plan_is_asked_for_once_and_a_second_short_one_leaves_the_rest_to_retrieval(index, offline_engine):
+    full = PlanAnswersEngine(offline_engine, [SIX_IDEAS + ONE_IDEA[:1]])
+    short = PlanAnswersEngine(offline_engine, [ONE_IDEA])
+    history = index.histories.get(index.histories.user_ids[2])
+    for engine in (full, short):
+        with dspy.context(lm=_lm(engine)):
+            page = TopDownProgram(index, objective="discovery")(user_id=history.user_id, history=history).page
+        assert_valid_page(page, index, "top-down")
+    assert full.plans == 1 and short.plans == 2
+    assert any("usable themes of 6" in f for f in page.stats.fallbacks), page.stats.fallbacks
 
 
 def test_filler_failure_keeps_the_page_full(index, offline_engine):

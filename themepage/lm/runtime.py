@@ -138,10 +138,11 @@ def _call_deadline() -> tuple[float | None, str]:
 
 def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: None, attempts: int = ATTEMPTS,
             complete: Callable[[T], bool] = lambda _: True,
-            refused_attempts: int | None = None) -> tuple[T | None, str | None]:
+            refused_attempts: int | None = None, first_try: int = 0) -> tuple[T | None, str | None]:
     """Call up to `attempts` times until the result is valid; returns (result, None) or (None, last cause).
     With `refused_attempts`, a step whose every try so far answered and was refused by `valid` (never an LM
     failure) may take that many tries: a guard's refusal is worth another sample, a broken server is not.
+    `first_try` numbers the tries from there (a step asked again after a usable but short answer is a retry).
 
     `valid` returns None for a usable result, else why it is not; a usable result that is not
     `complete` (short of what was asked, e.g. a truncated answer) is used but not left in the cache.
@@ -154,7 +155,7 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
     lm = dspy.settings.lm
     breaker = breaker_for(lm) if lm is not None else None
     cause = None
-    limit, number = max(attempts, refused_attempts or 0), -1
+    limit, number = first_try + max(attempts, refused_attempts or 0), first_try - 1
     while (number := number + 1) < limit:
         if breaker is not None:
             breaker.check()
@@ -166,7 +167,7 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
         except Exception as exc:
             if not is_lm_failure(exc):
                 raise
-            limit = attempts
+            limit = first_try + attempts
             log.forget_all()
             if breaker is not None and is_unreachable(exc):
                 raise breaker.trip(describe_error(exc)) from exc
