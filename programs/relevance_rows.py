@@ -76,10 +76,9 @@ def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, 
     """
     lead = [t for t in themes[:1] if not t.aisles]
     covered = set(history.top_products(LEAD_RESERVED)) if lead else set()
-    ordered = list(lead)
-    planned = [t for t in themes if t not in lead and not made_by_code(t.rationale)]
-    for group in (planned, [t for t in themes if t not in lead and made_by_code(t.rationale)]):
-        rest = list(group)
+    ordered, others = list(lead), [t for t in themes if t not in lead]
+    for code_made in (False, True):
+        rest = [t for t in others if made_by_code(t.rationale) == code_made]
         while rest:
             best = max(rest, key=lambda t: own_mass(t, history, index, covered, size))
             if own_mass(best, history, index, covered, size) == 0:

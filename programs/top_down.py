@@ -32,7 +32,8 @@ from themepage.programs.relevance_rows import (
 )
 from themepage.programs.retrieval import render_candidates, retrieve_for_theme
 from themepage.programs.row_text import readable_title
-from themepage.programs.rules.apply import apply_page_rules, fallback_drafts
+from themepage.programs.rules.apply import apply_page_rules
+from themepage.programs.rules.fallback_rows import fallback_drafts
 from themepage.programs.rules.shape import Intent, PageRules, RowDraft, is_catch_all_title, permitted_aisles
 from themepage.programs.theme_grounding import grounded_on_queries
 from themepage.wording.answer_text import clean_rationale, clean_title, usable_title

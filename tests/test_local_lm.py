@@ -20,7 +20,7 @@ from themepage.page import Page, PageStats, Placement
 from themepage.page.lm_share import fallbacks_by_phase_and_cause, lm_made, lm_made_share, parse_fallback
 from themepage.programs.registry import make_program
 from themepage.programs.row_text import readable_rationale
-from themepage.programs.rules.apply import fallback_drafts
+from themepage.programs.rules.fallback_rows import fallback_drafts
 from themepage.programs.rules.shape import RowDraft
 from themepage.programs.top_down import REGULARS_THEME
 

@@ -26,7 +26,7 @@ from themepage.programs.baselines import RepurchaseBaseline
 from themepage.programs.bottoms_up import MISFIT_NAME, NAME_ATTEMPTS, BottomsUpProgram
 from themepage.programs.registry import UnknownProgram, make_program, program_names
 from themepage.programs.retrieval import retrieve_for_theme
-from themepage.programs.rules.apply import aisle_best_sellers
+from themepage.programs.rules.fallback_rows import aisle_best_sellers
 from themepage.programs.top_down import SPARE_THEMES, TopDownProgram
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
 from themepage.signatures.top_down import FillTheme, FilterTheme, PlanThemes

@@ -17,7 +17,6 @@ ranked pool to replace them from) and get back placements that keep every rule o
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
@@ -26,12 +25,10 @@ from themepage.dataset.history import UserHistory
 from themepage.page import Placement, ProductRef
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.fallback_rows import best_sellers_by_aisle, fallback_drafts
 from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
-from themepage.wording.aisle_labels import readable_aisle
 
-AISLE_EXTENSION = 4000
-"""Best sellers a row's pool is extended with (those of its own aisles), when near-duplicates used it up."""
 MIN_TITLE_FIT = 0.5
 """A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
 is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
@@ -43,46 +40,6 @@ MAX_ROUNDS = 20
 """At most this many rounds of dropping a row whose intent repeats another's and filling its place."""
 FIX_ROUNDS = 12
 """At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
-def fallback_drafts(index, history: UserHistory, n: int) -> list[RowDraft]:
-    """Rows of the shopper's top aisles, then of the best-selling aisles, titled with readable aisle labels."""
-    own = history.top_products()
-    allowed = permitted_products(index, history)
-    ranked = [p for p in [*own, *index.popular(400)] if allowed(p)]
-    mine = {index.catalog.aisle_id(p) for p in own}
-    drafts = []
-    for aisle in list(dict.fromkeys(index.catalog.aisle_id(p) for p in ranked))[:n]:
-        label = readable_aisle(index.catalog.aisles[aisle])
-        picks = [p for p in own if index.catalog.aisle_id(p) == aisle]
-        more = [p for p in best_sellers_by_aisle(index).get(aisle, []) if p not in set(picks)]
-        if aisle in mine:
-            drafts.append(RowDraft(f"Your {label}", f"You often buy {label.lower()}, so here are your picks and "
-                                                   "a few more.", picks, more))
-        else:
-            drafts.append(RowDraft(f"Popular {label}", f"Shoppers here often buy {label.lower()}.", picks, more))
-    return drafts
-
-
-_BEST_SELLERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_BY_AISLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def aisle_best_sellers(index) -> list[int]:
-    """The AISLE_EXTENSION best sellers, read once per index."""
-    found = _BEST_SELLERS.get(index)
-    if found is None:
-        found = _BEST_SELLERS[index] = index.popular(AISLE_EXTENSION)
-    return found
-
-
-def best_sellers_by_aisle(index) -> dict[int, list[int]]:
-    """`aisle_best_sellers` grouped by aisle id, best first (read once per index)."""
-    found = _BY_AISLE.get(index)
-    if found is None:
-        found = {}
-        for pid in aisle_best_sellers(index):
-            found.setdefault(index.catalog.aisle_id(pid), []).append(pid)
-        _BY_AISLE[index] = found
-    return found
 
 
 class _PageBuilder:
@@ -201,30 +158,32 @@ class _PageBuilder:
     def keep_page_size(self) -> None:
         """Rows grown past the usual length give back their last products while the page holds more than its
         rows at the usual length would: a row that shrank for a longer one may have given way to a full spare."""
-        most = self.rules.placements * self.rules.products_per_placement
-        while sum(map(len, self.rows)) > most:
+        while sum(map(len, self.rows)) > self.rules.page_size:
             longest = max(range(len(self.rows)), key=lambda r: len(self.rows[r]))
             if len(self.rows[longest]) <= self.rules.products_per_placement:
                 return
             self.rows[longest].pop()
+
+    def refill(self, r: int) -> None:
+        """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
+        self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r],
+                  self.held_from(self.kept[r]))
 
     def regrow_short_rows(self) -> None:
         """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
         than its rows at the usual length: the longer row they made room for may have been dropped."""
         usual = self.rules.products_per_placement
         for r in reversed(range(len(self.rows))):
-            if sum(map(len, self.rows)) >= self.rules.placements * usual:
+            if sum(map(len, self.rows)) >= self.rules.page_size:
                 return
             if self.sizes[r] < usual:
                 self.sizes[r] = usual
-                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], usual,
-                          self.held_from(self.kept[r]))
+                self.refill(r)
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
-        for row, source, title, size, draft in zip(self.rows, self.sources, self.titles, self.sizes, self.kept,
-                                                   strict=True):
-            self.fill(row, [*source, *self.reserve], title, size, self.held_from(draft))
+        for r in range(len(self.rows)):
+            self.refill(r)
 
     def duplicate_slots(self) -> set[tuple[int, int]]:
         """(row, product) of every later slot that near-duplicates an earlier one, in its row or on the page; a
@@ -252,8 +211,7 @@ class _PageBuilder:
                 self.rows[r].remove(pid)
                 self.banned.add(pid)
             for r in sorted({r for r, _ in found}):
-                self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r],
-                          self.held_from(self.kept[r]))
+                self.refill(r)
         while found := self.duplicate_slots():
             for r, pid in found:
                 self.rows[r].remove(pid)
@@ -277,7 +235,7 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
     """
     builder = _PageBuilder(rules, index, history)
     builder.held, builder.holder = frozenset(held), holder
-    builder.reserve = [*reserve, *index.popular(4 * rules.placements * rules.products_per_placement)]
+    builder.reserve = [*reserve, *index.popular(4 * rules.page_size)]
     queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
     for _ in range(MAX_ROUNDS):
         while len(builder.rows) < rules.placements and (draft := next(queue, None)) is not None:

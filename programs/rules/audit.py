@@ -28,8 +28,8 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
     if len(placements) > rules.placements:
         problems.append(f"{len(placements)} rows, more than {rules.placements}")
     ids = [p.product_id for placement in placements for p in placement.products]
-    if len(ids) > rules.placements * rules.products_per_placement:
-        problems.append(f"{len(ids)} products, more than {rules.placements * rules.products_per_placement}")
+    if len(ids) > rules.page_size:
+        problems.append(f"{len(ids)} products, more than {rules.page_size}")
     if len(ids) != len(set(ids)):
         problems.append("a product appears twice on the page")
     if len(ids) > 1 and (page_pairs := near_duplicates(ids)):

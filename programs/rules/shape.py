@@ -30,6 +30,11 @@ class PageRules:
         c = config.constraints
         return cls(c.placements, c.products_per_placement, c.min_products_per_placement, c.max_products_per_placement)
 
+    @property
+    def page_size(self) -> int:
+        """Products on a page of rows at the usual length."""
+        return self.placements * self.products_per_placement
+
     def row_size(self, asked: int | None) -> int:
         """A row's length: the usual one, or the one its draft asks for within the fewest and most."""
         if asked is None:

@@ -2,9 +2,10 @@
 
 Reads only the page (`stats.fallbacks`, titles and rationales), so benches and tests agree on one definition:
 - top-down: a placement is the LM's when the LM planned its theme and chose its products: not when its theme
-  is one the code added (a retrieval row of `themepage.programs.rules.apply.fallback_drafts`, added for a short plan or
-  for rows the page rules dropped, or the regulars row `themepage.programs.top_down.REGULARS_THEME` that a next-basket
-  objective opens with when the planner planned none: both recognised by their fixed rationales), and not
+  is one the code added (a retrieval row of `themepage.programs.rules.fallback_rows.fallback_drafts`, added for a
+  short plan or for rows the page rules dropped, or the regulars row `themepage.programs.top_down.REGULARS_THEME`
+  that a next-basket objective opens with when the planner planned none: both recognised by their fixed
+  rationales), and not
   when its fill fell back ("fallback in fill '<title>'"). A filter fallback keeps the filler's picks, so the
   placement stays the LM's. A row the LM planned from the shopper's history lists their regulars first
   (`themepage.programs.top_down.regulars_first`) whatever the filler picked; it counts as the LM's (it chose the theme).
@@ -23,7 +24,8 @@ REGULARS_RATIONALE = "The products you buy most often, the likeliest first."
 """The rationale of the regulars row the code adds (programs.top_down.REGULARS_THEME reads it from here)."""
 CODE_RATIONALES = re.compile(r"^(?:You often buy .+, so here are your picks and a few more\.|"
                              r"Shoppers here often buy .+\.|" + re.escape(REGULARS_RATIONALE) + r")$")
-"""Rationales of rows the code made: programs.rules.apply.fallback_drafts' two sentences, and the regulars row."""
+"""Rationales of rows the code made: programs.rules.fallback_rows.fallback_drafts' two sentences, and the regulars
+row."""
 _FALLBACK = re.compile(r"^fallback in (?P<phase>[a-z_]+)(?: '(?P<title>.*)')?: (?P<cause>.*)$")
 
 
