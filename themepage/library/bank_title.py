@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
-from themepage.library.theme_bank import load_theme_bank
+from themepage.library.theme_bank import BankTheme, load_theme_bank
 
 BANK_COVERAGE = 0.75
 """Share of the products a bank theme's aisles must hold for its title to name the group: under a theme
@@ -28,18 +29,23 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+@lru_cache(maxsize=1)
+def _naming_themes() -> tuple[tuple[BankTheme, frozenset[str]], ...]:
+    """The default bank's themes that may name a group (not the personal ones), each with its queries' words."""
+    return tuple((theme, frozenset(w for q in theme.queries for w in _words(q)))
+                 for theme in load_theme_bank() if "personal" not in theme.tags)
+
+
 def bank_title(products: Sequence[tuple[str, str]], grocery: bool = True) -> dict[str, object] | None:
     """The bank theme whose aisles hold and whose queries name most of the (name, lower-case aisle) products,
     and whose claims ("Organic Essentials") every product's name makes, as a title and rationale; None if
     there is none (always, for a store that is not a grocery store)."""
     aisles = Counter(aisle for _, aisle in products)
+    names = [_words(name) for name, _ in products]
     best, best_score = None, 0.0
-    for theme in load_theme_bank() if grocery else ():
-        if "personal" in theme.tags:
-            continue
+    for theme, query_words in _naming_themes() if grocery else ():
         aisle_share = sum(aisles[a] for a in theme.aisles) / max(1, len(products))
-        query_words = {w for q in theme.queries for w in _words(q)}
-        named = sum(bool(query_words & set(_words(name))) for name, _ in products) / max(1, len(products))
+        named = sum(not query_words.isdisjoint(name) for name in names) / max(1, len(products))
         if aisle_share < BANK_COVERAGE or named < BANK_NAMED:
             continue
         if not all(theme.claims_made_by(name) for name, _ in products):  # "Organic ..." over every product

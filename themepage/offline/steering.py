@@ -39,6 +39,7 @@ Tags of the theme library (themepage/library/theme_bank.toml) that no cue raises
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from themepage.library.asks import Asks
 
@@ -111,8 +112,11 @@ def read_cues(*texts: str) -> dict[str, tuple[set[str], set[str]]]:
     return found
 
 
+@lru_cache(maxsize=256)
 def steer(*texts: str) -> Asks:
-    """What the instruction and guidance texts ask for, read from their cues (the table in the module docstring)."""
+    """What the instruction and guidance texts ask for, read from their cues (the table in the module docstring).
+
+    Memoised: a page asks it of the same instruction and guidance for every step. Treat the result as read-only."""
     cues = read_cues(*texts)
     weights = {tag: emphasis(len(pro)) - emphasis(len(con)) for tag, (pro, con) in cues.items()}
     strictness = max(0.0, weights.pop(COHESION, 0.0))
