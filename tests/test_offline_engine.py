@@ -26,7 +26,7 @@ from themepage.wording.user_context import NEW_SHOPPER, describe_user
 GUIDANCE = load_objective("relevance").guidance
 RANKED = load_objective("discovery").guidance
 """Guidance under which the usual ranking (steering, demos) plans every theme and draws on the catalog: asked for
-regulars (relevance), the planner plans rows covering the shopper's aisles instead (themepage/offline/regulars_plan.py),
+regulars (relevance), the planner plans rows covering the shopper's aisles instead (themepage/library/regulars_plan.py),
 and a cohesive plan of twelve may hold only the shopper's own themes."""
 DISCOVER = "Help the shopper discover new products they have never tried."
 _WORD = re.compile(r"[a-z]+")

@@ -1,15 +1,13 @@
-"""One caching style in the offline engine: values derived per index object, never by id(); one name map,
-one user-context format, one TITLE_HITS."""
+"""One caching style for values derived from an index (themepage/index/derived.py, used by the theme library and
+the offline engine): stored per index object, never by id(); one name map, one user-context format, one TITLE_HITS."""
 
 from __future__ import annotations
 
 import gc
 
 from themepage import constants
-from themepage.index import CatalogIndex
-from themepage.offline import memo
-from themepage.offline.memo import product_ids_by_name
-from themepage.offline.reading import read_shopper
+from themepage.index import CatalogIndex, derived
+from themepage.offline.reading import product_ids_by_name, read_shopper
 from themepage.wording.prompt_text import inline
 from themepage.wording.user_context import describe_user
 
@@ -23,10 +21,10 @@ def _renamed(folder, old: str, new: str):
 def test_each_index_gets_its_own_names_and_nothing_outlives_it(tmp_path, tiny_data_dir):
     first = CatalogIndex.open(tiny_data_dir, tmp_path / "cache-a")
     assert product_ids_by_name(first)["Milk"] == 1
-    held = len(memo._DERIVED)
+    held = len(derived._DERIVED)
     del first
     gc.collect()
-    assert len(memo._DERIVED) == held - 1, "a dead index's derived values were kept"
+    assert len(derived._DERIVED) == held - 1, "a dead index's derived values were kept"
     second = CatalogIndex.open(_renamed(tiny_data_dir, "1,Milk,", "1,Oat Milk,"), tmp_path / "cache-b")
     names = product_ids_by_name(second)
     assert "Milk" not in names and names["Oat Milk"] == 1

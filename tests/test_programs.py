@@ -321,6 +321,36 @@ def test_steps_after_the_first_run_concurrently(index, offline_engine):
         assert page.stats.fallbacks == []
 
 
+class InProcessEngine(RecordingEngine):
+    """The offline engine, recording which thread asked; it says it answers in process, as the offline engine does."""
+
+    answers_in_process = True
+
+    def __init__(self, delegate: OfflineEngine):
+        super().__init__(delegate)
+        self.threads: set[int] = set()
+
+    def complete(self, request):
+        self.threads.add(threading.get_ident())
+        return super().complete(request)
+
+
+def test_an_lm_that_answers_in_process_is_asked_on_the_calling_thread(index, offline_engine):
+    """Threads buy nothing for an engine that never waits on I/O (the offline engine): every call of a page,
+    fill, filter and name included, runs on the thread that makes the page, and the page is the threaded one."""
+    assert OfflineEngine.answers_in_process
+    history = _users(index)[0]
+    for program in ("top-down", "bottoms-up"):
+        engine = InProcessEngine(offline_engine)
+        with dspy.context(lm=dspy.LM("themepage/offline", engine=engine, cache=False), adapter=MemoChatAdapter()):
+            page = _make_page(program, index, history)
+        assert engine.threads == {threading.get_ident()}, program
+        assert len(engine.requests) == happy_path_calls(program), program
+        threaded = RecordingEngine(offline_engine)
+        with dspy.context(lm=dspy.LM("themepage/offline", engine=threaded, cache=False), adapter=MemoChatAdapter()):
+            assert _make_page(program, index, history).product_ids() == page.product_ids(), program
+
+
 # ----- recall against the repurchase baseline -----------------------------------------------------
 
 def test_recall_and_ranking_on_dev_users_are_near_the_repurchase_baseline(index, offline):

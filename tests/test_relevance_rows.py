@@ -8,11 +8,11 @@ import dspy
 import pytest
 
 from themepage.dataset.history import Order, UserHistory
+from themepage.library.regulars_plan import asks_for_regulars, cover, regulars_plan, repeats_intent, row_mass
+from themepage.library.shopper import Shopper
 from themepage.lm.adapter import MemoChatAdapter
 from themepage.objectives import load_objective, objective_names
 from themepage.objectives.config import Constraints
-from themepage.offline.reading import Shopper
-from themepage.offline.regulars_plan import asks_for_regulars, cover, regulars_plan, repeats_intent, row_mass
 from themepage.offline.steering import steer
 from themepage.page import Theme
 from themepage.programs.relevance_rows import LEAD_RESERVED, by_own_mass, own_products, reserve_for_lead, with_row_sizes

@@ -5,13 +5,13 @@ import os
 from pathlib import Path
 
 from themepage import constants
-from themepage.offline import theme_rows
+from themepage.library import theme_rows
 from themepage.programs.rules import apply
 
 CORE = Path(__file__).resolve().parent.parent / "themepage"
 
 
-def test_the_offline_theme_rows_and_the_page_rules_hold_to_the_same_numbers():
+def test_the_library_theme_rows_and_the_page_rules_hold_to_the_same_numbers():
     assert theme_rows.PRODUCTS_PER_PLACEMENT is constants.PRODUCTS_PER_PLACEMENT
     assert apply.ROW_DUPLICATE_CHANCE is constants.ROW_DUPLICATE_CHANCE
 

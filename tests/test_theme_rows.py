@@ -1,6 +1,6 @@
-"""What the catalog shows under each library theme (theme_rows.py: its queries' hits in its aisles) and how the
-discovery planner weighs it: among themes that fill, the one whose products lie nearer the shopper's taste than
-shoppers' at large gains (planner.taste_fit)."""
+"""What the catalog shows under each library theme (themepage/library/theme_rows.py: its queries' hits in its
+aisles) and how suiting themes to a shopper asked for discovery weighs it: among themes that fill, the one whose
+products lie nearer the shopper's taste than shoppers' at large gains (neighbourhood.taste_fit)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from themepage.constants import PRODUCTS_PER_PLACEMENT
+from themepage.library.neighbourhood import _percentiles, _usual_closeness, taste_fit
 from themepage.library.theme_bank import BankTheme, load_theme_bank
-from themepage.offline.planner import _percentiles, _usual_closeness, taste_fit
-from themepage.offline.theme_rows import row_share, theme_row, theme_rows
+from themepage.library.theme_rows import row_share, theme_row, theme_rows
 
 
 def _theme(theme_id: str) -> BankTheme:

@@ -56,6 +56,12 @@ class Catalog:
     def _aisle_of_row(self) -> list[int]:
         return self.aisle_ids.tolist()
 
+    @cached_property
+    def department_of_aisle(self) -> dict[str, str]:
+        """Aisle name (lower case) -> its department's name, read once from the products' rows."""
+        pairs = set(zip(self.aisle_ids.tolist(), self.department_ids.tolist(), strict=True))
+        return {self.aisles[int(a)].lower(): self.departments[int(d)] for a, d in pairs}
+
     def name(self, product_id: int) -> str:
         return self.names[self.row(product_id)]
 

@@ -185,6 +185,13 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
     return None, cause
 
 
+def answers_in_process() -> bool:
+    """Whether the configured LM answers on the calling thread without waiting on I/O (its engine says
+    `answers_in_process`, as the offline engine does): threads then only add contention, so fan_out runs inline."""
+    engine = getattr(dspy.settings.lm, "engine", None)
+    return bool(getattr(engine, "answers_in_process", False))
+
+
 def fan_out(function: Callable[[Any], T], items: list[Any]) -> list[T]:
     """Run `function` over items on a small thread pool, each worker under the caller's DSPy settings.
 
@@ -192,11 +199,12 @@ def fan_out(function: Callable[[Any], T], items: list[Any]) -> list[T]:
     deadline), as in DSPy's ParallelExecutor, but with no global progress state, so concurrent pages
     can fan out too. Items still queued when the page's deadline passes (the pool busy with other
     pages) are taken back and run here, where their steps find no time left and fall back at once.
+    With an LM that answers in process (`answers_in_process`) the items run one after another here.
     """
     if not items:
         return []
-    if len(items) == 1:
-        return [function(items[0])]
+    if len(items) == 1 or answers_in_process():
+        return [function(item) for item in items]
     futures = [_shared_pool().submit(inheriting(function), item) for item in items]
     left = page_remaining()
     if left is None:

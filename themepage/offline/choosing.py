@@ -12,9 +12,11 @@ import numpy as np
 
 from themepage.constants import HEALTHY_AISLES
 from themepage.index import CatalogIndex
+from themepage.library.asks import Asks
+from themepage.library.shopper import Shopper
 from themepage.offline.prompt import Prompt
-from themepage.offline.reading import Candidate, Shopper, read_candidates, read_shopper, read_theme, shopper_from_marks
-from themepage.offline.steering import Steering, steer
+from themepage.offline.reading import Candidate, read_candidates, read_shopper, read_theme, shopper_from_marks
+from themepage.offline.steering import steer
 from themepage.page import Theme
 
 _HEALTHY = frozenset(HEALTHY_AISLES)
@@ -37,7 +39,7 @@ def theme_fit(theme: Theme, candidates: list[Candidate], index: CatalogIndex) ->
     return lexical + in_aisle
 
 
-def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, steering: Steering) -> np.ndarray:
+def affinity(candidates: list[Candidate], prompt: Prompt, index: CatalogIndex, steering: Asks) -> np.ndarray:
     """How likely the shopper is to buy each candidate, tilted by the objective.
 
     Purchase share (with a small recency tie-break) plus the cosine to the shopper's taste
@@ -95,7 +97,7 @@ def _together(candidates: list[Candidate], scores: np.ndarray, n: int, index: Ca
     return [candidates[i].product_id for i in chosen]
 
 
-def _steering(prompt: Prompt) -> Steering:
+def _steering(prompt: Prompt) -> Asks:
     return steer(prompt.instruction, prompt.inputs["objective_guidance"])
 
 

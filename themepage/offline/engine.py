@@ -43,6 +43,10 @@ def format_answer(prompt: Prompt, values: dict[str, object]) -> str:
 class OfflineEngine:
     """Answers the program's signatures from the catalog index; see the module docstring."""
 
+    answers_in_process = True
+    """It computes each answer on the caller's thread and never waits on I/O, so the programs need no threads for it
+    (`themepage.lm.runtime.answers_in_process`)."""
+
     def __init__(self, index: CatalogIndex, data_dir: Path | None = None, cache_dir: Path | None = None):
         self.index = index
         self._source = {"data_dir": str(data_dir) if data_dir else None,

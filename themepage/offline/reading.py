@@ -1,16 +1,19 @@
-"""What the offline engine reads out of prompt fields: the shopper, candidates, themes and steering words."""
+"""What the offline engine reads out of prompt fields: the shopper (as the theme library's `Shopper`), candidates,
+themes and words; catalog names are mapped back to product ids."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from themepage.index import CatalogIndex
-from themepage.offline.memo import derived, product_ids_by_name
+from themepage.index.derived import derived
+from themepage.library.shopper import Shopper
 from themepage.page import Theme
+from themepage.wording.prompt_text import inline
 from themepage.wording.user_context import parse_user_context
 
 _BOUGHT = re.compile(r"(?:bought |^)(\d{1,9})(?: of |/)(\d{1,9})(?=,| orders|$)")
@@ -24,25 +27,22 @@ MAX_SHOPPERS = 256
 """Shoppers memoized per index (a page's dozen calls carry the same user context); cleared when full."""
 
 
-@dataclass
-class Shopper:
-    """The shopper as read from a user-context field."""
+def _ids_by_name(index: CatalogIndex) -> dict[str, int]:
+    names: dict[str, int] = {}
+    for pid, name in zip(index.catalog.product_ids.tolist(), index.catalog.names, strict=True):
+        names.setdefault(inline(name), pid)
+    return names
 
-    aisle_shares: dict[str, float] = field(default_factory=dict)
-    aisle_products: dict[str, int] = field(default_factory=dict)
-    product_share: dict[int, float] = field(default_factory=dict)
-    recent: set[int] = field(default_factory=set)
-    profile: np.ndarray | None = None
-    store: str | None = None
-    """The store's kind the context names (None: it does not say, so the default grocery store)."""
 
-    @property
-    def is_new(self) -> bool:
-        return not self.product_share and not self.aisle_shares
+def product_ids_by_name(index: CatalogIndex) -> dict[str, int]:
+    """Prompt-safe catalog name (`prompt_text.inline`) -> product id. Where names repeat once made
+    prompt-safe (the catalog has names differing only in spacing), the first product in catalog order wins."""
+    return derived(index, "ids_by_name", _ids_by_name)
 
 
 def read_shopper(text: str, index: CatalogIndex) -> Shopper:
-    """Favourite aisles, frequent products (names mapped back to catalog ids) and a taste vector.
+    """The shopper of a user-context field: favourite aisles, frequent products (names mapped back to catalog
+    ids) and a taste vector.
 
     Memoized per index and text. Treat the result as read-only.
     """

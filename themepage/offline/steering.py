@@ -12,7 +12,10 @@ flips every cue after it in its clause ("avoid new products", "do not try anythi
 unfamiliar", "treats" in "choices over treats"); two negators cancel. Each tag's weight is
 emphasis(cues for) - emphasis(cues against), emphasis(n) = n / (n + 1), in (-1, 1).
 
-The cue words and phrases of each tag are CUES and COHESION_CUES below; what each tag does:
+The cue words and phrases of each tag are CUES and COHESION_CUES below. `steer` turns them into the theme
+library's `Asks`: the planner's answer is the library's ranking under those weights
+(`themepage.library.for_shopper`), the filler's and the filter's are the stand-in's own (choosing.py). What
+each tag does:
 
 | tag       | effect on the page                                                                          |
 |-----------|---------------------------------------------------------------------------------------------|
@@ -36,7 +39,9 @@ Tags of the theme library (themepage/library/theme_bank.toml) that no cue raises
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
+
+from themepage.library.asks import Asks
 
 CUES: dict[str, set[str]] = {
     "personal": {"again", "regular", "regulars", "usual", "staples", "repurchase", "habits", "relevance", "replenish",
@@ -69,30 +74,6 @@ _PHRASES = sorted({p for cues in CUES.values() for p in cues} | COHESION_CUES | 
                   key=lambda p: -len(p.split()))
 _LONGEST = max(len(p.split()) for p in _PHRASES)
 COHESION = "cohesion"
-
-
-@dataclass(frozen=True)
-class Steering:
-    """Tag weights in (-1, 1) and how strict the placement check should be."""
-
-    tags: dict[str, float]
-    strictness: float
-
-    def weight(self, tag: str) -> float:
-        return self.tags.get(tag, 0.0)
-
-    @property
-    def novelty_seeking(self) -> float:
-        return max(0.0, self.weight("discovery"))
-
-    @property
-    def taste_seeking(self) -> float:
-        """How much the shopper's known tastes should anchor what is chosen."""
-        return max(0.0, self.weight("taste"))
-
-    @property
-    def health_seeking(self) -> float:
-        return max(0.0, self.weight("healthy"))
 
 
 def emphasis(matches: int) -> float:
@@ -131,8 +112,11 @@ def read_cues(*texts: str) -> dict[str, tuple[set[str], set[str]]]:
     return found
 
 
-def steer(*texts: str) -> Steering:
-    """Read the cues of the instruction and guidance texts (see the table in the module docstring)."""
+@lru_cache(maxsize=256)
+def steer(*texts: str) -> Asks:
+    """What the instruction and guidance texts ask for, read from their cues (the table in the module docstring).
+
+    Memoised: a page asks it of the same instruction and guidance for every step. Treat the result as read-only."""
     cues = read_cues(*texts)
     weights = {tag: emphasis(len(pro)) - emphasis(len(con)) for tag, (pro, con) in cues.items()}
     strictness = max(0.0, weights.pop(COHESION, 0.0))
@@ -141,4 +125,4 @@ def steer(*texts: str) -> Steering:
     for tag in DISCOVERY_DAMPENS:
         if discovery > 0:
             tags[tag] = tags.get(tag, 0.0) - discovery
-    return Steering(tags, strictness)
+    return Asks(tags, strictness)

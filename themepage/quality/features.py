@@ -80,8 +80,12 @@ def spaced_words(text: str) -> str:
 
 def claims_missing(title: str, name: str) -> float:
     """Share of the title's CLAIMS that the product name does not make, in [0, 1]; 0 for a title making none."""
-    made = [c for c in CLAIMS if f" {c} " in spaced_words(title)]
-    return sum(f" {c} " not in spaced_words(name) for c in made) / len(made) if made else 0.0
+    spaced_title = spaced_words(title)
+    made = [c for c in CLAIMS if f" {c} " in spaced_title]
+    if not made:
+        return 0.0
+    spaced_name = spaced_words(name)
+    return sum(f" {c} " not in spaced_name for c in made) / len(made)
 
 
 def title_word_share(title: str, product_text: str) -> float:

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from themepage.quality.text import content_stems
 
@@ -72,12 +73,17 @@ class WordStats:
                 return stem
         return max(reversed(stems), key=lambda s: self.headness.get(s, 0.0))
 
+    @cached_property
+    def unseen_weight(self) -> float:
+        """The weight of a stem no catalog name holds: the highest IDF."""
+        return math.log(self.names + 1)
+
     def weight(self, stem: str) -> float:
         """IDF of a stem (rare words say more about what a product is); unseen stems get the highest."""
-        return self.idf.get(stem, math.log(self.names + 1))
+        return self.idf.get(stem, self.unseen_weight)
 
     def weighted_jaccard(self, a: frozenset[str], b: frozenset[str]) -> float:
         """IDF-weighted share of the two names' stems that they share, in [0, 1]; 0 when both are empty."""
-        union = a | b
-        total = sum(self.weight(s) for s in union)
-        return sum(self.weight(s) for s in a & b) / total if total > 0 else 0.0
+        idf, unseen = self.idf, self.unseen_weight  # the page rules ask this of thousands of pairs a page
+        total = sum(idf.get(s, unseen) for s in a | b)
+        return sum(idf.get(s, unseen) for s in a & b) / total if total > 0 else 0.0

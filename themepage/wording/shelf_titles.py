@@ -53,10 +53,8 @@ def join_words(words: Sequence[str]) -> str:
 
 
 def aisle_departments(index) -> dict[str, str]:
-    """Aisle name -> its department's name, read from the catalog (lower case)."""
-    catalog = index.catalog
-    pairs = zip(catalog.aisle_ids, catalog.department_ids, strict=True)
-    return {catalog.aisles[int(a)].lower(): catalog.departments[int(d)] for a, d in set(pairs)}
+    """Aisle name (lower case) -> its department's name, read from the catalog once (`Catalog.department_of_aisle`)."""
+    return index.catalog.department_of_aisle
 
 
 def aisle_label(aisle: str) -> str:

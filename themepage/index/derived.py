@@ -1,7 +1,9 @@
-"""The offline engine's one caching style: values derived from a catalog index, stored per index object.
+"""Values derived from a catalog index, computed once and stored per index object.
 
 Keyed by the index itself through a weak reference, so a value never outlives its index and a
 new index never sees an old one's values, even at a reused memory address (which `id()` keys would allow).
+The theme library's tables (what each theme's row holds, aisle popularity) and the offline engine's
+readers (the catalog's names, shoppers read from a prompt) are stored here alike.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from themepage.index import CatalogIndex
-from themepage.wording.prompt_text import inline
+from themepage.index.catalog_index import CatalogIndex
 
 _DERIVED: weakref.WeakKeyDictionary[CatalogIndex, dict[str, Any]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
@@ -25,16 +26,3 @@ def derived(index: CatalogIndex, key: str, build: Callable[[CatalogIndex], Any])
     if key not in values:
         values[key] = build(index)
     return values[key]
-
-
-def _ids_by_name(index: CatalogIndex) -> dict[str, int]:
-    names: dict[str, int] = {}
-    for pid, name in zip(index.catalog.product_ids.tolist(), index.catalog.names, strict=True):
-        names.setdefault(inline(name), pid)
-    return names
-
-
-def product_ids_by_name(index: CatalogIndex) -> dict[str, int]:
-    """Prompt-safe catalog name (`prompt_text.inline`) -> product id. Where names repeat once made
-    prompt-safe (the catalog has names differing only in spacing), the first product in catalog order wins."""
-    return derived(index, "ids_by_name", _ids_by_name)

@@ -1,17 +1,17 @@
 """What the catalog shows under each library theme: the row its queries find in its aisles.
 
 A discovery page is worth more when each row's products plainly are what its title says, and a theme whose
-queries find too little in its aisles cannot give a full row. The planner weighs the row's size, and how
-near the shopper's taste its products lie. Read from retrieval alone (the theme's queries, BM25, in its
-aisles): the stand-in never consults the placement scorer the metrics grade its pages with.
+queries find too little in its aisles cannot give a full row. Suiting themes to a shopper (neighbourhood.py)
+weighs the row's size, and how near the shopper's taste its products lie. Read from retrieval alone (the
+theme's queries, BM25, in its aisles), never from the placement scorer the metrics grade pages with.
 """
 
 from __future__ import annotations
 
 from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.index import CatalogIndex
+from themepage.index.derived import derived
 from themepage.library.theme_bank import BankTheme, load_theme_bank
-from themepage.offline.memo import derived
 
 HITS_PER_QUERY = 40
 """Catalog products each of a theme's queries reads (within the theme's aisles)."""

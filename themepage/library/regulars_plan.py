@@ -1,10 +1,10 @@
-"""The offline planner's history themes when it is asked mostly for the shopper's regulars (relevance).
+"""History themes for a page asked mostly for the shopper's regulars (relevance): rows covering their items.
 
 A page of regulars is worth what it holds of the shopper's likeliest products. The bank's "Your ..." themes
 are fixed groups of aisles ("Your Household Refills"), and a shopper whose yogurt, cereal and cat food fill
-no such group lost them. So, asked for regulars, the planner keeps the usual ranking's catch-all regulars
+no such group lost them. So, asked for regulars, a plan keeps the usual ranking's catch-all regulars
 theme first, then picks greedily, among the bank's personal aisle themes and one theme per favourite aisle
-of the user context ("Your Yogurt Cups & Tubs"), the theme whose row would hold the most of the shopper's
+of the shopper ("Your Yogurt Cups & Tubs"), the theme whose row would hold the most of the shopper's
 items not yet covered (`row_mass`), for every slot asked for (spares included: the program orders the
 planned themes by the shopper's real buying and keeps the best, `themepage.programs.relevance_rows.by_own_mass`); the
 usual ranking's other themes follow once no theme would hold MIN_ROW_SHARE. Greedy picks do not depend on how
@@ -14,9 +14,9 @@ many are asked for, so a plan's first themes are the same whatever its length.
 from __future__ import annotations
 
 from themepage.constants import INTENT_OVERLAP
+from themepage.library.asks import Asks
+from themepage.library.shopper import Shopper
 from themepage.library.theme_bank import load_theme_bank
-from themepage.offline.reading import Shopper
-from themepage.offline.steering import Steering
 from themepage.wording.aisle_labels import readable_aisle
 
 ROW_SLOTS = 8
@@ -28,15 +28,15 @@ Shelves = dict[str, tuple[float, int]]
 """Per favourite aisle: the share of the shopper's items not yet covered, and how many products hold it."""
 
 
-def asks_for_regulars(steering: Steering) -> bool:
-    """The text asks for the shopper's regulars above any other kind of theme, and not for new products."""
-    personal = steering.weight("personal")
-    others = [w for tag, w in steering.tags.items() if tag not in ("personal", "taste")]
-    return personal > 0 and all(w <= personal for w in others) and steering.novelty_seeking <= 0
+def asks_for_regulars(asks: Asks) -> bool:
+    """The page is asked for the shopper's regulars above any other kind of theme, and not for new products."""
+    personal = asks.weight("personal")
+    others = [w for tag, w in asks.tags.items() if tag not in ("personal", "taste")]
+    return personal > 0 and all(w <= personal for w in others) and asks.novelty_seeking <= 0
 
 
 def shelves_of(shopper: Shopper) -> Shelves:
-    """The favourite aisles of the user context, each with its share of items and its number of products."""
+    """The shopper's favourite aisles, each with its share of items and its number of products."""
     return {a: (share, max(1, shopper.aisle_products.get(a, 1))) for a, share in shopper.aisle_shares.items()}
 
 
@@ -69,7 +69,7 @@ def aisle_theme(aisle: str) -> dict[str, object]:
 
 
 def personal_aisle_themes() -> list[dict[str, object]]:
-    """The bank's "Your ..." themes about some aisles, in the planner's output form."""
+    """The bank's "Your ..." themes about some aisles, as a page plan's themes."""
     return [{"title": t.title, "rationale": f"From your own orders: {t.description[0].lower()}{t.description[1:]}",
              "queries": list(t.queries), "aisles": list(t.aisles), "attributes": list(t.diet), "from_history": True}
             for t in load_theme_bank() if "personal" in t.tags and t.aisles]

@@ -1,7 +1,7 @@
-"""The offline answer to PlanThemes for a store that is not a grocery store: themes from the catalog itself.
+"""Themes for a store that is not a grocery store: read from the catalog's own aisles, not the theme bank.
 
 The grocery theme bank ("Easy Pasta Night") means nothing in a hardware store, so for any other kind of
-store the planner reads the shelves: a row of the shopper's regulars, one theme per aisle they buy from
+store a plan reads the shelves: a row of the shopper's regulars, one theme per aisle they buy from
 (most of their items first), then the store's best-selling aisles they have not bought from yet. Titles
 are the aisles' own names, title-cased (at most six words); queries are the aisle's name and the names of
 its best-selling products, so retrieval can fill each theme. Nothing here names a food.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from themepage.index import CatalogIndex
-from themepage.offline.memo import derived
-from themepage.offline.reading import Shopper
+from themepage.index.derived import derived
+from themepage.library.shopper import Shopper
 
 MAX_TITLE_WORDS = 6
 QUERY_PRODUCTS = 3
@@ -29,7 +29,7 @@ def aisle_title(aisle: str) -> str:
 
 def _aisle_queries(index: CatalogIndex) -> dict[str, list[str]]:
     """Per aisle (lower-case name): its name and the first words of its best-selling products' names."""
-    return derived(index, "catalog_planner_queries", _count_aisle_queries)
+    return derived(index, "catalog_aisle_queries", _count_aisle_queries)
 
 
 def _count_aisle_queries(index: CatalogIndex) -> dict[str, list[str]]:
@@ -54,7 +54,7 @@ def _best_selling_aisles(index: CatalogIndex) -> list[str]:
     return [name for _, name in sorted(named, key=lambda pair: (-pair[0], pair[1]))]
 
 
-def catalog_plan(shopper: Shopper, index: CatalogIndex, kind: str, wanted: int) -> dict[str, object]:
+def catalog_themes(shopper: Shopper, index: CatalogIndex, kind: str, wanted: int) -> list[dict[str, object]]:
     """Up to `wanted` themes: the shopper's regulars, their aisles, then the store's best-selling others."""
     queries = _aisle_queries(index)
     themes: list[dict[str, object]] = []
@@ -71,4 +71,4 @@ def catalog_plan(shopper: Shopper, index: CatalogIndex, kind: str, wanted: int) 
                      else f"{label}: popular at this {kind}, new to you.")
         themes.append({"title": label, "rationale": rationale, "queries": queries[aisle], "aisles": [aisle],
                        "attributes": [], "from_history": False})
-    return {"themes": themes[:wanted]}
+    return themes[:wanted]
