@@ -20,9 +20,12 @@ the median page latency and its ratio to the critical path: 3 x 300 ms for top-d
 and the page's own work is small; 13 / 3 (top-down) or 7 / 2 (bottoms-up) would mean
 the calls ran one after another.
 
-The offline table also repeats both programs with the fan-out run inline (one theme or
-cluster after another on the calling thread): with an LM that answers in microseconds the
-thread pool can cost more than it saves, and this row shows by how much.
+The offline engine answers in process, so the programs run its calls one after another on
+the page's thread (`themepage.lm.runtime.answers_in_process`); the slow LM below is not in
+process and fans out. The offline table's first rows are the process's first pass over the
+users: the page rules read each product's evidence (name embeddings, pair features) the
+first time they meet it, as a process serving its first pages does. It then repeats both
+programs over the same users ("again"): what a warm process (a server, a batch) spends.
 
 The header says how many threads OpenBLAS may use: numpy's default is one per core, and
 each small matrix-vector product (co-purchase neighbours, taste vectors) then wakes them
@@ -36,7 +39,6 @@ and by own time).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import os
@@ -116,39 +118,19 @@ def phase_medians(stats) -> str:
     return ", ".join(f"{k} {statistics.median(s.timings_ms.get(k, 0.0) for s in stats):.1f}" for k in phases)
 
 
-class inline_fan_out:
-    """Context manager: the programs' fan-out runs items one after another on the calling thread."""
-
-    def __enter__(self):
-        import themepage.programs.bottoms_up as bottoms_up_module
-        import themepage.programs.top_down as top_down_module
-
-        self.modules = (top_down_module, bottoms_up_module)
-        self.saved = [m.fan_out for m in self.modules]
-        for module in self.modules:
-            module.fan_out = lambda function, items: [function(item) for item in items]
-        return self
-
-    def __exit__(self, *exc):
-        for module, saved in zip(self.modules, self.saved):
-            module.fan_out = saved
-
-
 def offline_table(index: CatalogIndex, histories) -> tuple[list[str], dict[str, float]]:
-    """One row per program, then the same pages with the fan-out inline (how much the threads cost or save
-    when the LM answers in microseconds)."""
+    """One row per program over the users, then both programs again over the same users (warm caches)."""
     lm = make_lm("offline", index, cache=False)
     rows = [f"{'program':<27} {'pages':>5} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>7} {'LM calls':>9} "
             f"{'prompt tok':>11} {'compl. tok':>11} {'fallbacks':>9}  median ms per phase"]
     medians = {}
-    for inline in (False, True):
+    for again in (False, True):
         for name, cls in PROGRAMS.items():
             program = cls(index)
-            label = name + (" (inline fan-out)" if inline else "")
-            with inline_fan_out() if inline else contextlib.nullcontext():
-                make_pages(program, histories[:1], lm)  # warm-up: adapter memo, lexical caches, name maps
-                cpu: list[float] = []
-                timed = make_pages(program, histories, lm, cpu)
+            label = name + (" (again, warm)" if again else "")
+            make_pages(program, histories[:1], lm)  # warm-up: adapter memo, lexical caches, name maps
+            cpu: list[float] = []
+            timed = make_pages(program, histories, lm, cpu)
             ms = [t for t, _ in timed]
             stats = [page.stats for _, page in timed]
             medians[label] = statistics.median(ms)
@@ -179,19 +161,17 @@ def slow_table(index: CatalogIndex, histories) -> list[str]:
 
 
 def profile_top_down(index: CatalogIndex, histories, top: int = 30) -> str:
-    """cProfile sees only the thread it runs on, so the fill/filter fan-out runs inline here
-    (the same work, one theme after another)."""
+    """cProfile sees only the thread it runs on; the offline engine's calls run on it (module docstring)."""
     lm = make_lm("offline", index, cache=False)
     program = TopDownProgram(index)
-    with inline_fan_out():
-        make_pages(program, histories[:1], lm)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        make_pages(program, histories, lm)
-        profiler.disable()
+    make_pages(program, histories[:1], lm)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    make_pages(program, histories, lm)
+    profiler.disable()
     out = io.StringIO()
     for order in ("cumulative", "tottime"):
-        out.write(f"\n--- top-down, {len(histories)} pages, fan-out inline, by {order} ---\n")
+        out.write(f"\n--- top-down, {len(histories)} pages, by {order} ---\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)
     return out.getvalue()
 
