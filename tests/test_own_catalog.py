@@ -62,6 +62,7 @@ def test_reads_a_non_grocery_catalog(store):
     d = read_own_catalog(store)
     assert d.catalog.aisles == {1: "fasteners", 2: "hand tools", 3: "power tools"}
     assert d.catalog.departments == {1: "hardware", 2: "tools"}
+    assert d.catalog.department_of_aisle == {"fasteners": "hardware", "hand tools": "tools", "power tools": "tools"}
     assert d.catalog.aisle(11) == "hand tools" and d.catalog.department(12) == "hardware"
     assert d.catalog.name(11) == "Screwdriver Set, 6 pieces"
     numbers = dict(zip(d.orders.order_ids.tolist(), d.orders.order_numbers.tolist(), strict=True))
