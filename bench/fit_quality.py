@@ -63,7 +63,7 @@ class Row:
         self.fit_labels = np.array([p["fit"] for p in label["products"]])
         self.found = scorer.titles(self.title)
         self.evidence = scorer.evidence(ids)
-        self.product_rows = product_features(self.title, self.found, self.evidence, scorer.shelf_texts(self.evidence))
+        self.product_rows = product_features(self.title, self.found, self.evidence)
         self.pairs, self.pair_rows = pair_features(self.evidence)
         self.groups = [[int(p) for p in group] for group in label["near_duplicate_groups"]]
         group_of = {p: g for g, group in enumerate(self.groups) for p in group}
