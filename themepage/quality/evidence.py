@@ -18,11 +18,14 @@ from themepage.constants import TITLE_HITS
 from themepage.index.vectors import unit_rows
 from themepage.quality.heads import WordStats, core_phrase, ordered_stems
 from themepage.quality.sameness import Spread, item_stems, item_text
-from themepage.quality.text import TextEmbedder
+from themepage.quality.text import TextEmbedder, content_stems
 
 _CENTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SPREADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+AISLE_CHOICE_TEMPERATURE = 0.05
+"""Softness of the title's choice among aisles by embedding similarity (`TitleEvidence.aisle_choice`): at 0.05 an
+aisle 0.1 less similar than the best is about 7 times less likely."""
 
 
 def word_stats(index) -> WordStats:
@@ -69,7 +72,10 @@ def aisle_words(text: str) -> str:
 class TitleEvidence:
     """A title's embedding, its top BM25 hits' centred centroid (None: no hit), their aisles/departments, and
     whether the title is only a catalog aisle's name dressed up ("Fresh Fruits Picks", see `aisle_words`):
-    `named_aisle` is that aisle's id (-1: the title names no aisle)."""
+    `named_aisle` is that aisle's id (-1: the title names no aisle). What its words name: `stems` (content
+    stems), `aisle_choice` (per aisle id, a softmax
+    over the catalog's aisles of their names' embedding similarity to the title) and `word_embeddings` (one row
+    per content word of the title, None without one)."""
 
     embedding: np.ndarray
     centroid: np.ndarray | None
@@ -77,6 +83,9 @@ class TitleEvidence:
     hit_departments: np.ndarray
     names_an_aisle: bool = False
     named_aisle: int = -1
+    stems: frozenset[str] = frozenset()
+    aisle_choice: np.ndarray | None = None
+    word_embeddings: np.ndarray | None = None
 
 
 class TitleLookup:
@@ -85,6 +94,8 @@ class TitleLookup:
     def __init__(self, index, embed: TextEmbedder, hits: int = TITLE_HITS, max_titles: int = 4096):
         self.index, self.embed, self.hits, self.max_titles = index, embed, hits, max_titles
         self.aisle_names = {aisle_words(name): int(a) for a, name in index.catalog.aisles.items()}
+        self.aisle_ids = np.array(sorted(index.catalog.aisles), dtype=np.int64)
+        self.aisle_embeddings = embed([index.catalog.aisles[int(a)] for a in self.aisle_ids])
         self._cache: OrderedDict[str, TitleEvidence] = OrderedDict()
 
     def __call__(self, title: str) -> TitleEvidence:
@@ -96,8 +107,16 @@ class TitleLookup:
         rows = self.index.catalog.row_of[np.asarray(hits, dtype=np.int64)]
         centroid = unit_rows(centred_vectors(self.index, hits).mean(axis=0))[0] if hits else None
         named = self.aisle_names.get(aisle_words(key), -1)
-        found = TitleEvidence(self.embed([key])[0], centroid, np.asarray(self.index.catalog.aisle_ids)[rows],
-                              np.asarray(self.index.catalog.department_ids)[rows], named >= 0, named)
+        embedding = self.embed([key])[0]
+        similarity = self.aisle_embeddings @ embedding
+        weights = np.exp((similarity - similarity.max()) / AISLE_CHOICE_TEMPERATURE)
+        choice = np.zeros(int(self.aisle_ids.max()) + 1 if len(self.aisle_ids) else 1)
+        choice[self.aisle_ids] = weights / weights.sum()
+        words = [w for w in "".join(c if c.isalpha() else " " for c in key).split() if content_stems(w)]
+        found = TitleEvidence(embedding, centroid, np.asarray(self.index.catalog.aisle_ids)[rows],
+                              np.asarray(self.index.catalog.department_ids)[rows], named >= 0, named,
+                              content_stems(key), choice,
+                              self.embed(words) if words else None)
         self._cache[key] = found
         if len(self._cache) > self.max_titles:
             self._cache.popitem(last=False)
