@@ -10,8 +10,9 @@ ranked pool to replace them from) and get back placements that keep every rule o
 - products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
 - no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
   fallback row of the shopper's own aisles;
-- every row exactly `products_per_placement` products unless the candidates run out, or the length its draft
-  asks for (`RowDraft.size`, within the objective's fewest and most: `PageRules.row_size`);
+- every row exactly `products_per_placement` products, or the length its draft asks for (`RowDraft.size`, within
+  the objective's fewest and most: `PageRules.row_size`); a themed row short of candidates tops up only with
+  products of its own aisles, and a row still shorter than the fewest gives way to the next draft;
 - readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
 """
 
@@ -47,7 +48,9 @@ class _PageBuilder:
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
-        self.cache = EvidenceCache(placement_scorer(index), frozenset(history.product_counts))
+        bought = frozenset(history.product_counts)
+        self.cache = EvidenceCache(placement_scorer(index), bought,
+                                   bought if rules.bought_twins_share_a_row else frozenset())
         self.allowed = permitted_products(index, history)
         self.banned: set[int] = set()
         self.rows: list[list[int]] = []
@@ -74,7 +77,7 @@ class _PageBuilder:
         others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
         others += [p for p in held if p != pid]
         page_pairs = self.cache.near_duplicates_of(pid, [*others, *row, pid])
-        row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)
+        row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE, across_rows=False)
         return not any(pid in pair for pair in [*page_pairs, *row_pairs])
 
     def belongs(self, title: str, source: Sequence[int], at: int) -> bool:
@@ -124,7 +127,7 @@ class _PageBuilder:
         if 2 * self.fitting(title, source) < self.rules.products_per_placement:
             return False
         self.rows.append(row)
-        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title)])
+        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title, row)])
         self.titles.append(title)
         self.sizes.append(size)
         self.kept.append(draft)
@@ -142,10 +145,15 @@ class _PageBuilder:
         aisles = dict.fromkeys(self.index.catalog.aisle_id(p) for p in row)
         return [p for aisle in aisles for p in by_aisle.get(aisle, [])]
 
-    def title_matches(self, title: str) -> list[int]:
-        """Products whose names best match the title (BM25): what tops up a row whose title makes a claim the
-        aisles' best sellers rarely make ("Whole Grain Goodness"), so that only fitting products fill it."""
-        return self.index.search(title, k=TITLE_MATCHES) if not is_catch_all_title(title) else []
+    def title_matches(self, title: str, row: list[int]) -> list[int]:
+        """Products of the row's aisles whose names best match the title (BM25): what tops up a row whose title
+        makes a claim the aisles' best sellers rarely make ("Whole Grain Goodness"), so that only fitting
+        products fill it. Only the row's aisles: across the store a title's words find products that merely share
+        a word with it ("Home Pest Control" for "Thai Takeout at Home", "Neti Pot" for "Big Pot of Chili")."""
+        if is_catch_all_title(title) or not row:
+            return []
+        aisles = sorted({int(self.index.catalog.aisle_id(p)) for p in row})
+        return self.index.search(title, k=TITLE_MATCHES, aisles=aisles)
 
     def drop_clashing_rows(self) -> bool:
         """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""
@@ -154,6 +162,16 @@ class _PageBuilder:
                 del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
                 return True
         return False
+
+    def drop_short_rows(self) -> bool:
+        """Drop every row still shorter than the fewest a row may hold once topped up; True if any went. A theme
+        whose products ran out (clear fits taken by earlier rows, near-duplicates, a short pool) gives way to the
+        next draft rather than being padded with what does not belong."""
+        fewest = self.rules.fewest_products or self.rules.products_per_placement
+        short = [r for r in range(len(self.rows)) if len(self.rows[r]) < min(fewest, self.sizes[r])]
+        for r in reversed(short):
+            del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
+        return bool(short)
 
     def keep_page_size(self) -> None:
         """Rows grown past the usual length give back their last products while the page holds more than its
@@ -166,8 +184,18 @@ class _PageBuilder:
 
     def refill(self, r: int) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
-        self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r],
+        self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
                   self.held_from(self.kept[r]))
+
+    def reserve_for(self, r: int) -> list[int]:
+        """The page reserve a row may top up from: all of it for a catch-all row, only its own departments' products
+        for a themed one. The fit model is taught on products near their titles and rates many far ones too kindly
+        (strawberries under "Fresh-Smelling Home"): a themed row tops up within the part of the store it is about."""
+        if is_catch_all_title(self.titles[r]):
+            return self.reserve
+        catalog = self.index.catalog
+        departments = {catalog.department(p) for p in self.rows[r]}
+        return [p for p in self.reserve if p in catalog and catalog.department(p) in departments]
 
     def regrow_short_rows(self) -> None:
         """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
@@ -190,7 +218,7 @@ class _PageBuilder:
         held product is never the one taken out for a product that is not."""
         found = set()
         for r, row in enumerate(self.rows):
-            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE):
+            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False):
                 found.add((r, b if row.index(b) > row.index(a) else a))
         page = [p for row in self.rows for p in row]
         row_of = {p: r for r, row in enumerate(self.rows) for p in row}
@@ -236,17 +264,17 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
     builder = _PageBuilder(rules, index, history)
     builder.held, builder.holder = frozenset(held), holder
     builder.reserve = [*reserve, *index.popular(4 * rules.page_size)]
-    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
+    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 4 * rules.placements)))
     for _ in range(MAX_ROUNDS):
         while len(builder.rows) < rules.placements and (draft := next(queue, None)) is not None:
             builder.add(draft)
         builder.remove_duplicates()
         builder.top_up()
         builder.remove_duplicates()
-        if not builder.drop_clashing_rows():
+        if not (builder.drop_clashing_rows() or builder.drop_short_rows()):
             break
-    else:  # out of rounds: a page one row short beats two rows of one intent
-        while builder.drop_clashing_rows():
+    else:  # out of rounds: a page one row short beats two rows of one intent, or a padded row
+        while builder.drop_clashing_rows() or builder.drop_short_rows():
             pass
     builder.keep_page_size()
     builder.regrow_short_rows()

@@ -7,14 +7,15 @@ the SHARED_PIECES most recently used): a batch reads the popular products once, 
 
 Near-duplicates are judged by what the products are (rule 2 of themepage/data/DATA.md: one item differing
 only by brand, size, a claim, a flavour or scent of one line, a cut or form, or a synonym; the pair model
-of `themepage.quality`, fitted to the labels' groups). One exception, decided for every objective: a pair
-of products the shopper has both bought (`bought`, the history's products) is not a near-duplicate for
-the page rules. The rule exists so that a slot is not spent on a second copy of an item; when the shopper
-buys both the chicken broth and the chicken stock, or two flavours of one yogurt, each is a product they
-come back for, and dropping one costs a relevance page its next-basket recall. It matters on relevance
-pages, which lead with the shopper's own products; discovery rows hold few of them. A product the
-shopper bought next to one they did not is still judged as any pair. The page score's duplicate share
-(`metrics/cohesion.py`) still counts such pairs: it scores the page as a merchandiser would, without the
+of `themepage.quality`, fitted to the labels' groups). One exception: a pair of products the shopper has
+both bought (`bought`, the history's products) may stand in two different rows of the page, and in one row
+only on a page that leads with their regulars (`PageRules.bought_twins_share_a_row`: relevance, cohesive).
+When the shopper buys both the chicken broth and the chicken stock, each is a product they come back for, and
+a next-basket page that dropped one loses much of its recall (bench/relevance_recall.py, docs/results.md).
+Elsewhere a row is what a merchandiser judges, and two of one item side by side waste a slot whoever bought
+them (the labels' rubric, themepage/data/DATA.md: a labeler sees the row, not the history). A product the
+shopper bought next to one they did not is judged as any pair. The page score's duplicate share
+(`metrics/cohesion.py`) counts every such pair: it scores the page as a merchandiser would, without the
 history.
 """
 
@@ -160,12 +161,15 @@ class _Stacked:
 class EvidenceCache:
     """Evidence of any product set for one scorer, each product read once (per page, then per process).
 
-    `bought`: the shopper's products; pairs of two of them are not reported as near-duplicates (module docstring).
+    `bought`: the shopper's products; pairs of two of them in different rows are not reported as near-duplicates,
+    nor, within one row, pairs of two of `bought_in_a_row` (module docstring).
     """
 
-    def __init__(self, scorer: PlacementScorer, bought: frozenset[int] = frozenset()):
+    def __init__(self, scorer: PlacementScorer, bought: frozenset[int] = frozenset(),
+                 bought_in_a_row: frozenset[int] = frozenset()):
         self.scorer = scorer
         self.bought = frozenset(int(p) for p in bought)
+        self.bought_in_a_row = frozenset(int(p) for p in bought_in_a_row)
         self.shared = shared_pieces(scorer)
         self.pieces: dict[int, PlacementEvidence] = {}
         self.stacked = _Stacked()
@@ -187,12 +191,15 @@ class EvidenceCache:
         self.read(product_ids)
         return self.stacked.gather(product_ids) if len(product_ids) else _joined([])
 
-    def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None) -> list[tuple[int, int]]:
-        """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`."""
-        return self._flagged(product_ids, None, threshold)
+    def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None,
+                        across_rows: bool = True) -> list[tuple[int, int]]:
+        """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`;
+        `across_rows`: the products stand in different rows (pairs of two `bought` are left out); else in one row
+        (pairs of two `bought_in_a_row` are)."""
+        return self._flagged(product_ids, None, threshold, across_rows)
 
-    def near_duplicates_of(self, product_id: int, product_ids: Sequence[int],
-                           threshold: float | None = None) -> list[tuple[int, int]]:
+    def near_duplicates_of(self, product_id: int, product_ids: Sequence[int], threshold: float | None = None,
+                           across_rows: bool = True) -> list[tuple[int, int]]:
         """`near_duplicates(product_ids, threshold)` restricted to the pairs holding `product_id`, at their cost only.
 
         A pair's chance depends on the whole set (margins, nearest neighbours), so the set is still read whole;
@@ -201,10 +208,10 @@ class EvidenceCache:
         ids = [int(p) for p in product_ids]
         n, wanted = len(ids), int(product_id)
         pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if ids[i] == wanted or ids[j] == wanted]
-        return self._flagged(ids, pairs, threshold)
+        return self._flagged(ids, pairs, threshold, across_rows)
 
     def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
-                 threshold: float | None) -> list[tuple[int, int]]:
+                 threshold: float | None, across_rows: bool) -> list[tuple[int, int]]:
         if len(product_ids) < 2 or pairs == []:
             return []
         key = (tuple(int(p) for p in product_ids), None if pairs is None else tuple(pairs))
@@ -217,7 +224,8 @@ class EvidenceCache:
             ids = [int(p) for p in product_ids]
             pairs = all_pairs(len(ids)) if pairs is None else pairs
             flagged = [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]
-        return [pair for pair in flagged if pair[0] == pair[1] or not bought_both(pair, self.bought)]
+        exempt = self.bought if across_rows else self.bought_in_a_row
+        return [pair for pair in flagged if pair[0] == pair[1] or not bought_both(pair, exempt)]
 
     def fits(self, title: str, product_ids: Sequence[int]) -> list[float]:
         """The scorer's fit of each product under `title`, memoised by (title, product)."""
