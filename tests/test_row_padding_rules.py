@@ -1,5 +1,5 @@
 """Rows are not padded with what does not belong (programs/rules/apply.py): a themed row tops up only within its
-own aisles and departments, and two near-duplicates the shopper bought share a row only on a page that leads
+own aisles, and two near-duplicates the shopper bought share a row only on a page that leads
 with their regulars. (A row still short after that gives way: the every-page tests of test_top_down_pages.py
 and test_page_rules.py hold every row to the fewest.)"""
 
@@ -28,10 +28,10 @@ def _named(index, *names: str) -> list[int]:
     return [found[n] for n in names]
 
 
-def test_a_themed_row_tops_up_within_its_own_part_of_the_store_only(index):
+def test_a_themed_row_tops_up_within_its_own_aisles_only(index):
     """A "Fresh-Smelling Home" draft of two air fresheners, an aisle with no best sellers to extend it: the page
     reserve's fruit is not what it grows from, whatever the fit model makes of "fresh" strawberries; whatever it
-    holds is of its own department."""
+    holds is of its own aisle."""
     fresheners = _aisle_products(index, "air fresheners candles", 2)
     fruit = [*_named(index, "Strawberries"), *_aisle_products(index, "fresh fruits", 20)]
     reserve = [*fruit, *_aisle_products(index, "soft drinks", 10)]
@@ -39,7 +39,7 @@ def test_a_themed_row_tops_up_within_its_own_part_of_the_store_only(index):
                             PageRules(1, 4), index, _history(reserve[:3]), reserve=reserve)
     shown = [p.product_id for placement in page for p in placement.products]
     assert not set(shown) & set(reserve)
-    assert {index.catalog.department(p) for p in shown} <= {index.catalog.department(p) for p in fresheners}
+    assert {index.catalog.aisle_id(p) for p in shown} <= {index.catalog.aisle_id(p) for p in fresheners}
 
 
 def _twins(index) -> list[int]:

@@ -188,14 +188,16 @@ class _PageBuilder:
                   self.held_from(self.kept[r]))
 
     def reserve_for(self, r: int) -> list[int]:
-        """The page reserve a row may top up from: all of it for a catch-all row, only its own departments' products
-        for a themed one. The fit model is taught on products near their titles and rates many far ones too kindly
-        (strawberries under "Fresh-Smelling Home"): a themed row tops up within the part of the store it is about."""
+        """The page reserve a row may top up from: all of it for a catch-all row, only its own aisles' products for a
+        themed one. The fit model is taught on products near their titles and rates many far ones too kindly
+        (strawberries under "Fresh-Smelling Home"), and within a department a title's words still pad a row
+        (paper towels and detergents under "Fresh-Smelling Home"): a themed row short of clear fits stays short
+        (then gives way below the fewest) rather than padded."""
         if is_catch_all_title(self.titles[r]):
             return self.reserve
         catalog = self.index.catalog
-        departments = {catalog.department(p) for p in self.rows[r]}
-        return [p for p in self.reserve if p in catalog and catalog.department(p) in departments]
+        aisles = {catalog.aisle_id(p) for p in self.rows[r]}
+        return [p for p in self.reserve if p in catalog and catalog.aisle_id(p) in aisles]
 
     def regrow_short_rows(self) -> None:
         """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
