@@ -80,13 +80,14 @@ class _PageBuilder:
         row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE, across_rows=False)
         return not any(pid in pair for pair in [*page_pairs, *row_pairs])
 
-    def belongs(self, title: str, source: Sequence[int], at: int) -> bool:
-        """Whether source[at] fits under `title` (its fit and the next FIT_BATCH - 1 unknown ones computed at once)."""
+    def belongs(self, title: str, source: Sequence[int], at: int, floor: float = MIN_TITLE_FIT) -> bool:
+        """Whether source[at] fits under `title` at `floor` (its fit and the next FIT_BATCH - 1 unknown ones computed
+        at once)."""
         key = (title, int(source[at]))
         if key not in self.cache.title_fits:
             batch = [p for p in source[at:at + FIT_BATCH] if p in self.index.catalog]
             self.cache.fits(title, batch or [source[at]])
-        return self.cache.title_fits[key] >= MIN_TITLE_FIT
+        return self.cache.title_fits[key] >= floor
 
     def fitting(self, title: str, source: list[int]) -> int:
         """How many of `source` could stand in a row under `title` and clearly belong there (CLEAR_FIT): permitted and
@@ -97,7 +98,7 @@ class _PageBuilder:
         return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
 
     def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
-             held: frozenset[int] = frozenset()) -> list[int]:
+             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT) -> list[int]:
         """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
         title, no near-duplicate in the row; none of `held` (products kept for a later row) nor a near-duplicate
         of one."""
@@ -108,7 +109,7 @@ class _PageBuilder:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
                 continue
-            if not self.belongs(title, source, at):
+            if not self.belongs(title, source, at, floor):
                 continue
             taken.add(pid)
             if self._fits(row, pid, held):
@@ -182,10 +183,10 @@ class _PageBuilder:
                 return
             self.rows[longest].pop()
 
-    def refill(self, r: int) -> None:
+    def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
         self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
-                  self.held_from(self.kept[r]))
+                  self.held_from(self.kept[r]), floor)
 
     def reserve_for(self, r: int) -> list[int]:
         """The page reserve a row may top up from: all of it for a catch-all row, only its own aisles' products for a
@@ -204,11 +205,27 @@ class _PageBuilder:
         than its rows at the usual length: the longer row they made room for may have been dropped."""
         usual = self.rules.products_per_placement
         for r in reversed(range(len(self.rows))):
-            if sum(map(len, self.rows)) >= self.rules.page_size:
+            missing = self.rules.page_size - sum(map(len, self.rows))
+            if missing <= 0:
                 return
             if self.sizes[r] < usual:
-                self.sizes[r] = usual
+                self.sizes[r] = min(usual, len(self.rows[r]) + missing)
                 self.refill(r)
+
+    def give_slots_on(self) -> None:
+        """While the page holds fewer products than its rows at the usual length, rows grow, first to last, up to
+        the most a row may hold, from their own candidates under the same rules: clear fits (CLEAR_FIT) first, then
+        any that fit. A themed row short of clear fits leaves its slots to rows that have more, not padded."""
+        most = self.rules.most_products or self.rules.products_per_placement
+        for floor in (CLEAR_FIT, MIN_TITLE_FIT):
+            for r in range(len(self.rows)):
+                missing = self.rules.page_size - sum(map(len, self.rows))
+                if missing <= 0:
+                    return
+                if len(self.rows[r]) < most:
+                    self.sizes[r] = min(most, len(self.rows[r]) + missing)
+                    self.refill(r, floor)
+                    self.sizes[r] = len(self.rows[r])
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
@@ -280,6 +297,8 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
             pass
     builder.keep_page_size()
     builder.regrow_short_rows()
+    builder.give_slots_on()
+    builder.remove_duplicates()  # a grown row is checked against its own aisles' products only as it grows
     placements = []
     for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
         if not row:
