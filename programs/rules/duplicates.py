@@ -3,7 +3,8 @@
 The page rules ask the core scorer about hundreds of overlapping sets a page; reading a set's evidence
 embeds every name again. This cache reads each product once and assembles any set from the pieces.
 A product's evidence does not depend on the shopper, so pieces are also kept across pages (per scorer,
-the SHARED_PIECES most recently used): a batch reads the popular products once, not once a page.
+the SHARED_PIECES most recently used): a batch reads the popular products once, not once a page. So are
+the name-only features of a pair and the fit of a product under a title (shelf and library titles recur).
 
 Near-duplicates are judged by what the products are (rule 2 of themepage/data/DATA.md: one item differing
 only by brand, size, a claim, a flavour or scent of one line, a cut or form, or a synonym; the pair model
@@ -37,6 +38,8 @@ SHARED_PIECES = 8192
 """Products whose evidence is kept across pages, per scorer (each holds four text embeddings)."""
 SHARED_PAIRS = 100_000
 """Product pairs whose name-only features are kept across pages, per scorer (four floats each)."""
+SHARED_FITS = 200_000
+"""(Title, product) fits kept across pages, per scorer: shelf and library titles recur from shopper to shopper."""
 
 
 def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
@@ -75,6 +78,7 @@ class SharedPieces:
         self._pieces: OrderedDict[int, PlacementEvidence] = OrderedDict()
         self._lock = threading.Lock()
         self._pair_texts: PairTexts = {}
+        self._title_fits: dict[tuple[str, int], float] = {}
 
     def pair_texts(self) -> PairTexts:
         """The name-only pair features memo (`pair_features`'s `memo`) shared by this scorer's pages: they depend on
@@ -82,6 +86,13 @@ class SharedPieces:
         if len(self._pair_texts) > SHARED_PAIRS:
             self._pair_texts = {}
         return self._pair_texts
+
+    def title_fits(self) -> dict[tuple[str, int], float]:
+        """The fit of each (title, product) asked about on this scorer's pages: it depends on the two alone.
+        Emptied when it holds SHARED_FITS."""
+        if len(self._title_fits) > SHARED_FITS:
+            self._title_fits = {}
+        return self._title_fits
 
     def get(self, product_ids: list[int]) -> dict[int, PlacementEvidence]:
         """The pieces of these (distinct) products, reading (in one batch) those not kept."""
@@ -170,7 +181,7 @@ class EvidenceCache:
         self.pieces: dict[int, PlacementEvidence] = {}
         self.stacked = _Stacked()
         self.pair_texts: PairTexts = self.shared.pair_texts()
-        self.title_fits: dict[tuple[str, int], float] = {}
+        self.title_fits: dict[tuple[str, int], float] = self.shared.title_fits()
         self.chances: dict[tuple, tuple[list[tuple[int, int]], np.ndarray]] = {}
         """`scorer.duplicate_chances` of each (product ids, index pairs) asked about."""
 
@@ -199,8 +210,12 @@ class EvidenceCache:
         only the other pairs' features are not computed.
         """
         ids = [int(p) for p in product_ids]
-        n, wanted = len(ids), int(product_id)
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if ids[i] == wanted or ids[j] == wanted]
+        wanted = int(product_id)
+        at = [i for i, p in enumerate(ids) if p == wanted]
+        if len(at) == 1:  # row-major order, as among all pairs
+            pairs = [(j, at[0]) for j in range(at[0])] + [(at[0], j) for j in range(at[0] + 1, len(ids))]
+        else:
+            pairs = sorted({(min(i, j), max(i, j)) for i in at for j in range(len(ids)) if j != i})
         return self._flagged(ids, pairs, threshold)
 
     def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
