@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -159,19 +159,36 @@ class PlacementEvidence:
     spread: Spread | None = None
 
     @classmethod
-    def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int]) -> PlacementEvidence:
+    def read(cls, index, embed: TextEmbedder, product_ids: Sequence[int], pairs: bool = True) -> PlacementEvidence:
+        """The evidence of these products; without `pairs`, only what a title's fit reads (`PAIR_PARTS` empty)."""
         catalog = index.catalog
         ids = [int(p) for p in product_ids]
         rows = catalog.row_of[np.asarray(ids, dtype=np.int64)]
         aisles = np.asarray(catalog.aisle_ids)[rows]
         departments = np.asarray(catalog.department_ids)[rows]
         names = [catalog.names[r] for r in rows]
-        words = word_stats(index)
         aisle_row, aisle_table, department_row, department_table = shelf_embeddings(index, embed)
-        texts = embed([*names, *(core_phrase(n) for n in names)])  # one pass for names and core phrases
-        return cls(ids, names, aisles, departments, texts[:len(names)],
-                   aisle_table[[aisle_row[int(a)] for a in aisles]],
-                   department_table[[department_row[int(d)] for d in departments]], centred_vectors(index, ids),
-                   [words.head(n) for n in names], [frozenset(ordered_stems(n)) for n in names],
-                   texts[len(names):], words, [item_stems(n) for n in names],
-                   [words.head(item_text(n)) for n in names], item_spread(index))
+        texts = embed([*names, *(core_phrase(n) for n in names)]) if pairs else embed(names)  # one pass for both
+        found = cls(ids, names, aisles, departments, texts[:len(names)],
+                    aisle_table[[aisle_row[int(a)] for a in aisles]],
+                    department_table[[department_row[int(d)] for d in departments]], centred_vectors(index, ids),
+                    [], [], texts[len(names):len(names)], word_stats(index))
+        return found.with_pair_parts(index, embed, texts[len(names):]) if pairs else found
+
+    def with_pair_parts(self, index, embed: TextEmbedder,
+                        core_embeddings: np.ndarray | None = None) -> PlacementEvidence:
+        """This evidence with its `PAIR_PARTS` read (`core_embeddings`: the core phrases' embeddings, if known)."""
+        names, words = self.names, self.words
+        if core_embeddings is None:
+            core_embeddings = embed([core_phrase(n) for n in names])
+        return replace(self, heads=[words.head(n) for n in names], stems=[frozenset(ordered_stems(n)) for n in names],
+                       core_embeddings=core_embeddings, items=[item_stems(n) for n in names],
+                       item_heads=[words.head(item_text(n)) for n in names], spread=item_spread(index))
+
+    @property
+    def has_pair_parts(self) -> bool:
+        return len(self.stems) == len(self.product_ids)
+
+
+PAIR_PARTS = ("heads", "stems", "core_embeddings", "items", "item_heads", "spread")
+"""The fields only pair features read: the fit of a product under a title reads none of them."""
