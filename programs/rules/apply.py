@@ -61,6 +61,8 @@ class _PageBuilder:
         self.reserve: list[int] = []
         self.held: frozenset[int] = frozenset()
         self.holder: RowDraft | None = None
+        self.aisles: dict[int, int] = {}
+        """Product id -> aisle id of the products met so far (`_fits` asks it of the whole page per candidate)."""
 
     def used(self) -> set[int]:
         return {p for row in self.rows for p in row} | self.banned
@@ -73,12 +75,16 @@ class _PageBuilder:
     def _fits(self, row: list[int], pid: int, held: frozenset[int] = frozenset()) -> bool:
         """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle and the products
         `held` for a later row (of any aisle: `duplicate_slots` would take the later row's)."""
-        aisle = self.index.catalog.aisle_id(pid)
-        others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
+        if self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE, across_rows=False):  # pairs hold pid
+            return False
+        known = self.aisles
+        for p in chain((pid,), *self.rows):
+            if p not in known:
+                known[p] = self.index.catalog.aisle_id(p)
+        aisle = known[pid]
+        others = [p for r in self.rows if r is not row for p in r if known[p] == aisle]
         others += [p for p in held if p != pid]
-        page_pairs = self.cache.near_duplicates_of(pid, [*others, *row, pid])
-        row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE, across_rows=False)
-        return not any(pid in pair for pair in [*page_pairs, *row_pairs])
+        return not self.cache.near_duplicates_of(pid, [*others, *row, pid])
 
     def belongs(self, title: str, source: Sequence[int], at: int, floor: float = MIN_TITLE_FIT) -> bool:
         """Whether source[at] fits under `title` at `floor` (its fit and the next FIT_BATCH - 1 unknown ones computed
@@ -89,13 +95,19 @@ class _PageBuilder:
             self.cache.fits(title, batch or [source[at]])
         return self.cache.title_fits[key] >= floor
 
-    def fitting(self, title: str, source: list[int]) -> int:
-        """How many of `source` could stand in a row under `title` and clearly belong there (CLEAR_FIT): permitted and
-        unused (near-duplicates among them count: a row of seltzers is thinned and topped up later). A "Mocktail Hour"
-        that sparkling waters only arguably fit (0.5-0.8) is not a row a merchandiser publishes."""
+    def fits_half_a_row(self, title: str, source: list[int]) -> bool:
+        """Whether at least half a row of `source` could stand in a row under `title` and clearly belong there
+        (CLEAR_FIT): permitted and unused (near-duplicates among them count: a row of seltzers is thinned and topped
+        up later). A "Mocktail Hour" that sparkling waters only arguably fit (0.5-0.8) is not a row a merchandiser
+        publishes. Fits are computed FIT_BATCH candidates at a time, only until the answer is known."""
         taken = self.used()
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
-        return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
+        wanted, found = -(-self.rules.products_per_placement // 2), 0
+        for start in range(0, len(usable), FIT_BATCH):
+            found += sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable[start:start + FIT_BATCH]))
+            if found >= wanted:
+                return True
+        return found >= wanted
 
     def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
              held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT) -> list[int]:
@@ -125,7 +137,7 @@ class _PageBuilder:
         row = self.fill([], source, title, size, self.held_from(draft))
         if not row or self.clashes(title, row, len(self.rows)):
             return False
-        if 2 * self.fitting(title, source) < self.rules.products_per_placement:
+        if not self.fits_half_a_row(title, source):
             return False
         self.rows.append(row)
         self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title, row)])
