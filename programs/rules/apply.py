@@ -27,12 +27,10 @@ from themepage.page import Placement, ProductRef
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.fallback_rows import best_sellers_by_aisle, fallback_drafts
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, RowLengths
 from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
 
-MIN_TITLE_FIT = 0.5
-"""A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
-is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
 FIT_BATCH = 24
 """Candidates whose fit is computed at once as a row is filled (one evidence read and one model pass)."""
 TITLE_MATCHES = 200
@@ -43,7 +41,7 @@ FIX_ROUNDS = 12
 """At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
 
 
-class _PageBuilder:
+class _PageBuilder(RowLengths):
     """Fills rows in order under the rules; keeps the near-duplicate checks of the core scorer."""
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
@@ -176,25 +174,6 @@ class _PageBuilder:
                 return True
         return False
 
-    def drop_short_rows(self) -> bool:
-        """Drop every row still shorter than the fewest a row may hold once topped up; True if any went. A theme
-        whose products ran out (clear fits taken by earlier rows, near-duplicates, a short pool) gives way to the
-        next draft rather than being padded with what does not belong."""
-        fewest = self.rules.fewest_products or self.rules.products_per_placement
-        short = [r for r in range(len(self.rows)) if len(self.rows[r]) < min(fewest, self.sizes[r])]
-        for r in reversed(short):
-            del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
-        return bool(short)
-
-    def keep_page_size(self) -> None:
-        """Rows grown past the usual length give back their last products while the page holds more than its
-        rows at the usual length would: a row that shrank for a longer one may have given way to a full spare."""
-        while sum(map(len, self.rows)) > self.rules.page_size:
-            longest = max(range(len(self.rows)), key=lambda r: len(self.rows[r]))
-            if len(self.rows[longest]) <= self.rules.products_per_placement:
-                return
-            self.rows[longest].pop()
-
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
         self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
@@ -211,33 +190,6 @@ class _PageBuilder:
         catalog = self.index.catalog
         aisles = {catalog.aisle_id(p) for p in self.rows[r]}
         return [p for p in self.reserve if p in catalog and catalog.aisle_id(p) in aisles]
-
-    def regrow_short_rows(self) -> None:
-        """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
-        than its rows at the usual length: the longer row they made room for may have been dropped."""
-        usual = self.rules.products_per_placement
-        for r in reversed(range(len(self.rows))):
-            missing = self.rules.page_size - sum(map(len, self.rows))
-            if missing <= 0:
-                return
-            if self.sizes[r] < usual:
-                self.sizes[r] = min(usual, len(self.rows[r]) + missing)
-                self.refill(r)
-
-    def give_slots_on(self) -> None:
-        """While the page holds fewer products than its rows at the usual length, rows grow, first to last, up to
-        the most a row may hold, from their own candidates under the same rules: clear fits (CLEAR_FIT) first, then
-        any that fit. A themed row short of clear fits leaves its slots to rows that have more, not padded."""
-        most = self.rules.most_products or self.rules.products_per_placement
-        for floor in (CLEAR_FIT, MIN_TITLE_FIT):
-            for r in range(len(self.rows)):
-                missing = self.rules.page_size - sum(map(len, self.rows))
-                if missing <= 0:
-                    return
-                if len(self.rows[r]) < most:
-                    self.sizes[r] = min(most, len(self.rows[r]) + missing)
-                    self.refill(r, floor)
-                    self.sizes[r] = len(self.rows[r])
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
