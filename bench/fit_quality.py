@@ -10,8 +10,9 @@ Not a test: a script (about a minute).
 
 Near-duplicate pairs are the pairs the labels' `near_duplicate_groups` imply (rule 2 of
 themepage/data/DATA.md; the older `near_duplicates` pairs of rule 1 are not read). `--heldout` scores the
-rows of `themepage/data/placement_labels/heldout.jsonl` (fresh pages labeled apart, never fitted on) with
-models fitted on every row of the labels file, and with the committed models.json.
+rows of `themepage/data/placement_labels/heldout.jsonl` (later pages labeled apart, never fitted on) with
+models fitted on every row of the label files (`labels.jsonl` and the project's own `own_pages.jsonl`), and
+with the committed models.json.
 
 Cross-validation is grouped: every placement with the same (normalised) title falls in one fold, so no
 placement, nor a near-copy of it under the same title, is both trained and tested on. The publishable
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from themepage.constants import HELDOUT_LABELS_FILE, LABELS_FILE  # noqa: E402
+from themepage.constants import HELDOUT_LABELS_FILE, LABELS_FILE, OWN_LABELS_FILE  # noqa: E402
 from themepage.index import CatalogIndex  # noqa: E402
 from themepage.metrics.agreement import f1, pair_f1, roc_auc  # noqa: E402
 from themepage.quality.features import (  # noqa: E402
@@ -63,7 +64,7 @@ class Row:
         self.fit_labels = np.array([p["fit"] for p in label["products"]])
         self.found = scorer.titles(self.title)
         self.evidence = scorer.evidence(ids)
-        self.product_rows = product_features(self.title, self.found, self.evidence, scorer.shelf_texts(self.evidence))
+        self.product_rows = product_features(self.title, self.found, self.evidence)
         self.pairs, self.pair_rows = pair_features(self.evidence)
         self.groups = [[int(p) for p in group] for group in label["near_duplicate_groups"]]
         group_of = {p: g for g, group in enumerate(self.groups) for p in group}
@@ -179,7 +180,8 @@ def fit_all(rows: list[Row]) -> QualityModels:
     fit, duplicate = fit_product_model(rows), fit_duplicate_model(rows)
     stacked = out_of_fold_placement_rows(rows, FOLDS, SEED)
     publishable = fit_logistic(stacked, np.array([r.publishable for r in rows]), PLACEMENT_FEATURES, PUBLISHABLE_L2)
-    provenance = {"fitted_by": "bench/fit_quality.py --write", "labels": "data/placement_labels/labels.jsonl",
+    provenance = {"fitted_by": "bench/fit_quality.py --write",
+                  "labels": "data/placement_labels/labels.jsonl and own_pages.jsonl",
                   "placements": len(rows), "l2": L2, "publishable_l2": PUBLISHABLE_L2,
                   "fit_target": "product fit 2 (1) vs 0 (0); fit 1 left out",
                   "duplicate_target": "pairs implied by near_duplicate_groups (rule 2)",
@@ -190,7 +192,8 @@ def fit_all(rows: list[Row]) -> QualityModels:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=Path, default=LABELS_FILE)
+    parser.add_argument("--labels", type=Path, nargs="+", default=[LABELS_FILE, OWN_LABELS_FILE],
+                        help="label files fitted on (default: the shared labels and this project's own)")
     parser.add_argument("--write", action="store_true", help=f"refit on every row and write {MODELS_FILE.name}")
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the grouping of titles into folds")
     parser.add_argument("--heldout", nargs="?", type=Path, const=HELDOUT_LABELS_FILE, default=None, metavar="FILE",
@@ -200,7 +203,7 @@ def main() -> None:
     args = parser.parse_args()
     index = CatalogIndex.open()
     scorer = PlacementScorer(index, models=QualityModels.load() if MODELS_FILE.exists() else _blank_models())
-    labels = [json.loads(line) for line in args.labels.read_text().splitlines() if line.strip()]
+    labels = [json.loads(line) for path in args.labels for line in path.read_text().splitlines() if line.strip()]
     rows = [Row(label, scorer) for label in labels]
     groups = len({r.group for r in rows})
     print(f"{len(rows)} placements, {groups} title groups, {FOLDS}-fold grouped CV, seed {args.seed}")

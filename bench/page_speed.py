@@ -25,7 +25,9 @@ the page's thread (`themepage.lm.runtime.answers_in_process`); the slow LM below
 process and fans out. The offline table's first rows are the process's first pass over the
 users: the page rules read each product's evidence (name embeddings, pair features) the
 first time they meet it, as a process serving its first pages does. It then repeats both
-programs over the same users ("again"): what a warm process (a server, a batch) spends.
+programs over the same users ("again"): what a warm process (a server, a batch) spends. The
+"again" rows flatter a little: the same shoppers ask again for the same (title, product) fits
+and product pairs, which the page rules keep across pages (`programs/rules/duplicates.py`).
 
 The header says how many threads OpenBLAS may use: numpy's default is one per core, and
 each small matrix-vector product (co-purchase neighbours, taste vectors) then wakes them

@@ -7,7 +7,7 @@ by `themepage.quality` and counted publishable when its estimate is at least --t
 prints the mean estimate and the mean title fit. Targets for the next phase: 80% top-down, 60% bottoms-up.
 
     .venv/bin/python bench/publishable_share.py [--threshold 0.5] [--uncompiled] [--programs bottoms-up]
-                                                [--grouping shelves]
+                                                [--grouping shelves] [--objectives discovery] [--users 10]
 """
 
 from __future__ import annotations
@@ -40,12 +40,15 @@ def main() -> None:
     parser.add_argument("--uncompiled", action="store_true", help="fresh modules instead of compiled ones")
     parser.add_argument("--programs", default=",".join(LLM_PROGRAMS), help="comma-separated LLM programs")
     parser.add_argument("--grouping", choices=GROUPINGS, default=None, help="bottoms-up grouping (default: its own)")
+    parser.add_argument("--objectives", default=None, help="comma-separated objectives (default: every one)")
+    parser.add_argument("--users", type=int, default=None, help="only the first N evaluation cases")
     args = parser.parse_args()
     index = CatalogIndex.open()
     scorer = placement_scorer(index)
     lm = make_lm("offline", index, cache=False)
-    cases = evaluation_cases(index.histories, "all")
-    runs = [(o, p) for o in objective_names() for p in args.programs.split(",")]
+    cases = evaluation_cases(index.histories, "all")[:args.users]
+    objectives = args.objectives.split(",") if args.objectives else objective_names()
+    runs = [(o, p) for o in objectives for p in args.programs.split(",")]
     print(f"{len(cases)} users, offline engine, {'uncompiled' if args.uncompiled else 'compiled'} programs, "
           f"publishable = estimate >= {args.threshold}")
     print(f"{'objective':10s} {'program':11s} {'rows':>5s} {'publishable':>11s} {'mean est.':>9s} {'title fit':>9s}")

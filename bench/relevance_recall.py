@@ -9,7 +9,9 @@ one page per user from top-down (the committed compiled program for the objectiv
 `--bare`) and from repurchase, scored through the evaluation path (`themepage.optimize.evaluation.case_scores`).
 Prints, per program, recall@48, ndcg@48 and the objective's score, top-down's recall as a multiple of
 repurchase's, and where the shopper's 48 most bought products went: on the page, missing though a row shows their
-aisle, missing with no row of their aisle; and how many slots hold products the shopper never bought.
+aisle, missing with no row of their aisle; how many slots hold products the shopper never bought; and how many rows
+hold a pair the placement scorer flags as near-duplicates (whoever bought them: a merchandiser judging the row does
+not know).
 `--show` prints every top-down page's rows (title, products, how many of them are among the 48).
 """
 
@@ -31,6 +33,7 @@ from themepage.dataset.cases import evaluation_cases  # noqa: E402
 from themepage.metrics.objective_metric import Objective  # noqa: E402
 from themepage.optimize.compiled_files import COMPILED_DIR  # noqa: E402
 from themepage.optimize.evaluation import case_scores  # noqa: E402
+from themepage.quality.scorer import placement_scorer  # noqa: E402
 
 SCORES = ("recall@48", "ndcg@48", "objective_score")
 
@@ -49,6 +52,7 @@ def main() -> None:
     makers = {"repurchase": _program("repurchase", index),
               "top-down": _program("top-down", index, module=module, compiled_from=compiled_from)}
     print(f"{len(cases)} users, objective {args.objective}, top-down {compiled_from or 'bare'}")
+    scorer = placement_scorer(index)
     means = {}
     for name, make in makers.items():
         rows, where = [], collections.Counter()
@@ -64,6 +68,10 @@ def main() -> None:
             where["missing, no row of its aisle"] += sum(p not in on and index.catalog.aisle_id(p) not in aisles
                                                          for p in top)
             where["slots holding never-bought products"] += sum(p not in case.history.product_counts for p in shown)
+            rows_ids = [[x.product_id for x in placement.products] for placement in page.placements]
+            where["rows"] += len(rows_ids)
+            where["rows with a near-duplicate pair"] += sum(len(r) > 1 and bool(scorer.near_duplicates(
+                scorer.evidence(r))) for r in rows_ids)
             if args.show and name == "top-down":
                 print(case.user_id, [(p.title, len(p.products), sum(x.product_id in set(top) for x in p.products))
                                      for p in page.placements])

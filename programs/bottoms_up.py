@@ -29,6 +29,7 @@ from themepage.programs.kinds import kind_vectors
 from themepage.programs.retrieval import render_candidates, render_names
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.apply import MIN_TITLE_FIT, apply_page_rules
+from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
 from themepage.quality import placement_scorer
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
@@ -178,6 +179,11 @@ def named_rows(settled: list[Placement], names: list[tuple[str, str]]) -> list[P
 
 
 def title_fits(index: CatalogIndex) -> Callable[[str, list[int]], bool]:
-    """A test: does every product belong under this title (the core scorer's fit, as the page rules ask)?"""
+    """A test: does every product belong under this title (the core scorer's fit, as the page rules ask)? The
+    products' evidence comes from the pieces the page rules just read (`EvidenceCache`), not read again."""
     scorer = placement_scorer(index)
-    return lambda title, ids: bool(min(scorer.product_fits(title, scorer.evidence(ids)), default=1.0) >= MIN_TITLE_FIT)
+
+    def fits(title: str, ids: list[int]) -> bool:
+        return not ids or min(EvidenceCache(scorer).fits(title, ids)) >= MIN_TITLE_FIT
+
+    return fits

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+import numpy as np
+
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
 from themepage.objectives.config import Constraints
@@ -48,21 +50,33 @@ def own_products(theme: Theme, pool: list[int], history: UserHistory, index: Cat
     ranked = history.top_products()
     if not theme.aisles:
         return ranked
-    aisles = set(index.aisle_ids(theme.aisles))
     reach = set(pool)
-    return [p for p in ranked if p in reach or index.catalog.aisle_id(p) in aisles]
+    return [p for p, inside in zip(ranked, _in_aisles(ranked, theme, index), strict=True) if inside or p in reach]
 
 
-def own_mass(theme: Theme, history: UserHistory, index: CatalogIndex, covered: set[int], size: int) -> int:
-    """How much of the shopper's buying a row of this theme could show: the purchase counts of their `size`
-    likeliest products in its aisles that no earlier row covers (0 for a catch-all: it leads anyway)."""
-    if not theme.aisles:
-        return 0
-    return sum(history.product_counts[p] for p in _uncovered(theme, history, index, covered)[:size])
+def _in_aisles(products: list[int], theme: Theme, index: CatalogIndex) -> list[bool]:
+    """Whether each product sits in one of the theme's aisles, read from the catalog's columns at once (the
+    themes of a page ask this of every product the shopper bought, several times over)."""
+    if not products:
+        return []
+    ids = np.asarray(products, dtype=np.int64)
+    row_of = index.catalog.row_of
+    rows = row_of[np.clip(ids, 0, len(row_of) - 1)]
+    unknown = (ids < 0) | (ids >= len(row_of)) | (rows < 0)
+    if unknown.any():
+        raise KeyError(f"unknown product id {products[int(np.argmax(unknown))]}")
+    aisles = np.asarray(index.aisle_ids(theme.aisles), dtype=np.int64)
+    return np.isin(np.asarray(index.catalog.aisle_ids)[rows], aisles).tolist()
 
 
-def _uncovered(theme: Theme, history: UserHistory, index: CatalogIndex, covered: set[int]) -> list[int]:
-    return [p for p in own_products(theme, [], history, index) if p not in covered]
+def own_mass(own: list[int], history: UserHistory, covered: set[int], size: int) -> int:
+    """How much of the shopper's buying a row could show: the purchase counts of the `size` likeliest of its own
+    products (`own_products`) that no earlier row covers."""
+    return sum(history.product_counts[p] for p in _uncovered(own, covered)[:size])
+
+
+def _uncovered(own: list[int], covered: set[int]) -> list[int]:
+    return [p for p in own if p not in covered]
 
 
 def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, size: int) -> list[Theme]:
@@ -77,15 +91,20 @@ def by_own_mass(themes: list[Theme], history: UserHistory, index: CatalogIndex, 
     lead = [t for t in themes[:1] if not t.aisles]
     covered = set(history.top_products(LEAD_RESERVED)) if lead else set()
     ordered, others = list(lead), [t for t in themes if t not in lead]
+    owned = {id(t): own_products(t, [], history, index) if t.aisles else [] for t in others}
+
+    def mass(theme: Theme) -> int:  # 0 for a catch-all: it leads anyway
+        return own_mass(owned[id(theme)], history, covered, size) if theme.aisles else 0
+
     for code_made in (False, True):
         rest = [t for t in others if made_by_code(t.rationale) == code_made]
         while rest:
-            best = max(rest, key=lambda t: own_mass(t, history, index, covered, size))
-            if own_mass(best, history, index, covered, size) == 0:
+            best = max(rest, key=mass)
+            if mass(best) == 0:
                 break
             ordered.append(best)
             rest.remove(best)
-            covered |= set(_uncovered(best, history, index, covered)[:size])
+            covered |= set(_uncovered(owned[id(best)], covered)[:size])
         ordered += rest
     return ordered
 

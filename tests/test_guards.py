@@ -565,7 +565,8 @@ def test_filler_failure_keeps_the_page_full(index, offline_engine):
         page = TopDownProgram(index)(user_id=history.user_id, history=history).page
     assert_valid_page(page, index, "top-down")
     fills = [f for f in page.stats.fallbacks if f.startswith("fallback in fill")]
-    assert len(fills) == 5 and all("scripted failure" in f for f in fills)  # the regulars row makes no fill call
+    # the regulars row makes no fill call; a themed row that stays short gives way to a spare theme, asked too
+    assert 5 <= len(fills) <= len(page.placements) + 2 and all("scripted failure" in f for f in fills)
 
 
 def test_dummy_lm_with_unusable_answers(index):

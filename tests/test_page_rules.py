@@ -34,7 +34,7 @@ def _aisle_products(index, aisle: str, n: int) -> list[int]:
 def test_raw_aisle_names_become_readable_titles_of_at_most_six_words():
     assert readable_title("nuts seeds dried fruit") == "Nuts & Dried Fruit"
     assert readable_title("Your fresh fruits") == "Your Fresh Fruit"
-    assert readable_title("Popular In Packaged Vegetables Fruits") == "Salad Greens & Cut Veg"
+    assert readable_title("Popular In Packaged Vegetables Fruits") == "Fruit & Veg Packs"
     assert readable_title("One Two Three Four Five Six Seven Eight") == "One Two Three Four Five Six"
     assert readable_title('{"title": "Eas') == "Picks for You"
     assert not has_raw_aisle("Easy Pasta Night") and has_raw_aisle("More Popcorn Jerky Picks")

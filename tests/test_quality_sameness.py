@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from themepage.constants import HELDOUT_LABELS_FILE, LABELS_FILE
+from themepage.constants import HELDOUT_LABELS_FILE, LABELS_FILE, OWN_LABELS_FILE
 from themepage.programs.rules.duplicates import EvidenceCache, bought_both
 from themepage.quality import placement_scorer
 from themepage.quality.sameness import Spread, item_stems, item_text
@@ -19,6 +19,12 @@ from themepage.quality.sameness import Spread, item_stems, item_text
     ("Classic Original Hommus", "Hummus"),
     ("Lime Seltzer", "Lime Sparkling Water"),
     ("Unsweetened Almondmilk", "Almond Milk"),
+    ("Sliced Salame", "Sliced Salami"),
+    ("Totopos", "Tortilla Chips"),
+    ("Tortilla Crisps", "Tortilla Chips"),
+    ("Party Tumblers", "Party Cups"),
+    ("Steel Cut Oatmeal", "Steel Cut Oats"),
+    ("Hazelnut K-Cups", "Hazelnut K Cups"),
 ])
 def test_synonyms_and_claims_read_as_one_item(a, b):
     assert item_stems(a) == item_stems(b)
@@ -89,15 +95,26 @@ def _rows(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_the_held_out_rows_are_labeled_apart_in_the_labels_format():
-    held, fitted = _rows(HELDOUT_LABELS_FILE), _rows(LABELS_FILE)
-    assert len(held) >= 80
+@pytest.mark.parametrize("path", [HELDOUT_LABELS_FILE, OWN_LABELS_FILE])
+def test_rows_labeled_here_are_in_the_labels_format(path):
+    rows, fitted = _rows(path), _rows(LABELS_FILE)
+    assert len(rows) >= 80
     fields = set(fitted[0])
-    for row in held:
+    for row in rows:
         assert set(row) == fields
         assert row["origin"]["labeled_by"] == "labeled by a model reading the names, rubric of DATA.md"
         assert all(p["fit"] in (0, 1, 2) for p in row["products"])
         ids = {p["product_id"] for p in row["products"]}
         members = [p for group in row["near_duplicate_groups"] for p in group]
         assert set(members) <= ids and len(members) == len(set(members))  # a product is in at most one group
+
+
+def test_the_held_out_rows_are_none_of_the_rows_fitted_on():
+    held = _rows(HELDOUT_LABELS_FILE)
+    fitted = [*_rows(LABELS_FILE), *_rows(OWN_LABELS_FILE)]
     assert not {r["placement_id"] for r in held} & {r["placement_id"] for r in fitted}
+
+    def row_key(row):
+        return " ".join(row["title"].lower().split()), frozenset(p["product_id"] for p in row["products"])
+
+    assert not {row_key(r) for r in held} & {row_key(r) for r in fitted}

@@ -9,8 +9,11 @@ OBJECTIVES_DIR = PACKAGE_DIR / "objectives"
 LABELS_FILE = PACKAGE_DIR / "data" / "placement_labels" / "labels.jsonl"
 """Merchandisers' labels of placements (themepage/data/DATA.md): the quality models are fitted and checked on them
 (bench/fit_quality.py, tests); never read at run time, so not shipped in the wheel."""
+OWN_LABELS_FILE = PACKAGE_DIR / "data" / "placement_labels" / "own_pages.jsonl"
+"""Placements of this project's own pages labeled here with the same rubric: what the page rules let through, which
+the quality models are fitted on beside LABELS_FILE."""
 HELDOUT_LABELS_FILE = PACKAGE_DIR / "data" / "placement_labels" / "heldout.jsonl"
-"""Placements of fresh pages labeled apart with the same rubric: never fitted on, only used to check the scorer."""
+"""Placements of later pages labeled apart with the same rubric: never fitted on, only used to check the scorer."""
 
 PLACEMENTS_PER_PAGE = 6
 PRODUCTS_PER_PLACEMENT = 8

@@ -10,8 +10,9 @@ ranked pool to replace them from) and get back placements that keep every rule o
 - products of RESTRICTED_AISLES (alcohol) only for a shopper who bought in that aisle;
 - no two rows of one intent (`Intent`): a duplicate-intent row gives way to the next draft, then to a
   fallback row of the shopper's own aisles;
-- every row exactly `products_per_placement` products unless the candidates run out, or the length its draft
-  asks for (`RowDraft.size`, within the objective's fewest and most: `PageRules.row_size`);
+- every row exactly `products_per_placement` products, or the length its draft asks for (`RowDraft.size`, within
+  the objective's fewest and most: `PageRules.row_size`); a themed row short of candidates tops up only with
+  products of its own aisles, and a row still shorter than the fewest gives way to the next draft;
 - readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
 """
 
@@ -26,12 +27,10 @@ from themepage.page import Placement, ProductRef
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.fallback_rows import best_sellers_by_aisle, fallback_drafts
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, RowLengths
 from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
 
-MIN_TITLE_FIT = 0.5
-"""A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
-is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
 FIT_BATCH = 24
 """Candidates whose fit is computed at once as a row is filled (one evidence read and one model pass)."""
 TITLE_MATCHES = 200
@@ -42,12 +41,14 @@ FIX_ROUNDS = 12
 """At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
 
 
-class _PageBuilder:
+class _PageBuilder(RowLengths):
     """Fills rows in order under the rules; keeps the near-duplicate checks of the core scorer."""
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
-        self.cache = EvidenceCache(placement_scorer(index), frozenset(history.product_counts))
+        bought = frozenset(history.product_counts)
+        self.cache = EvidenceCache(placement_scorer(index), bought,
+                                   bought if rules.bought_twins_share_a_row else frozenset())
         self.allowed = permitted_products(index, history)
         self.banned: set[int] = set()
         self.rows: list[list[int]] = []
@@ -58,6 +59,8 @@ class _PageBuilder:
         self.reserve: list[int] = []
         self.held: frozenset[int] = frozenset()
         self.holder: RowDraft | None = None
+        self.aisles: dict[int, int] = {}
+        """Product id -> aisle id of the products met so far (`_fits` asks it of the whole page per candidate)."""
 
     def used(self) -> set[int]:
         return {p for row in self.rows for p in row} | self.banned
@@ -70,31 +73,42 @@ class _PageBuilder:
     def _fits(self, row: list[int], pid: int, held: frozenset[int] = frozenset()) -> bool:
         """No near-duplicate of `pid` in its row, nor among the page's other products of its aisle and the products
         `held` for a later row (of any aisle: `duplicate_slots` would take the later row's)."""
-        aisle = self.index.catalog.aisle_id(pid)
-        others = [p for r in self.rows if r is not row for p in r if self.index.catalog.aisle_id(p) == aisle]
+        if self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE, across_rows=False):  # pairs hold pid
+            return False
+        known = self.aisles
+        for p in chain((pid,), *self.rows):
+            if p not in known:
+                known[p] = self.index.catalog.aisle_id(p)
+        aisle = known[pid]
+        others = [p for r in self.rows if r is not row for p in r if known[p] == aisle]
         others += [p for p in held if p != pid]
-        page_pairs = self.cache.near_duplicates_of(pid, [*others, *row, pid])
-        row_pairs = self.cache.near_duplicates_of(pid, [*row, pid], ROW_DUPLICATE_CHANCE)
-        return not any(pid in pair for pair in [*page_pairs, *row_pairs])
+        return not self.cache.near_duplicates_of(pid, [*others, *row, pid])
 
-    def belongs(self, title: str, source: Sequence[int], at: int) -> bool:
-        """Whether source[at] fits under `title` (its fit and the next FIT_BATCH - 1 unknown ones computed at once)."""
+    def belongs(self, title: str, source: Sequence[int], at: int, floor: float = MIN_TITLE_FIT) -> bool:
+        """Whether source[at] fits under `title` at `floor` (its fit and the next FIT_BATCH - 1 unknown ones computed
+        at once)."""
         key = (title, int(source[at]))
         if key not in self.cache.title_fits:
             batch = [p for p in source[at:at + FIT_BATCH] if p in self.index.catalog]
             self.cache.fits(title, batch or [source[at]])
-        return self.cache.title_fits[key] >= MIN_TITLE_FIT
+        return self.cache.title_fits[key] >= floor
 
-    def fitting(self, title: str, source: list[int]) -> int:
-        """How many of `source` could stand in a row under `title` and clearly belong there (CLEAR_FIT): permitted and
-        unused (near-duplicates among them count: a row of seltzers is thinned and topped up later). A "Mocktail Hour"
-        that sparkling waters only arguably fit (0.5-0.8) is not a row a merchandiser publishes."""
+    def fits_half_a_row(self, title: str, source: list[int]) -> bool:
+        """Whether at least half a row of `source` could stand in a row under `title` and clearly belong there
+        (CLEAR_FIT): permitted and unused (near-duplicates among them count: a row of seltzers is thinned and topped
+        up later). A "Mocktail Hour" that sparkling waters only arguably fit (0.5-0.8) is not a row a merchandiser
+        publishes. Fits are computed FIT_BATCH candidates at a time, only until the answer is known."""
         taken = self.used()
         usable = [p for p in dict.fromkeys(source) if p not in taken and p in self.index.catalog and self.allowed(p)]
-        return sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable)) if usable else 0
+        wanted, found = -(-self.rules.products_per_placement // 2), 0
+        for start in range(0, len(usable), FIT_BATCH):
+            found += sum(fit >= CLEAR_FIT for fit in self.cache.fits(title, usable[start:start + FIT_BATCH]))
+            if found >= wanted:
+                return True
+        return found >= wanted
 
     def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
-             held: frozenset[int] = frozenset()) -> list[int]:
+             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT) -> list[int]:
         """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
         title, no near-duplicate in the row; none of `held` (products kept for a later row) nor a near-duplicate
         of one."""
@@ -105,7 +119,7 @@ class _PageBuilder:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
                 continue
-            if not self.belongs(title, source, at):
+            if not self.belongs(title, source, at, floor):
                 continue
             taken.add(pid)
             if self._fits(row, pid, held):
@@ -121,10 +135,10 @@ class _PageBuilder:
         row = self.fill([], source, title, size, self.held_from(draft))
         if not row or self.clashes(title, row, len(self.rows)):
             return False
-        if 2 * self.fitting(title, source) < self.rules.products_per_placement:
+        if not self.fits_half_a_row(title, source):
             return False
         self.rows.append(row)
-        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title)])
+        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title, row)])
         self.titles.append(title)
         self.sizes.append(size)
         self.kept.append(draft)
@@ -142,10 +156,15 @@ class _PageBuilder:
         aisles = dict.fromkeys(self.index.catalog.aisle_id(p) for p in row)
         return [p for aisle in aisles for p in by_aisle.get(aisle, [])]
 
-    def title_matches(self, title: str) -> list[int]:
-        """Products whose names best match the title (BM25): what tops up a row whose title makes a claim the
-        aisles' best sellers rarely make ("Whole Grain Goodness"), so that only fitting products fill it."""
-        return self.index.search(title, k=TITLE_MATCHES) if not is_catch_all_title(title) else []
+    def title_matches(self, title: str, row: list[int]) -> list[int]:
+        """Products of the row's aisles whose names best match the title (BM25): what tops up a row whose title
+        makes a claim the aisles' best sellers rarely make ("Whole Grain Goodness"), so that only fitting
+        products fill it. Only the row's aisles: across the store a title's words find products that merely share
+        a word with it ("Home Pest Control" for "Thai Takeout at Home", "Neti Pot" for "Big Pot of Chili")."""
+        if is_catch_all_title(title) or not row:
+            return []
+        aisles = sorted({int(self.index.catalog.aisle_id(p)) for p in row})
+        return self.index.search(title, k=TITLE_MATCHES, aisles=aisles)
 
     def drop_clashing_rows(self) -> bool:
         """Drop every row whose intent (read from its final products) repeats an earlier row's; True if any went."""
@@ -155,30 +174,22 @@ class _PageBuilder:
                 return True
         return False
 
-    def keep_page_size(self) -> None:
-        """Rows grown past the usual length give back their last products while the page holds more than its
-        rows at the usual length would: a row that shrank for a longer one may have given way to a full spare."""
-        while sum(map(len, self.rows)) > self.rules.page_size:
-            longest = max(range(len(self.rows)), key=lambda r: len(self.rows[r]))
-            if len(self.rows[longest]) <= self.rules.products_per_placement:
-                return
-            self.rows[longest].pop()
-
-    def refill(self, r: int) -> None:
+    def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
-        self.fill(self.rows[r], [*self.sources[r], *self.reserve], self.titles[r], self.sizes[r],
-                  self.held_from(self.kept[r]))
+        self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
+                  self.held_from(self.kept[r]), floor)
 
-    def regrow_short_rows(self) -> None:
-        """Rows a draft asked to be shorter than usual grow back, last first, while the page holds fewer products
-        than its rows at the usual length: the longer row they made room for may have been dropped."""
-        usual = self.rules.products_per_placement
-        for r in reversed(range(len(self.rows))):
-            if sum(map(len, self.rows)) >= self.rules.page_size:
-                return
-            if self.sizes[r] < usual:
-                self.sizes[r] = usual
-                self.refill(r)
+    def reserve_for(self, r: int) -> list[int]:
+        """The page reserve a row may top up from: all of it for a catch-all row, only its own aisles' products for a
+        themed one. The fit model is taught on products near their titles and rates many far ones too kindly
+        (strawberries under "Fresh-Smelling Home"), and within a department a title's words still pad a row
+        (paper towels and detergents under "Fresh-Smelling Home"): a themed row short of clear fits stays short
+        (then gives way below the fewest) rather than padded."""
+        if is_catch_all_title(self.titles[r]):
+            return self.reserve
+        catalog = self.index.catalog
+        aisles = {catalog.aisle_id(p) for p in self.rows[r]}
+        return [p for p in self.reserve if p in catalog and catalog.aisle_id(p) in aisles]
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
@@ -190,7 +201,7 @@ class _PageBuilder:
         held product is never the one taken out for a product that is not."""
         found = set()
         for r, row in enumerate(self.rows):
-            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE):
+            for a, b in self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False):
                 found.add((r, b if row.index(b) > row.index(a) else a))
         page = [p for row in self.rows for p in row]
         row_of = {p: r for r, row in enumerate(self.rows) for p in row}
@@ -236,20 +247,22 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
     builder = _PageBuilder(rules, index, history)
     builder.held, builder.holder = frozenset(held), holder
     builder.reserve = [*reserve, *index.popular(4 * rules.page_size)]
-    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 2 * rules.placements)))
+    queue = chain(drafts, lazy(lambda: fallback_drafts(index, history, 4 * rules.placements)))
     for _ in range(MAX_ROUNDS):
         while len(builder.rows) < rules.placements and (draft := next(queue, None)) is not None:
             builder.add(draft)
         builder.remove_duplicates()
         builder.top_up()
         builder.remove_duplicates()
-        if not builder.drop_clashing_rows():
+        if not (builder.drop_clashing_rows() or builder.drop_short_rows()):
             break
-    else:  # out of rounds: a page one row short beats two rows of one intent
-        while builder.drop_clashing_rows():
+    else:  # out of rounds: a page one row short beats two rows of one intent, or a padded row
+        while builder.drop_clashing_rows() or builder.drop_short_rows():
             pass
     builder.keep_page_size()
     builder.regrow_short_rows()
+    builder.give_slots_on()
+    builder.remove_duplicates()  # a grown row is checked against its own aisles' products only as it grows
     placements = []
     for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
         if not row:

@@ -20,9 +20,10 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
     allowed = permitted_products(index, history)
     bought = frozenset(history.product_counts)
 
-    def near_duplicates(product_ids: list[int]) -> list[tuple[int, int]]:
+    def near_duplicates(product_ids: list[int], across_rows: bool = True) -> list[tuple[int, int]]:
+        """Flagged pairs; across rows, pairs of two products the shopper bought are left out (`rules.duplicates`)."""
         pairs = scorer.near_duplicates(scorer.evidence(product_ids))
-        return [pair for pair in pairs if pair[0] == pair[1] or not bought_both(pair, bought)]
+        return [pair for pair in pairs if not across_rows or pair[0] == pair[1] or not bought_both(pair, bought)]
 
     problems = []
     if len(placements) > rules.placements:
@@ -43,7 +44,7 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
         if len(row) > most or (len(row) < fewest and not allow_short):
             problems.append(f"{name!r}: {len(row)} products, not {rules.products_per_placement} "
                             f"(at least {fewest}, at most {most})")
-        if len(row) > 1 and near_duplicates(row):
+        if len(row) > 1 and near_duplicates(row, across_rows=rules.bought_twins_share_a_row):
             problems.append(f"{name!r}: near-duplicates in the row")
         misfits = [p for p, fit in zip(row, scorer.product_fits(name, scorer.evidence(row)), strict=True)
                    if fit < MIN_TITLE_FIT] if row else []

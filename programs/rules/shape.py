@@ -24,11 +24,15 @@ class PageRules:
     """A row's least length when its draft asks for one (`RowDraft.size`); None: `products_per_placement`."""
     most_products: int | None = None
     """A row's greatest length when its draft asks for one; None: `products_per_placement`."""
+    bought_twins_share_a_row: bool = False
+    """Whether two near-duplicates the shopper has both bought may stand in one row (`rules.duplicates`): on a page
+    that leads with their regulars (relevance), each is a product they come back for; elsewhere a row shows one."""
 
     @classmethod
     def for_objective(cls, config: ObjectiveConfig) -> PageRules:
         c = config.constraints
-        return cls(c.placements, c.products_per_placement, c.min_products_per_placement, c.max_products_per_placement)
+        return cls(c.placements, c.products_per_placement, c.min_products_per_placement, c.max_products_per_placement,
+                   config.opens_with == "regulars")
 
     @property
     def page_size(self) -> int:

@@ -26,6 +26,8 @@ RECENCY_DECAY = 0.85
 """A purchase n orders ago weighs RECENCY_DECAY**n in the user's profile."""
 EXPLORATION_SHARE = 1 / 3
 """Share of a user's candidates reserved for co-purchase neighbours they have not bought."""
+RECENT_QUERIES = 8
+"""Shopper profiles, and co-purchase scores of query vectors, kept for the next calls (one page asks several times)."""
 
 
 def _training_baskets(dataset: Dataset, held_out: set[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -34,6 +36,17 @@ def _training_baskets(dataset: Dataset, held_out: set[int]) -> tuple[np.ndarray,
     product_ids = np.concatenate([dataset.baskets.product_ids, dataset.prior.product_ids, dataset.train.product_ids])
     keep = ~np.isin(order_ids, np.fromiter(held_out, dtype=np.int64, count=len(held_out)))
     return order_ids[keep], product_ids[keep]
+
+
+def _keep_recent(kept: dict, key, value) -> None:
+    """Store `value`, dropping the oldest entries beyond RECENT_QUERIES (no lock: pages on other threads may store
+    at once, and at worst one entry too many or too few is dropped)."""
+    kept[key] = value
+    while len(kept) > RECENT_QUERIES:
+        try:
+            kept.pop(next(iter(kept)), None)
+        except (RuntimeError, StopIteration):  # changed by another thread meanwhile
+            return
 
 
 class CatalogIndex:
@@ -54,6 +67,8 @@ class CatalogIndex:
         """Per catalog row: in enough baskets for a co-purchase vector of its own (else mostly its aisle's)."""
         self._popular_order: np.ndarray | None = None
         self._well_seen: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._recent_scores: dict[tuple[str, bytes], np.ndarray] = {}
+        self._recent_profiles: dict[int, tuple[UserHistory, np.ndarray]] = {}
 
     def __deepcopy__(self, memo: dict) -> CatalogIndex:
         """The index itself: it is read-only after construction, and optimizers deep-copy programs that hold it
@@ -128,7 +143,7 @@ class CatalogIndex:
         Only well-seen rows can be chosen, so after the one catalog-wide product the work is on those rows alone
         (`_well_seen_rows`); the scores are the same numbers as over the whole catalog."""
         rows, log_popularity, log_most, position = self._well_seen_rows()
-        scores = (self.vectors @ query)[rows]
+        scores = self._well_seen_scores(query, rows)
         if prior:
             scores = scores + prior * log_popularity / log_most
         if aisle_ids:
@@ -145,6 +160,18 @@ class CatalogIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return self.catalog.product_ids[rows[top]].tolist()
 
+    def _well_seen_scores(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """`(vectors @ query)[rows]`, read-only, kept for the last few queries: a page asks about its shopper's
+        profile several times (its reserve, then rows of their aisles). The product stays catalog-wide: over the
+        well-seen rows alone BLAS may round differently."""
+        key = (query.dtype.str, query.tobytes())
+        found = self._recent_scores.get(key)
+        if found is None:
+            found = (self.vectors @ query)[rows]
+            found.setflags(write=False)
+            _keep_recent(self._recent_scores, key, found)
+        return found
+
     def _well_seen_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The well-seen catalog rows, their log-popularity, the catalog's highest, and each row's position among
         them (-1: not well seen); made once per index."""
@@ -160,6 +187,17 @@ class CatalogIndex:
     def history(self, user: int | UserHistory) -> UserHistory:
         """A UserHistory as given, or every order with items of the user with this id."""
         return user if isinstance(user, UserHistory) else self.histories.get(int(user))
+
+    def _profile_of(self, history: UserHistory) -> np.ndarray:
+        """`profile(history)`, read-only, kept for the last few histories (by identity: a page asks about its
+        shopper several times)."""
+        found = self._recent_profiles.get(id(history))
+        if found is not None and found[0] is history:
+            return found[1]
+        vector = self.profile(history)
+        vector.setflags(write=False)
+        _keep_recent(self._recent_profiles, id(history), (history, vector))
+        return vector
 
     def profile(self, user: int | UserHistory) -> np.ndarray:
         """Unit vector of the user's tastes: product vectors weighted by frequency and recency."""
@@ -212,7 +250,7 @@ class CatalogIndex:
         history = self.history(user)
         if history.is_empty() or not aisle_ids:
             return []
-        return self._nearest(self.profile(history), k, exclude=set(history.product_counts), prior=0.3,
+        return self._nearest(self._profile_of(history), k, exclude=set(history.product_counts), prior=0.3,
                              aisle_ids=aisle_ids)
 
     def candidates_for_user(self, user: int | UserHistory, k: int) -> list[int]:
@@ -222,5 +260,5 @@ class CatalogIndex:
             return self.popular(k)
         explore = int(round(k * EXPLORATION_SHARE))
         own = history.top_products(k - explore)
-        fresh = self._nearest(self.profile(history), k - len(own), exclude=set(history.product_counts), prior=0.3)
+        fresh = self._nearest(self._profile_of(history), k - len(own), exclude=set(history.product_counts), prior=0.3)
         return own + fresh

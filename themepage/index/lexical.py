@@ -46,6 +46,7 @@ class LexicalIndex:
         self._catalog = catalog
         # theme queries repeat across shoppers and calls; callers only read the returned arrays
         self.scores = lru_cache(maxsize=128)(self._scores)
+        self._search = lru_cache(maxsize=1024)(self._top)  # a page repeats its searches (a row's title, its queries)
 
     @classmethod
     def build(cls, catalog: Catalog) -> LexicalIndex:
@@ -87,6 +88,11 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 10, aisles=None, departments=None) -> list[tuple[int, float]]:
         """Top-k (product_id, score) with a positive score, optionally only within the given aisle/department ids."""
+        return list(self._search(query, k, tuple(aisles) if aisles else None,
+                                 tuple(departments) if departments else None))
+
+    def _top(self, query: str, k: int, aisles: tuple | None,
+             departments: tuple | None) -> tuple[tuple[int, float], ...]:
         scores = self.scores(query)
         rows = np.flatnonzero(scores > 0)
         if aisles:
@@ -97,4 +103,4 @@ class LexicalIndex:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]
         ids = self._catalog.product_ids[rows]
-        return list(zip(ids.tolist(), scores[rows].astype(float).tolist(), strict=True))
+        return tuple(zip(ids.tolist(), scores[rows].astype(float).tolist(), strict=True))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from themepage.index.vectors import cosine_to
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
-from themepage.quality.text import content_stems, jaccard
+from themepage.quality.text import jaccard
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
                                 "essentials basics picks run restock weekly".split())
@@ -22,12 +21,23 @@ CLAIMS = ("organic", "gluten free", "vegan", "dairy free", "sugar free", "fat fr
 """Claims a title can make about every product in its row ("Organic Essentials"): a product whose name does
 not make the claim is at best arguable (the labels mark such rows down)."""
 
-PRODUCT_FEATURES = ("title_name", "title_aisle", "title_department", "title_copurchase", "hit_aisle_share",
-                    "hit_department_share", "title_words_in_product", "generic_title", "outside_named_aisle",
-                    "claims_missing")
-"""Only title-versus-product evidence: features of how well a product sits with the REST of its row
-(shared aisle, similar names, co-purchase) scored higher on the labeled rows but made a coherent row of
-the wrong products (sodas under "Taco Tuesday") fit perfectly, and made the publishable estimate worse."""
+PRODUCT_FEATURES = ("title_name", "title_department", "generic_title", "outside_named_aisle", "claims_missing",
+                    "head_in_title", "title_word_modifier", "log_aisle_choice", "core_title", "core_title_word")
+"""What the product IS against what the title names, never a title word found anywhere in the name: the
+embedding similarity of the name, of its core phrase (`heads.core_phrase`) and of its department's name to the
+title, and of the core phrase to the title's closest word; whether the name's head (its basic food) is a title
+word, or a title word is in the name only as a modifier ("turkey" in "Turkey Figs", "cocktail" in "Cocktail
+Sauce"); the logarithm of the title's choice of the product's aisle among all the catalog's aisles by
+embedding (`TitleEvidence.aisle_choice`, floored by AISLE_CHOICE_FLOOR); whether the title is generic, names
+an aisle the product is outside of, or makes a claim the name does not.
+
+Left out, because on the labels' cross-validation they made the model worse on the products that share a word
+or an aisle with the title (the ones left once the page rules have acted): the share of title words in the
+name or shelf (a word in a name is not what the product is), the aisles, departments and co-purchase centroid
+of the title's BM25 hits (word matches again), the aisle name's similarity to the title (the aisle choice reads
+it relative to the other aisles). Features of how well a product sits with the REST of its row (shared aisle,
+similar names, co-purchase) made a coherent row of the wrong products (sodas under "Taco Tuesday") fit
+perfectly, and made the publishable estimate worse."""
 PAIR_FEATURES = ("name_similarity", "stem_jaccard", "same_head", "same_aisle", "copurchase", "head_in_other",
                  "weighted_jaccard", "name_margin", "core_nearest", "item_jaccard", "item_same_head",
                  "specific_difference", "specific_shared", "same_department", "vague_same_aisle")
@@ -88,37 +98,41 @@ def claims_missing(title: str, name: str) -> float:
     return sum(f" {c} " not in spaced_name for c in made) / len(made)
 
 
-def title_word_share(title: str, product_text: str) -> float:
-    """Share of the title's content stems found in the product's name/aisle/department text, in [0, 1]."""
-    wanted = content_stems(title)
-    return len(wanted & content_stems(product_text)) / len(wanted) if wanted else 0.0
-
-
-def product_features(title: str, found: TitleEvidence, placement: PlacementEvidence,
-                     shelf_texts: list[str]) -> np.ndarray:
-    """One row of PRODUCT_FEATURES per product of the placement, in order.
-
-    `shelf_texts[i]` is product i's name with its aisle and department (what lexical overlap reads).
-    """
+def product_features(title: str, found: TitleEvidence, placement: PlacementEvidence) -> np.ndarray:
+    """One row of PRODUCT_FEATURES per product of the placement, in order."""
     n = len(placement.product_ids)
     if n == 0:
         return np.zeros((0, len(PRODUCT_FEATURES)))
-    centroid = found.centroid
-    has_hits = centroid is not None and len(found.hit_aisles) > 0
-    title_copurchase = cosine_to(placement.vectors, centroid) if centroid is not None and has_hits else np.zeros(n)
-    hit_aisle = np.array([np.mean(found.hit_aisles == a) for a in placement.aisle_ids]) if has_hits else np.zeros(n)
-    hit_dept = (np.array([np.mean(found.hit_departments == d) for d in placement.department_ids])
-                if has_hits else np.zeros(n))
+    aisles = np.asarray(placement.aisle_ids, dtype=np.int64)
+    item_heads = placement.item_heads or placement.heads
+    head_in = np.array([float(h in found.stems or g in found.stems)
+                        for h, g in zip(placement.heads, item_heads, strict=True)])
+    modifier = np.array([float(bool(found.stems & stems)) for stems in placement.stems]) * (1.0 - head_in)
+    core_word = (np.max(placement.core_embeddings @ found.word_embeddings.T, axis=1)
+                 if found.word_embeddings is not None else np.zeros(n))
     return np.column_stack([
         placement.name_embeddings @ found.embedding,
-        placement.aisle_embeddings @ found.embedding,
         placement.department_embeddings @ found.embedding,
-        title_copurchase, hit_aisle, hit_dept,
-        [title_word_share(title, text) for text in shelf_texts],
         np.full(n, only_generic(title)),
-        (placement.aisle_ids != found.named_aisle) if found.names_an_aisle else np.zeros(n),
+        (aisles != found.named_aisle) if found.names_an_aisle else np.zeros(n),
         [claims_missing(title, name) for name in placement.names],
+        head_in, modifier, np.log(_at(found.aisle_choice, aisles) + AISLE_CHOICE_FLOOR),
+        placement.core_embeddings @ found.embedding, core_word,
     ])
+
+
+AISLE_CHOICE_FLOOR = 1e-4
+"""Added to the title's share of a product's aisle before its logarithm is taken (a share of 0 would be minus
+infinity). The share is a probability, and its logarithm is what tells a far aisle (1e-6) from a near one (0.05),
+which are both near 0 read linearly."""
+
+
+def _at(shares: np.ndarray | None, ids: np.ndarray) -> np.ndarray:
+    """shares[id] per id (0 for no shares or an id beyond them)."""
+    if shares is None:
+        return np.zeros(len(ids))
+    inside = ids < len(shares)
+    return np.where(inside, shares[np.minimum(ids, len(shares) - 1)], 0.0)
 
 
 def all_pairs(n: int) -> list[tuple[int, int]]:

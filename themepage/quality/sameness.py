@@ -48,6 +48,12 @@ SYNONYMS = (
     (r"zucchinis?|courgettes?", "zucchini"),
     (r"eggplants?|aubergines?", "eggplant"),
     (r"jelly beans?", "jellybeans"),
+    (r"salame|salamis?", "salami"),
+    (r"totopos", "tortilla chips"),
+    (r"crisps", "chips"),
+    (r"tumblers?", "cups"),
+    (r"oatmeal", "oats"),
+    (r"k-? ?cups?", "kcups"),
 )
 """Synonyms and spellings written one way (regular expressions over lower-case names, whole words)."""
 _SYNONYMS = [(re.compile(rf"\b(?:{pattern})\b"), canonical) for pattern, canonical in SYNONYMS]

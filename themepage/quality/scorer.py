@@ -77,11 +77,6 @@ class PlacementScorer:
     def evidence(self, product_ids: Sequence[int]) -> PlacementEvidence:
         return PlacementEvidence.read(self.index, self.embed, product_ids)
 
-    def shelf_texts(self, placement: PlacementEvidence) -> list[str]:
-        catalog = self.index.catalog
-        return [f"{name} {catalog.aisles[int(a)]} {catalog.departments[int(d)]}"
-                for name, a, d in zip(placement.names, placement.aisle_ids, placement.department_ids, strict=True)]
-
     def score(self, title: str, product_ids: Sequence[int]) -> PlacementQuality:
         """Fit per product, near-duplicate pairs, title fit and publishable estimate of one placement.
 
@@ -93,7 +88,7 @@ class PlacementScorer:
         with self._lock:
             found = self.titles(title)
         placement = self.evidence(product_ids)
-        fits = self.models.fit.probability(product_features(title, found, placement, self.shelf_texts(placement)))
+        fits = self.models.fit.probability(product_features(title, found, placement))
         duplicates, chances = self.duplicate_chances(placement)
         row = placement_features(title, fits, chances, found)
         publishable = float(self.models.publishable.probability(row)[0]) if len(fits) else 0.0
@@ -106,7 +101,7 @@ class PlacementScorer:
             return np.zeros(0)
         with self._lock:
             found = self.titles(title)
-        return self.models.fit.probability(product_features(title, found, placement, self.shelf_texts(placement)))
+        return self.models.fit.probability(product_features(title, found, placement))
 
     def near_duplicates(self, placement: PlacementEvidence) -> list[tuple[int, int]]:
         """Pairs of product ids (in row order) the duplicate model flags; repeats of one id always count."""
