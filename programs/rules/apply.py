@@ -12,7 +12,8 @@ ranked pool to replace them from) and get back placements that keep every rule o
   fallback row of the shopper's own aisles;
 - every row exactly `products_per_placement` products, or the length its draft asks for (`RowDraft.size`, within
   the objective's fewest and most: `PageRules.row_size`); a themed row short of candidates tops up only with
-  products of its own aisles, and a row still shorter than the fewest gives way to the next draft;
+  products of its own aisles, a row still shorter than the fewest gives way to the next draft, and the slots
+  short rows leave go to rows with more fits (`programs/rules/row_lengths.py`);
 - readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
 """
 
