@@ -124,7 +124,8 @@ class TitleLookup:
         self.index, self.embed, self.hits, self.max_titles = index, embed, hits, max_titles
         self.aisle_names = {aisle_words(name): int(a) for a, name in index.catalog.aisles.items()}
         self.aisle_ids = np.array(sorted(index.catalog.aisles), dtype=np.int64)
-        self.aisle_embeddings = embed([index.catalog.aisles[int(a)] for a in self.aisle_ids])
+        aisle_row, aisle_table, _, _ = shelf_embeddings(index, embed)
+        self.aisle_embeddings = aisle_table[[aisle_row[int(a)] for a in self.aisle_ids]]
         self._cache: OrderedDict[str, TitleEvidence] = OrderedDict()
 
     def __call__(self, title: str) -> TitleEvidence:
