@@ -34,17 +34,32 @@ def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, 
     mushrooms is filled with mushrooms rather than the raspberries that sell best in its aisles."""
     if theme.from_history:
         return gather(index, theme, history, n)
-    return clear_fits_first(index, theme.title, gather(index, theme, history, FIT_DEPTH * n))[:n]
+    return clear_fits_first(index, theme.title, gather(index, theme, history, FIT_DEPTH * n), history)[:n]
 
 
-def clear_fits_first(index: CatalogIndex, title: str, pool: list[int]) -> list[int]:
-    """`pool` with the products that clearly fit `title` (CLEAR_FIT) first, each part in its retrieval order (which
-    ranks what suits the shopper); the rest keep their places after them."""
+def clear_fits_first(index: CatalogIndex, title: str, pool: list[int], history: UserHistory | None = None) -> list[int]:
+    """`pool` with the products that clearly fit `title` (CLEAR_FIT) first; the rest keep their places after them.
+
+    The clear fits are all products the title promises, so among them the shopper's taste decides: nearest their
+    taste profile first (`by_taste`), as the discovery objective asks of new products. Without a history they keep
+    retrieval's order (BM25 ranks how well a name matches the query, not whom it suits)."""
     if not pool:
         return pool
     fits = EvidenceCache(placement_scorer(index)).fits(title, pool)
     clear = [p for p, fit in zip(pool, fits, strict=True) if fit >= CLEAR_FIT]
+    if history is not None and not history.is_empty():
+        clear = by_taste(index, clear, history)
     return clear + [p for p, fit in zip(pool, fits, strict=True) if fit < CLEAR_FIT]
+
+
+def by_taste(index: CatalogIndex, product_ids: list[int], history: UserHistory) -> list[int]:
+    """The products, nearest the shopper's taste profile first (cosine of co-purchase vectors; ties keep order)."""
+    if len(product_ids) < 2:
+        return product_ids
+    vectors = index.vectors[index.rows(product_ids)]
+    norms = np.linalg.norm(vectors, axis=1)
+    taste = (vectors @ index.profile(history)) / np.where(norms > 0, norms, 1.0)
+    return [product_ids[i] for i in np.argsort(-taste, kind="stable")]
 
 
 def gather(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:

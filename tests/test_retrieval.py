@@ -91,3 +91,43 @@ def test_likely_in_ranks_unbought_products_of_the_aisles_by_the_shoppers_taste(i
     # the taste part of the score (popularity only nudges): the found ten lie nearer than the aisle's typical product
     assert np.mean(taste) > np.mean([float(index.vector(p) @ profile) for p in others])
     assert index.likely_in(history, set(), 10) == []
+
+
+def _taste(index, history, pool: list[int]) -> list[float]:
+    """Cosine of each product's co-purchase vector with the shopper's taste profile, computed here directly."""
+    import numpy as np
+
+    profile = index.profile(history)
+    out = []
+    for p in pool:
+        vector = index.vectors[index.rows([p])[0]]
+        out.append(float(vector @ profile / np.linalg.norm(vector)))
+    return out
+
+
+def test_clear_fits_come_nearest_the_shoppers_taste_first(index):
+    """Among the products a title clearly promises, the shopper's taste decides the order (the discovery
+    objective asks new products to suit their tastes); two shoppers see the same clear fits in different orders."""
+    theme = _bank_theme("mocktail-hour")
+    orders = []
+    for user in index.histories.user_ids[:2]:
+        history = index.histories.get(user)
+        pool = retrieve_for_theme(index, theme, history, CANDIDATES_PER_THEME)
+        clear = [p for p, f in zip(pool, _fits(index, theme.title, pool), strict=True) if f >= CLEAR_FIT]
+        assert len(clear) >= 5
+        taste = _taste(index, history, clear)
+        assert taste == sorted(taste, reverse=True)
+        orders.append(clear)
+    assert orders[0] != orders[1]
+
+
+def test_without_a_history_clear_fits_keep_retrieval_order(index):
+    from themepage.dataset.history import UserHistory
+    from themepage.programs.retrieval import clear_fits_first
+
+    theme = _bank_theme("mocktail-hour")
+    empty = UserHistory(user_id=0)
+    gathered = gather(index, theme, empty, FIT_DEPTH * CANDIDATES_PER_THEME)
+    ranked = clear_fits_first(index, theme.title, gathered, empty)
+    clear = set(p for p, f in zip(gathered, _fits(index, theme.title, gathered), strict=True) if f >= CLEAR_FIT)
+    assert ranked[:len(clear)] == [p for p in gathered if p in clear]
