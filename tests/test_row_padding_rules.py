@@ -1,7 +1,8 @@
 """Rows are not padded with what does not belong (programs/rules/apply.py): a themed row tops up only within its
-own aisles, and two near-duplicates the shopper bought share a row only on a page that leads
-with their regulars. (A row still short after that gives way: the every-page tests of test_top_down_pages.py
-and test_page_rules.py hold every row to the fewest.)"""
+own aisles, and two near-duplicates the shopper bought share a row only on a page that leads with their
+regulars, and there only when no swap with another row parts them (programs/rules/twins.py). (A row still
+short after that gives way: the every-page tests of test_top_down_pages.py and test_page_rules.py hold every
+row to the fewest.)"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from themepage.dataset.history import Order, UserHistory
 from themepage.objectives import load_objective
 from themepage.programs.rules.apply import apply_page_rules
 from themepage.programs.rules.audit import page_violations
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT
 from themepage.programs.rules.shape import PageRules, RowDraft
 from themepage.quality import placement_scorer
 
@@ -63,3 +65,33 @@ def test_bought_twins_share_a_row_only_on_a_page_that_leads_with_regulars(index)
         shown = {p.product_id for p in page[0].products}
         assert (set(twins) <= shown) is together
         assert page_violations(page, rules, index, history) == []
+
+
+def test_bought_twins_on_a_regulars_page_are_parted_by_a_swap_that_keeps_the_page(index, monkeypatch):
+    """Both red onions stay on a relevance page, but not side by side: the later one trades places with a
+    vegetable of the catch-all row, where any grocery fits. The page holds the same products as without the swap."""
+    from themepage.programs.rules.twins import TwinSplitting
+
+    twins = _twins(index)
+    veg = [p for p in _aisle_products(index, "fresh vegetables", 40) if p not in twins]
+    fruit = _aisle_products(index, "fresh fruits", 6)
+    history = _history([*twins, *veg[:3], *fruit[:3]])
+    drafts = [RowDraft("Your Fresh Veg", "Your vegetables.", [*twins, *veg[:2]], []),
+              RowDraft("Your Weekly Staples", "What you buy most.", [*fruit[:3], veg[2]], [])]
+    rules = PageRules(2, 4, 2, bought_twins_share_a_row=True)
+
+    def rows(page) -> list[set[int]]:
+        return [{p.product_id for p in placement.products} for placement in page]
+
+    page = apply_page_rules(drafts, rules, index, history)
+    scorer = placement_scorer(index)
+    for placement in page:
+        ids = [p.product_id for p in placement.products]
+        assert min(scorer.product_fits(placement.title, scorer.evidence(ids))) >= MIN_TITLE_FIT
+    parted = rows(page)
+    assert not any(set(twins) <= row for row in parted)
+    assert all(any(t in row for row in parted) for t in twins)
+    monkeypatch.setattr(TwinSplitting, "split_twins", lambda self: None)
+    together = rows(apply_page_rules(drafts, rules, index, history))
+    assert set(twins) <= together[0]
+    assert set().union(*parted) == set().union(*together)

@@ -3,7 +3,8 @@
 Both programs hand their rows over as `RowDraft`s (a title, a rationale, the picks in preferred order and a
 ranked pool to replace them from) and get back placements that keep every rule of `page_violations`:
 - no product twice, no near-duplicates within a row or across the page (the core scorer's pair model);
-  a near-duplicate is replaced by the row's next candidate, not just dropped;
+  a near-duplicate is replaced by the row's next candidate, not just dropped; twins the shopper buys, kept
+  on a page of their regulars, are swapped into different rows where they fit (`programs/rules/twins.py`);
 - every product belongs under its row's title (the core scorer's fit model, MIN_TITLE_FIT): a misfit is
   passed over for the row's next candidate, and a draft fewer than half a row of whose candidates fit
   gives way to the next draft;
@@ -30,6 +31,7 @@ from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.fallback_rows import best_sellers_by_aisle, fallback_drafts
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, RowLengths
 from themepage.programs.rules.shape import PageRules, RowDraft, intent_of, is_catch_all_title, permitted_products
+from themepage.programs.rules.twins import TwinSplitting
 from themepage.quality import placement_scorer
 
 FIT_BATCH = 24
@@ -42,11 +44,12 @@ FIX_ROUNDS = 12
 """At most this many rounds of replacing a page's near-duplicate slots; any left after them are dropped."""
 
 
-class _PageBuilder(RowLengths):
+class _PageBuilder(RowLengths, TwinSplitting):
     """Fills rows in order under the rules; keeps the near-duplicate checks of the core scorer."""
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
+        self.floor = MIN_TITLE_FIT
         bought = frozenset(history.product_counts)
         self.cache = EvidenceCache(placement_scorer(index), bought,
                                    bought if rules.bought_twins_share_a_row else frozenset())
@@ -264,6 +267,8 @@ def apply_page_rules(drafts: Iterable[RowDraft], rules: PageRules, index, histor
     builder.regrow_short_rows()
     builder.give_slots_on()
     builder.remove_duplicates()  # a grown row is checked against its own aisles' products only as it grows
+    if rules.bought_twins_share_a_row:
+        builder.split_twins()
     placements = []
     for draft, row, title in zip(builder.kept, builder.rows, builder.titles, strict=True):
         if not row:

@@ -10,7 +10,8 @@ Near-duplicates are judged by what the products are (rule 2 of themepage/data/DA
 only by brand, size, a claim, a flavour or scent of one line, a cut or form, or a synonym; the pair model
 of `themepage.quality`, fitted to the labels' groups). One exception: a pair of products the shopper has
 both bought (`bought`, the history's products) may stand in two different rows of the page, and in one row
-only on a page that leads with their regulars (`PageRules.bought_twins_share_a_row`: relevance, cohesive).
+only on a page that leads with their regulars (`PageRules.bought_twins_share_a_row`: relevance, cohesive), and
+there only until a swap with another row parts them (`programs/rules/twins.py`).
 When the shopper buys both the chicken broth and the chicken stock, each is a product they come back for, and
 a next-basket page that dropped one loses much of its recall (bench/relevance_recall.py, docs/results.md).
 Elsewhere a row is what a merchandiser judges, and two of one item side by side waste a slot whoever bought
@@ -228,11 +229,11 @@ class EvidenceCache:
         return PlacementEvidence(**values)
 
     def near_duplicates(self, product_ids: Sequence[int], threshold: float | None = None,
-                        across_rows: bool = True) -> list[tuple[int, int]]:
+                        across_rows: bool = True, exempt_bought: bool = True) -> list[tuple[int, int]]:
         """Pairs among these products (row order) the scorer flags, or whose pair chance reaches `threshold`;
         `across_rows`: the products stand in different rows (pairs of two `bought` are left out); else in one row
-        (pairs of two `bought_in_a_row` are)."""
-        return self._flagged(product_ids, None, threshold, across_rows)
+        (pairs of two `bought_in_a_row` are). Without `exempt_bought`, no pair is left out."""
+        return self._flagged(product_ids, None, threshold, across_rows, exempt_bought)
 
     def near_duplicates_of(self, product_id: int, product_ids: Sequence[int], threshold: float | None = None,
                            across_rows: bool = True) -> list[tuple[int, int]]:
@@ -251,7 +252,7 @@ class EvidenceCache:
         return self._flagged(ids, pairs, threshold, across_rows)
 
     def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
-                 threshold: float | None, across_rows: bool) -> list[tuple[int, int]]:
+                 threshold: float | None, across_rows: bool, exempt_bought: bool = True) -> list[tuple[int, int]]:
         if len(product_ids) < 2 or pairs == []:
             return []
         key = (tuple(int(p) for p in product_ids), None if pairs is None else tuple(pairs))
@@ -264,6 +265,8 @@ class EvidenceCache:
             ids = [int(p) for p in product_ids]
             pairs = all_pairs(len(ids)) if pairs is None else pairs
             flagged = [(ids[i], ids[j]) for (i, j), chance in zip(pairs, chances, strict=True) if chance >= threshold]
+        if not exempt_bought:
+            return flagged
         exempt = self.bought if across_rows else self.bought_in_a_row
         return [pair for pair in flagged if pair[0] == pair[1] or not bought_both(pair, exempt)]
 

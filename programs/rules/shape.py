@@ -26,8 +26,8 @@ class PageRules:
     """A row's greatest length when its draft asks for one; None: `products_per_placement`."""
     bought_twins_share_a_row: bool = False
     """Whether two near-duplicates the shopper has both bought may stand in one row (`rules.duplicates`): on a page
-    that leads with their regulars (relevance, cohesive), each is a product they come back for; elsewhere a row
-    shows one."""
+    that leads with their regulars (relevance, cohesive), each is a product they come back for, kept on the page
+    and parted into two rows where a swap allows (`rules.twins`); elsewhere a row shows one."""
 
     @classmethod
     def for_objective(cls, config: ObjectiveConfig) -> PageRules:

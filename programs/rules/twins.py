@@ -1,0 +1,62 @@
+"""Twins the shopper buys, on a page that keeps them in one row (`PageRules.bought_twins_share_a_row`): split
+across rows where the page can (a mixin of the page builder in `programs/rules/apply.py`).
+
+On a relevance page both products of a pair the shopper buys (whole and 2% milk, red and green grapes) stay on
+the page: each is a product they come back for. In one row, though, a merchandiser who reads the row without
+the history sees one item twice. So once the page is settled, a twin swaps places with a product of another row
+where each fits the other's title: the page keeps the same products, and rows stop showing one item twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from themepage.constants import ROW_DUPLICATE_CHANCE
+from themepage.programs.rules.duplicates import EvidenceCache
+
+TWIN_SWAPS = 12
+"""At most this many swaps a page (a page rarely holds more than a few twin pairs)."""
+
+
+class TwinSplitting:
+    """Swaps over the builder's rows and titles (parallel lists), judged by its evidence cache."""
+
+    rows: list[list[int]]
+    titles: list[str]
+    cache: EvidenceCache
+    floor: float
+    """The least fit a product needs under a title to be shown there (the builder's MIN_TITLE_FIT)."""
+
+    def twins_in(self, row: list[int]) -> list[tuple[int, int]]:
+        """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE, whoever bought them."""
+        return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False, exempt_bought=False)
+
+    def split_twins(self) -> None:
+        """Swap twins out of shared rows, best swap first, until no swap helps (or TWIN_SWAPS)."""
+        for _ in range(TWIN_SWAPS):
+            swap = max(self.twin_swaps(), default=None)
+            if swap is None:
+                return
+            _, r, twin, s, other = swap
+            self.rows[r][self.rows[r].index(twin)] = other
+            self.rows[s][self.rows[s].index(other)] = twin
+
+    def twin_swaps(self) -> Iterator[tuple[float, int, int, int, int]]:
+        """(the lesser of the two fits, row, twin, other row, product) of every swap that leaves both rows with
+        fewer twin pairs between them and shows each product under a title it fits. The twin that moves is the
+        later of its pair: the row's order ranks what the shopper is likelier to buy."""
+        fits = self.cache.fits
+        for r, row in enumerate(self.rows):
+            pairs = self.twins_in(row)
+            for twin in dict.fromkeys((b if row.index(b) > row.index(a) else a) for a, b in pairs):
+                for s, other in enumerate(self.rows):
+                    if s == r or (fit := fits(self.titles[s], [twin])[0]) < self.floor:
+                        continue
+                    before = len(pairs) + len(self.twins_in(other))
+                    for product, back in zip(other, fits(self.titles[r], other), strict=True):
+                        if back < self.floor:
+                            continue
+                        new_row = [product if p == twin else p for p in row]
+                        new_other = [twin if p == product else p for p in other]
+                        if len(self.twins_in(new_row)) + len(self.twins_in(new_other)) < before:
+                            yield min(fit, back), r, twin, s, product
