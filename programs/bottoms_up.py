@@ -30,6 +30,7 @@ from themepage.programs.retrieval import render_candidates, render_names
 from themepage.programs.row_text import readable_rationale, readable_title
 from themepage.programs.rules.apply import MIN_TITLE_FIT, apply_page_rules
 from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.row_lengths import clearly_fits_half
 from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
 from themepage.quality import placement_scorer
 from themepage.signatures.bottoms_up import GenerateItems, NamePlacement
@@ -114,7 +115,7 @@ class BottomsUpProgram(dspy.Module):
             drafts = with_leftover_row(shelf_drafts(candidates, chosen, size, self.index), candidates[:chosen],
                                        rows, size)
         settled = apply_page_rules(drafts, PageRules.for_objective(config), self.index, history, reserve=pool)
-        fits = title_fits(self.index)
+        fits = title_fits(self.index, size)
         with record.phase("name"):
             names = fan_out(lambda row: (row.title, row.rationale) if is_catch_all_title(row.title)
                             else self._name([p.product_id for p in row.products], record, fits, row), settled)
@@ -178,12 +179,15 @@ def named_rows(settled: list[Placement], names: list[tuple[str, str]]) -> list[P
     return placements
 
 
-def title_fits(index: CatalogIndex) -> Callable[[str, list[int]], bool]:
-    """A test: does every product belong under this title (the core scorer's fit, as the page rules ask)? The
-    products' evidence comes from the pieces the page rules just read (`EvidenceCache`), not read again."""
+def title_fits(index: CatalogIndex, products_per_placement: int) -> Callable[[str, list[int]], bool]:
+    """A test: does every product belong under this title, and half a row clearly (the core scorer's fit, as the
+    page rules ask)? The products' evidence comes from the pieces the page rules just read (`EvidenceCache`), not
+    read again."""
     scorer = placement_scorer(index)
 
     def fits(title: str, ids: list[int]) -> bool:
-        return not ids or min(EvidenceCache(scorer).fits(title, ids)) >= MIN_TITLE_FIT
+        found = EvidenceCache(scorer).fits(title, ids)
+        return not ids or (min(found) >= MIN_TITLE_FIT and (is_catch_all_title(title)
+                                                            or clearly_fits_half(found, products_per_placement)))
 
     return fits

@@ -9,7 +9,8 @@ from themepage.page import Placement
 from themepage.programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sentence
 from themepage.programs.rules.apply import MIN_TITLE_FIT
 from themepage.programs.rules.duplicates import bought_both
-from themepage.programs.rules.shape import Intent, PageRules, intent_of, permitted_products
+from themepage.programs.rules.row_lengths import clearly_fits_half
+from themepage.programs.rules.shape import Intent, PageRules, intent_of, is_catch_all_title, permitted_products
 from themepage.quality import placement_scorer
 
 
@@ -46,10 +47,12 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
                             f"(at least {fewest}, at most {most})")
         if len(row) > 1 and near_duplicates(row, across_rows=rules.bought_twins_share_a_row):
             problems.append(f"{name!r}: near-duplicates in the row")
-        misfits = [p for p, fit in zip(row, scorer.product_fits(name, scorer.evidence(row)), strict=True)
-                   if fit < MIN_TITLE_FIT] if row else []
+        fits = list(scorer.product_fits(name, scorer.evidence(row))) if row else []
+        misfits = [p for p, fit in zip(row, fits, strict=True) if fit < MIN_TITLE_FIT]
         if misfits:
             problems.append(f"{name!r}: products that do not belong under the title: {misfits}")
+        if row and not is_catch_all_title(name) and not clearly_fits_half(fits, rules.products_per_placement):
+            problems.append(f"{name!r}: fewer than half a row clearly belongs under the title")
         barred = [p for p in row if not allowed(p)]
         if barred:
             problems.append(f"{name!r}: restricted products {barred} for a shopper who never bought there")

@@ -4,12 +4,23 @@ one)."""
 
 from __future__ import annotations
 
-from themepage.constants import CLEAR_FIT
-from themepage.programs.rules.shape import PageRules, RowDraft
+from collections.abc import Sequence
 
-MIN_TITLE_FIT = 0.5
+from themepage.constants import CLEAR_FIT
+from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
+
+MIN_TITLE_FIT = 0.65
 """A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
-is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong."""
+is below this is not shown in that row: the labels' rubric rejects a row with two products that do not belong,
+and two products that each belong at even odds make that likely (berries under "Mushroom Lovers")."""
+
+
+def clearly_fits_half(fits: Sequence[float], products_per_placement: int) -> bool:
+    """Whether at least half a usual row (all of a shorter one) clearly belongs under its title (CLEAR_FIT). A theme
+    whose clear fits ran out (one mushroom once the other mushrooms went as its near-duplicates) is not a row a
+    merchandiser publishes, however its other slots are filled."""
+    return sum(f >= CLEAR_FIT for f in fits) >= min(-(-products_per_placement // 2), len(fits))
 
 
 class RowLengths:
@@ -21,17 +32,21 @@ class RowLengths:
     titles: list[str]
     sizes: list[int]
     kept: list[RowDraft]
+    cache: EvidenceCache
 
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to `sizes[r]` from its candidates, each fitting its title at `floor` (the builder's)."""
         raise NotImplementedError
 
     def drop_short_rows(self) -> bool:
-        """Drop every row still shorter than the fewest a row may hold once topped up; True if any went. A theme
-        whose products ran out (clear fits taken by earlier rows, near-duplicates, a short pool) gives way to the
-        next draft rather than being padded with what does not belong."""
+        """Drop every row still shorter than the fewest a row may hold once topped up, and every themed row less
+        than half of which clearly belongs (`clearly_fits_half`); True if any went. A theme whose products ran out
+        (clear fits taken by earlier rows, near-duplicates, a short pool) gives way to the next draft rather than
+        being padded with what does not belong."""
         fewest = self.rules.fewest_products or self.rules.products_per_placement
-        short = [r for r in range(len(self.rows)) if len(self.rows[r]) < min(fewest, self.sizes[r])]
+        short = [r for r in range(len(self.rows)) if len(self.rows[r]) < min(fewest, self.sizes[r])
+                 or not (is_catch_all_title(self.titles[r]) or clearly_fits_half(
+                     self.cache.fits(self.titles[r], self.rows[r]), self.rules.products_per_placement))]
         for r in reversed(short):
             del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
         return bool(short)

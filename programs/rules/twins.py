@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.row_lengths import clearly_fits_half
+from themepage.programs.rules.shape import PageRules, is_catch_all_title
 
 TWIN_SWAPS = 12
 """At most this many swaps a page (a page rarely holds more than a few twin pairs)."""
@@ -23,6 +25,7 @@ class TwinSplitting:
 
     rows: list[list[int]]
     titles: list[str]
+    rules: PageRules
     cache: EvidenceCache
     floor: float
     """The least fit a product needs under a title to be shown there (the builder's MIN_TITLE_FIT)."""
@@ -43,7 +46,8 @@ class TwinSplitting:
 
     def twin_swaps(self) -> Iterator[tuple[float, int, int, int, int]]:
         """(the lesser of the two fits, row, twin, other row, product) of every swap that leaves both rows with
-        fewer twin pairs between them and shows each product under a title it fits. The twin that moves is the
+        fewer twin pairs between them and shows each product under a title it fits (each row still clearly fitting
+        half a row). The twin that moves is the
         later of its pair: the row's order ranks what the shopper is likelier to buy."""
         fits = self.cache.fits
         for r, row in enumerate(self.rows):
@@ -58,5 +62,12 @@ class TwinSplitting:
                             continue
                         new_row = [product if p == twin else p for p in row]
                         new_other = [twin if p == product else p for p in other]
-                        if len(self.twins_in(new_row)) + len(self.twins_in(new_other)) < before:
+                        if (len(self.twins_in(new_row)) + len(self.twins_in(new_other)) < before
+                                and self.still_clear(r, new_row) and self.still_clear(s, new_other)):
                             yield min(fit, back), r, twin, s, product
+
+    def still_clear(self, r: int, row: list[int]) -> bool:
+        """Whether row `r` with these products still clearly fits its title at least half a row (a catch-all row
+        always does)."""
+        return is_catch_all_title(self.titles[r]) or clearly_fits_half(self.cache.fits(self.titles[r], row),
+                                                                       self.rules.products_per_placement)
