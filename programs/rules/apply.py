@@ -49,7 +49,6 @@ class _PageBuilder(RowLengths, TwinSplitting):
 
     def __init__(self, rules: PageRules, index, history: UserHistory):
         self.rules, self.index, self.history = rules, index, history
-        self.floor = MIN_TITLE_FIT
         bought = frozenset(history.product_counts)
         self.cache = EvidenceCache(placement_scorer(index), bought,
                                    bought if rules.bought_twins_share_a_row else frozenset())

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.programs.rules.duplicates import EvidenceCache
-from themepage.programs.rules.row_lengths import clearly_fits_half
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
 from themepage.programs.rules.shape import PageRules, is_catch_all_title
 
 TWIN_SWAPS = 12
@@ -27,8 +27,6 @@ class TwinSplitting:
     titles: list[str]
     rules: PageRules
     cache: EvidenceCache
-    floor: float
-    """The least fit a product needs under a title to be shown there (the builder's MIN_TITLE_FIT)."""
 
     def twins_in(self, row: list[int]) -> list[tuple[int, int]]:
         """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE, whoever bought them."""
@@ -46,19 +44,19 @@ class TwinSplitting:
 
     def twin_swaps(self) -> Iterator[tuple[float, int, int, int, int]]:
         """(the lesser of the two fits, row, twin, other row, product) of every swap that leaves both rows with
-        fewer twin pairs between them and shows each product under a title it fits (each row still clearly fitting
-        half a row). The twin that moves is the
-        later of its pair: the row's order ranks what the shopper is likelier to buy."""
+        fewer twin pairs between them and shows each product under a title it fits (MIN_TITLE_FIT), each row still
+        clearly fitting half a row. The twin that moves is the later of its pair: the row's order ranks what the
+        shopper is likelier to buy."""
         fits = self.cache.fits
         for r, row in enumerate(self.rows):
             pairs = self.twins_in(row)
             for twin in dict.fromkeys((b if row.index(b) > row.index(a) else a) for a, b in pairs):
                 for s, other in enumerate(self.rows):
-                    if s == r or (fit := fits(self.titles[s], [twin])[0]) < self.floor:
+                    if s == r or (fit := fits(self.titles[s], [twin])[0]) < MIN_TITLE_FIT:
                         continue
                     before = len(pairs) + len(self.twins_in(other))
                     for product, back in zip(other, fits(self.titles[r], other), strict=True):
-                        if back < self.floor:
+                        if back < MIN_TITLE_FIT:
                             continue
                         new_row = [product if p == twin else p for p in row]
                         new_other = [twin if p == product else p for p in other]
