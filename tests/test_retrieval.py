@@ -108,7 +108,7 @@ def _taste(index, history, pool: list[int]) -> list[float]:
 def test_clear_fits_come_nearest_the_shoppers_taste_first(index):
     """Among the products a title clearly promises, the shopper's taste decides the order (the discovery
     objective asks new products to suit their tastes); two shoppers see the same clear fits in different orders."""
-    theme = _bank_theme("mocktail-hour")
+    theme = _bank_theme("avocado-everything")
     orders = []
     for user in index.histories.user_ids[:2]:
         history = index.histories.get(user)

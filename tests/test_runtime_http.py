@@ -41,7 +41,7 @@ def cached_lm(server, **kwargs) -> dspy.LM:
 def test_a_retry_reaches_the_model_instead_of_the_cache(index, lm_server, dspy_cache):  # noqa: F811
     """The planner's first answer is unparseable (chat, then JSON); its retry must be a new request."""
     lm_server.faults.add("garbled", times=2)
-    user = 27  # a shopper whose planned themes all hold: no spare theme is filled after the page rules
+    user = 2  # a shopper whose planned themes all hold: no spare theme is filled after the page rules
     page = make_program("top-down", index, lm=cached_lm(lm_server))(user, index.histories.get(user))
     assert_valid_page(page, index)
     assert page.stats.fallbacks == []  # the retry got a real answer

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from themepage.constants import CLEAR_FIT
 from themepage.programs.rules.duplicates import EvidenceCache
-from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_intent
 
 MIN_TITLE_FIT = 0.65
 """A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
@@ -33,6 +33,7 @@ class RowLengths:
     sizes: list[int]
     kept: list[RowDraft]
     cache: EvidenceCache
+    index: object
 
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to `sizes[r]` from its candidates, each fitting its title at `floor` (the builder's)."""
@@ -75,7 +76,8 @@ class RowLengths:
     def give_slots_on(self) -> None:
         """While the page holds fewer products than its rows at the usual length, rows grow, first to last, up to
         the most a row may hold, from their own candidates under the same rules: clear fits (CLEAR_FIT) first, then
-        any that fit. A themed row short of clear fits leaves its slots to rows that have more, not padded."""
+        any that fit. A themed row short of clear fits leaves its slots to rows that have more, not padded; a row grows
+        only as far as it keeps its own intent (no two rows' aisles overlapping by more than half)."""
         most = self.rules.most_products or self.rules.products_per_placement
         for floor in (CLEAR_FIT, MIN_TITLE_FIT):
             for r in range(len(self.rows)):
@@ -83,6 +85,9 @@ class RowLengths:
                 if missing <= 0:
                     return
                 if len(self.rows[r]) < most:
+                    before = len(self.rows[r])
                     self.sizes[r] = min(most, len(self.rows[r]) + missing)
                     self.refill(r, floor)
+                    while len(self.rows[r]) > before and repeats_intent(self.titles, self.rows, r, self.index):
+                        self.rows[r].pop()  # grown into another row's aisles: the last products go back
                     self.sizes[r] = len(self.rows[r])

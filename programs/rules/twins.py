@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
-from themepage.programs.rules.shape import PageRules, is_catch_all_title
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_intent
 
 TWIN_SWAPS = 12
 """At most this many swaps a page (a page rarely holds more than a few twin pairs)."""
@@ -25,12 +25,22 @@ class TwinSplitting:
 
     rows: list[list[int]]
     titles: list[str]
+    kept: list[RowDraft]
+    holder: RowDraft | None
+    """The draft whose row holds products kept for it (a next-basket page's lead, in the shopper's order): it
+    neither gives nor takes a product."""
     rules: PageRules
     cache: EvidenceCache
+    index: object
 
     def twins_in(self, row: list[int]) -> list[tuple[int, int]]:
         """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE, whoever bought them."""
         return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False, exempt_bought=False)
+
+    def strangers_in(self, row: list[int]) -> list[tuple[int, int]]:
+        """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE that are not twins the shopper buys (a swap
+        must not bring one in)."""
+        return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False)
 
     def split_twins(self) -> None:
         """Swap twins out of shared rows, best swap first, until no swap helps (or TWIN_SWAPS)."""
@@ -48,10 +58,13 @@ class TwinSplitting:
         clearly fitting half a row. The twin that moves is the later of its pair: the row's order ranks what the
         shopper is likelier to buy."""
         fits = self.cache.fits
-        for r, row in enumerate(self.rows):
+        swappable = [r for r in range(len(self.rows)) if self.kept[r] is not self.holder]
+        for r in swappable:
+            row = self.rows[r]
             pairs = self.twins_in(row)
             for twin in dict.fromkeys((b if row.index(b) > row.index(a) else a) for a, b in pairs):
-                for s, other in enumerate(self.rows):
+                for s in swappable:
+                    other = self.rows[s]
                     if s == r or (fit := fits(self.titles[s], [twin])[0]) < MIN_TITLE_FIT:
                         continue
                     before = len(pairs) + len(self.twins_in(other))
@@ -61,8 +74,15 @@ class TwinSplitting:
                         new_row = [product if p == twin else p for p in row]
                         new_other = [twin if p == product else p for p in other]
                         if (len(self.twins_in(new_row)) + len(self.twins_in(new_other)) < before
-                                and self.still_clear(r, new_row) and self.still_clear(s, new_other)):
+                                and not self.strangers_in(new_row) and not self.strangers_in(new_other)
+                                and self.still_clear(r, new_row) and self.still_clear(s, new_other)
+                                and not self.swap_clashes(r, new_row, s, new_other)):
                             yield min(fit, back), r, twin, s, product
+
+    def swap_clashes(self, r: int, row: list[int], s: int, other: list[int]) -> bool:
+        """Whether rows `r` and `s` with these products would repeat the intent of a row of the page."""
+        rows = [row if k == r else other if k == s else self.rows[k] for k in range(len(self.rows))]
+        return any(repeats_intent(self.titles, rows, k, self.index) for k in (r, s))
 
     def still_clear(self, r: int, row: list[int]) -> bool:
         """Whether row `r` with these products still clearly fits its title at least half a row (a catch-all row
