@@ -147,18 +147,28 @@ PairTexts = dict[tuple[int, int], tuple[float, ...]]
 def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, ...]:
     """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard,
     item_jaccard, item_same_head, specific_difference, specific_shared and vagueness (1 - the lower of the two
-    names' most specific word; these five 0 without item evidence)."""
+    names' most specific word; these five 0 without item evidence).
+
+    Most pairs of a page share no stem: for them the shares are 0 and the most specific difference is the higher
+    of the two names' most specific words, read without the set operations (the same values)."""
     stems, heads = placement.stems, placement.heads
-    names = (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-             float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+    a, b, head_a, head_b = stems[i], stems[j], heads[i], heads[j]
+    same_head, head_in_other = float(head_a is not None and head_a == head_b), float(head_a in b or head_b in a)
+    if a.isdisjoint(b):
+        names = (0.0, same_head, head_in_other, 0.0)
+    else:
+        names = (jaccard(a, b), same_head, head_in_other, placement.words.weighted_jaccard(a, b))
     if placement.spread is None or not placement.items:
         return (*names, 0.0, 0.0, 0.0, 0.0, 0.0)
     items, item_heads, spread = placement.items, placement.item_heads, placement.spread
-    same_head = item_heads[i] is not None and (item_heads[i] == item_heads[j] or item_heads[i] in items[j]
-                                               or item_heads[j] in items[i])
-    return (*names, placement.words.weighted_jaccard(items[i], items[j]), float(same_head),
-            spread.most_specific_difference(items[i], items[j]), spread.specific_shared(items[i], items[j]),
-            1.0 - min(spread.most_specific(items[i]), spread.most_specific(items[j])))
+    x, y, item_a, item_b = items[i], items[j], item_heads[i], item_heads[j]
+    same_item_head = item_a is not None and (item_a == item_b or item_a in y or item_b in x)
+    specific_x, specific_y = spread.most_specific(x), spread.most_specific(y)
+    vague = 1.0 - min(specific_x, specific_y)
+    if x.isdisjoint(y):  # every stem differs: the higher of the two most specific (concentrations are positive)
+        return (*names, 0.0, float(same_item_head), max(specific_x, specific_y), 0.0, vague)
+    return (*names, placement.words.weighted_jaccard(x, y), float(same_item_head),
+            spread.most_specific_difference(x, y), spread.specific_shared(x, y), vague)
 
 
 def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
@@ -177,8 +187,7 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
     cores = placement.core_embeddings @ placement.core_embeddings.T
     vectors = placement.vectors @ placement.vectors.T
     nearest = nearest_others(cores)
-    first, second = (np.array(side, dtype=np.int64) for side in zip(*pairs, strict=True))
-    aisles = np.asarray(placement.aisle_ids)
+    first, second = np.array(pairs, dtype=np.int64).T
     if memo is None:
         texts = [pair_texts(placement, i, j) for i, j in pairs]
     else:
@@ -189,17 +198,16 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
             if found is None:
                 found = memo[key] = pair_texts(placement, i, j)
             texts.append(found)
-    (stem_jaccard, same_head, head_in_other, weighted, item_jaccard, item_head, specific_difference,
-     specific_shared, vague) = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
-    departments = np.asarray(placement.department_ids)
-    rows = np.column_stack([names[first, second], stem_jaccard, same_head,
-                            (aisles[first] == aisles[second]).astype(np.float64), vectors[first, second],
-                            head_in_other, weighted, pair_margins(names, first, second),
+    text = np.array(texts, dtype=np.float64)  # columns as `pair_texts` lists them
+    aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
+    same_aisle = (aisles[first] == aisles[second]).astype(np.float64)
+    rows = np.column_stack([names[first, second], text[:, 0], text[:, 1], same_aisle, vectors[first, second],
+                            text[:, 2], text[:, 3], pair_margins(names, first, second),
                             (nearest[first] == second).astype(np.float64) + (nearest[second] == first),
-                            item_jaccard, item_head, specific_difference, specific_shared,
+                            text[:, 4], text[:, 5], text[:, 6], text[:, 7],
                             (departments[first] == departments[second]).astype(np.float64),
-                            vague * (aisles[first] == aisles[second])])
-    return pairs, np.asarray(rows, dtype=np.float64)
+                            text[:, 8] * same_aisle])
+    return pairs, rows
 
 
 def nearest_others(similarity: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""The pair features' shortcuts give the values of the plain formulas, on products of the bundled catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themepage.quality import placement_scorer
+from themepage.quality.evidence import PlacementEvidence
+from themepage.quality.features import all_pairs, pair_features, pair_texts
+from themepage.quality.text import jaccard
+
+
+def _plain_pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, ...]:
+    """`pair_texts` as the formulas read, every set operation done (the reference of the shortcuts)."""
+    stems, heads, words = placement.stems, placement.heads, placement.words
+    items, item_heads, spread = placement.items, placement.item_heads, placement.spread
+    assert spread is not None
+    same_item_head = item_heads[i] is not None and (item_heads[i] == item_heads[j] or item_heads[i] in items[j]
+                                                    or item_heads[j] in items[i])
+    return (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
+            float(heads[i] in stems[j] or heads[j] in stems[i]), words.weighted_jaccard(stems[i], stems[j]),
+            words.weighted_jaccard(items[i], items[j]), float(same_item_head),
+            spread.most_specific_difference(items[i], items[j]), spread.specific_shared(items[i], items[j]),
+            1.0 - min(spread.most_specific(items[i]), spread.most_specific(items[j])))
+
+
+def _overlapping_products(index) -> list[int]:
+    """Products whose names share words (broths, yogurts, waters) and some that share none."""
+    found: list[int] = []
+    for query in ("chicken broth", "greek yogurt", "sparkling water", "cheddar cheese", "bananas"):
+        found += [int(p) for p in index.search(query, 6)]
+    return list(dict.fromkeys(found))
+
+
+def test_pair_texts_equal_the_plain_formulas_on_sharing_and_disjoint_names(index):
+    scorer = placement_scorer(index)
+    placement = scorer.evidence(_overlapping_products(index))
+    pairs = all_pairs(len(placement.product_ids))
+    disjoint = sum(placement.stems[i].isdisjoint(placement.stems[j]) for i, j in pairs)
+    assert 0 < disjoint < len(pairs)  # both paths are taken
+    for i, j in pairs:
+        assert pair_texts(placement, i, j) == _plain_pair_texts(placement, i, j), (i, j)
+
+
+def test_pair_features_rows_are_the_same_with_a_memo_for_a_subset_and_for_all_pairs(index):
+    scorer = placement_scorer(index)
+    placement = scorer.evidence(_overlapping_products(index))
+    pairs, rows = pair_features(placement)
+    memo: dict = {}
+    assert np.array_equal(pair_features(placement, memo=memo)[1], rows)
+    assert np.array_equal(pair_features(placement, memo=memo)[1], rows)  # from the memo
+    some = pairs[3:40:3]
+    assert np.array_equal(pair_features(placement, some, memo)[1], rows[3:40:3])
