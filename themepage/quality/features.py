@@ -200,14 +200,26 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
             texts.append(found)
     text = np.array(texts, dtype=np.float64)  # columns as `pair_texts` lists them
     aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
-    same_aisle = (aisles[first] == aisles[second]).astype(np.float64)
-    rows = np.column_stack([names[first, second], text[:, 0], text[:, 1], same_aisle, vectors[first, second],
-                            text[:, 2], text[:, 3], pair_margins(names, first, second),
-                            (nearest[first] == second).astype(np.float64) + (nearest[second] == first),
-                            text[:, 4], text[:, 5], text[:, 6], text[:, 7],
-                            (departments[first] == departments[second]).astype(np.float64),
-                            text[:, 8] * same_aisle])
+    same_aisle = aisles[first] == aisles[second]
+    rows = np.empty((len(pairs), len(PAIR_FEATURES)))
+    rows[:, _TEXT_COLUMNS] = text[:, :-1]
+    rows[:, _VAGUE_SAME_AISLE] = text[:, -1] * same_aisle
+    rows[:, _NAME_SIMILARITY] = names[first, second]
+    rows[:, _SAME_AISLE] = same_aisle
+    rows[:, _COPURCHASE] = vectors[first, second]
+    rows[:, _NAME_MARGIN] = pair_margins(names, first, second)
+    rows[:, _CORE_NEAREST] = (nearest[first] == second).astype(np.float64) + (nearest[second] == first)
+    rows[:, _SAME_DEPARTMENT] = departments[first] == departments[second]
     return pairs, rows
+
+
+_TEXT_COLUMNS = [PAIR_FEATURES.index(name) for name in (
+    "stem_jaccard", "same_head", "head_in_other", "weighted_jaccard", "item_jaccard", "item_same_head",
+    "specific_difference", "specific_shared")]
+"""Where `pair_texts`'s values but the last (vagueness, read only within one aisle) go in a row of PAIR_FEATURES."""
+(_NAME_SIMILARITY, _SAME_AISLE, _COPURCHASE, _NAME_MARGIN, _CORE_NEAREST, _SAME_DEPARTMENT, _VAGUE_SAME_AISLE) = (
+    PAIR_FEATURES.index(name) for name in ("name_similarity", "same_aisle", "copurchase", "name_margin",
+                                           "core_nearest", "same_department", "vague_same_aisle"))
 
 
 def nearest_others(similarity: np.ndarray) -> np.ndarray:

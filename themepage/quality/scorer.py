@@ -116,8 +116,8 @@ class PlacementScorer:
         ids = placement.product_ids
         repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
         chance = np.where(repeated, 1.0, chance) if len(pairs) else chance
-        flagged = [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance, strict=True)
-                   if p >= self.models.duplicate.threshold]
+        flagged = [(ids[pairs[k][0]], ids[pairs[k][1]])
+                   for k in np.flatnonzero(chance >= self.models.duplicate.threshold)]
         return flagged, chance
 
 
