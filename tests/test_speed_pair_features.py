@@ -6,7 +6,8 @@ import numpy as np
 
 from themepage.quality import placement_scorer
 from themepage.quality.evidence import PlacementEvidence
-from themepage.quality.features import all_pairs, pair_features, pair_texts
+from themepage.quality.features import TABLE_PAIRS, all_pairs, pair_features, pair_texts
+from themepage.quality.pair_text_table import pair_text_table
 from themepage.quality.text import jaccard
 
 
@@ -51,3 +52,32 @@ def test_pair_features_rows_are_the_same_with_a_memo_for_a_subset_and_for_all_pa
     assert np.array_equal(pair_features(placement, memo=memo)[1], rows)  # from the memo
     some = pairs[3:40:3]
     assert np.array_equal(pair_features(placement, some, memo)[1], rows[3:40:3])
+
+
+def test_pair_text_table_equals_pair_texts_pair_by_pair(index):
+    scorer = placement_scorer(index)
+    placement = scorer.evidence(_overlapping_products(index))
+    pairs = all_pairs(len(placement.product_ids))
+    first, second = np.array(pairs, dtype=np.int64).T
+    expected = np.array([pair_texts(placement, i, j) for i, j in pairs])
+    assert np.array_equal(pair_text_table(placement, first, second), expected)
+    shuffled = np.random.default_rng(0).permutation(len(pairs))  # any pairs, in any order
+    assert np.array_equal(pair_text_table(placement, first[shuffled], second[shuffled]), expected[shuffled])
+    fit_only = scorer.evidence(placement.product_ids[:12])
+    fit_only = PlacementEvidence(**{**fit_only.__dict__, "items": [], "spread": None})
+    few = all_pairs(12)
+    first, second = np.array(few, dtype=np.int64).T
+    assert np.array_equal(pair_text_table(fit_only, first, second),
+                          np.array([pair_texts(fit_only, i, j) for i, j in few]))
+
+
+def test_pair_features_read_many_pairs_from_the_table_and_few_through_the_memo(index):
+    scorer = placement_scorer(index)
+    placement = scorer.evidence(_overlapping_products(index))
+    pairs = all_pairs(len(placement.product_ids))
+    assert len(pairs) >= TABLE_PAIRS > 3
+    memo: dict = {}
+    _, rows = pair_features(placement, memo=memo)
+    assert not memo  # all pairs at once: the table
+    _, few = pair_features(placement, pairs[:3], memo)
+    assert len(memo) == 3 and np.array_equal(few, rows[:3])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
+from themepage.quality.pair_text_table import pair_text_table
 from themepage.quality.text import jaccard
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
@@ -171,13 +172,35 @@ def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, ...
             spread.most_specific_difference(x, y), spread.specific_shared(x, y), vague)
 
 
+TABLE_PAIRS = 32
+"""From this many pairs on, `pair_texts` values are read for all pairs at once (`pair_text_table`), not pair by pair
+through the memo: the same values, at a fixed cost that few pairs do not repay."""
+
+
+def pair_text_rows(placement: PlacementEvidence, pairs: list[tuple[int, int]], first: np.ndarray,
+                   second: np.ndarray, memo: PairTexts | None) -> np.ndarray:
+    """`pair_texts` of each pair, one row per pair (`memo`: see `pair_features`)."""
+    if len(pairs) >= TABLE_PAIRS:
+        return pair_text_table(placement, first, second)
+    if memo is None:
+        return np.array([pair_texts(placement, i, j) for i, j in pairs], dtype=np.float64)
+    ids, texts = placement.product_ids, []
+    for i, j in pairs:
+        key = (ids[i], ids[j])
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = pair_texts(placement, i, j)
+        texts.append(found)
+    return np.array(texts, dtype=np.float64)
+
+
 def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
                   memo: PairTexts | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Index pairs (i < j) of the placement (default: all of them) and one row of PAIR_FEATURES per pair.
 
     A pair's row depends on the whole placement (margins and nearest neighbours look at the others), so
     a subset of pairs gets exactly the rows it would have among all pairs, at the cost of its own size.
-    `memo` keeps the name-only features (`pair_texts`) by product ids between calls.
+    `memo` keeps the name-only features (`pair_texts`) by product ids between calls (when asked pair by pair).
     """
     n = len(placement.product_ids)
     pairs = all_pairs(n) if pairs is None else pairs
@@ -188,17 +211,7 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
     vectors = placement.vectors @ placement.vectors.T
     nearest = nearest_others(cores)
     first, second = np.array(pairs, dtype=np.int64).T
-    if memo is None:
-        texts = [pair_texts(placement, i, j) for i, j in pairs]
-    else:
-        ids, texts = placement.product_ids, []
-        for i, j in pairs:
-            key = (ids[i], ids[j])
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = pair_texts(placement, i, j)
-            texts.append(found)
-    text = np.array(texts, dtype=np.float64)  # columns as `pair_texts` lists them
+    text = pair_text_rows(placement, pairs, first, second, memo)
     aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
     same_aisle = aisles[first] == aisles[second]
     rows = np.empty((len(pairs), len(PAIR_FEATURES)))
