@@ -6,6 +6,8 @@ BM25 hits of the title, centred co-purchase vectors and WordLlama text embedding
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
@@ -210,7 +212,8 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
     cores = placement.core_embeddings @ placement.core_embeddings.T
     vectors = placement.vectors @ placement.vectors.T
     nearest = nearest_others(cores)
-    first, second = np.array(pairs, dtype=np.int64).T
+    flat = np.fromiter(chain.from_iterable(pairs), dtype=np.int64, count=2 * len(pairs))
+    first, second = flat[0::2], flat[1::2]
     text = pair_text_rows(placement, pairs, first, second, memo)
     aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
     same_aisle = aisles[first] == aisles[second]

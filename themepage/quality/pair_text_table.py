@@ -90,7 +90,11 @@ def pair_text_table(placement: PlacementEvidence, first: np.ndarray, second: np.
         return out
     concentration = np.array([spread.of(word) for word in column])  # in column order; all positive
     most_specific = np.where(table, concentration, 0.0).max(axis=1)
-    out[:, 6] = np.where(table[first] != table[second], concentration, 0.0).max(axis=1)
-    out[:, 7] = np.where(table[first] & table[second], concentration, 0.0).max(axis=1)
+    out[:, 6] = np.maximum(most_specific[first], most_specific[second])  # no shared item: every word differs
     out[:, 8] = 1.0 - np.minimum(most_specific[first], most_specific[second])
+    share = np.flatnonzero(both)
+    if len(share):  # the few pairs sharing an item word: over their words
+        mine, theirs = table[first[share]], table[second[share]]
+        out[share, 6] = np.where(mine != theirs, concentration, 0.0).max(axis=1)
+        out[share, 7] = np.where(mine & theirs, concentration, 0.0).max(axis=1)
     return out
