@@ -6,7 +6,15 @@ import numpy as np
 
 from themepage.quality import placement_scorer
 from themepage.quality.evidence import PlacementEvidence
-from themepage.quality.features import TABLE_PAIRS, all_pairs, pair_features, pair_texts
+from themepage.quality.features import (
+    PAIR_FEATURES,
+    TABLE_PAIRS,
+    all_pairs,
+    nearest_others,
+    pair_features,
+    pair_margin,
+    pair_texts,
+)
 from themepage.quality.pair_text_table import pair_text_table
 from themepage.quality.text import jaccard
 
@@ -81,3 +89,32 @@ def test_pair_features_read_many_pairs_from_the_table_and_few_through_the_memo(i
     assert not memo  # all pairs at once: the table
     _, few = pair_features(placement, pairs[:3], memo)
     assert len(memo) == 3 and np.array_equal(few, rows[:3])
+
+
+def _plain_pair_features(placement: PlacementEvidence) -> np.ndarray:
+    """PAIR_FEATURES of all pairs as the formulas read, column by column (the reference of `pair_features`)."""
+    pairs = all_pairs(len(placement.product_ids))
+    first, second = (np.array(side) for side in zip(*pairs, strict=True))
+    names = placement.name_embeddings @ placement.name_embeddings.T
+    cores = placement.core_embeddings @ placement.core_embeddings.T
+    nearest = nearest_others(cores)
+    texts = np.array([_plain_pair_texts(placement, i, j) for i, j in pairs])
+    aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
+    same_aisle = (aisles[first] == aisles[second]).astype(np.float64)
+    columns = {"name_similarity": names[first, second], "same_aisle": same_aisle,
+               "copurchase": (placement.vectors @ placement.vectors.T)[first, second],
+               "name_margin": np.array([pair_margin(names, i, j) for i, j in pairs]),
+               "core_nearest": (nearest[first] == second).astype(np.float64) + (nearest[second] == first),
+               "same_department": (departments[first] == departments[second]).astype(np.float64),
+               "vague_same_aisle": texts[:, 8] * same_aisle}
+    text_names = ("stem_jaccard", "same_head", "head_in_other", "weighted_jaccard", "item_jaccard", "item_same_head",
+                  "specific_difference", "specific_shared")
+    columns.update({name: texts[:, k] for k, name in enumerate(text_names)})
+    return np.column_stack([columns[name] for name in PAIR_FEATURES])
+
+
+def test_pair_features_equal_the_plain_formulas_column_by_column(index):
+    scorer = placement_scorer(index)
+    ids = _overlapping_products(index)
+    for placement in (scorer.evidence(ids), scorer.evidence(ids[:7])):  # the table, then pair by pair
+        assert np.array_equal(pair_features(placement)[1], _plain_pair_features(placement))

@@ -208,9 +208,9 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
     pairs = all_pairs(n) if pairs is None else pairs
     if not pairs:
         return pairs, np.zeros((0, len(PAIR_FEATURES)))
-    names = placement.name_embeddings @ placement.name_embeddings.T
-    cores = placement.core_embeddings @ placement.core_embeddings.T
-    vectors = placement.vectors @ placement.vectors.T
+    names = np.dot(placement.name_embeddings, placement.name_embeddings.T)  # as `@` (one BLAS call), called faster
+    cores = np.dot(placement.core_embeddings, placement.core_embeddings.T)
+    vectors = np.dot(placement.vectors, placement.vectors.T)
     nearest = nearest_others(cores)
     flat = np.fromiter(chain.from_iterable(pairs), dtype=np.int64, count=2 * len(pairs))
     first, second = flat[0::2], flat[1::2]
