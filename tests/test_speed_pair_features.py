@@ -1,4 +1,4 @@
-"""The pair features' shortcuts give the values of the plain formulas, on products of the bundled catalog."""
+"""The shortcuts of the pair and product features give the values of the plain formulas, on bundled products."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from themepage.quality import placement_scorer
 from themepage.quality.evidence import PlacementEvidence
 from themepage.quality.features import (
     PAIR_FEATURES,
+    PRODUCT_FEATURES,
     TABLE_PAIRS,
     all_pairs,
+    claims_missing,
     nearest_others,
     pair_features,
     pair_margin,
     pair_texts,
+    product_features,
+    title_claims,
 )
 from themepage.quality.pair_text_table import pair_text_table
 from themepage.quality.text import jaccard
@@ -118,3 +122,13 @@ def test_pair_features_equal_the_plain_formulas_column_by_column(index):
     ids = _overlapping_products(index)
     for placement in (scorer.evidence(ids), scorer.evidence(ids[:7])):  # the table, then pair by pair
         assert np.array_equal(pair_features(placement)[1], _plain_pair_features(placement))
+
+
+def test_product_features_read_claims_per_name_only_under_a_title_making_one(index):
+    scorer = placement_scorer(index)
+    placement = scorer.evidence(_overlapping_products(index))
+    column = PRODUCT_FEATURES.index("claims_missing")
+    for title in ("Organic Dairy Aisle", "Weekday Breakfast"):
+        rows = product_features(title, scorer.titles(title), placement)
+        assert rows[:, column].tolist() == [claims_missing(title, name) for name in placement.names]
+    assert 0 < rows.shape[0] and not title_claims("Weekday Breakfast") and title_claims("Organic Dairy Aisle")

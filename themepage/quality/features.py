@@ -91,10 +91,15 @@ def spaced_words(text: str) -> str:
     return " " + " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split()) + " "
 
 
+def title_claims(title: str) -> list[str]:
+    """The CLAIMS a title makes, in CLAIMS order."""
+    spaced_title = spaced_words(title)
+    return [c for c in CLAIMS if f" {c} " in spaced_title]
+
+
 def claims_missing(title: str, name: str) -> float:
     """Share of the title's CLAIMS that the product name does not make, in [0, 1]; 0 for a title making none."""
-    spaced_title = spaced_words(title)
-    made = [c for c in CLAIMS if f" {c} " in spaced_title]
+    made = title_claims(title)
     if not made:
         return 0.0
     spaced_name = spaced_words(name)
@@ -118,7 +123,7 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
         placement.department_embeddings @ found.embedding,
         np.full(n, only_generic(title)),
         (aisles != found.named_aisle) if found.names_an_aisle else np.zeros(n),
-        [claims_missing(title, name) for name in placement.names],
+        [claims_missing(title, name) for name in placement.names] if title_claims(title) else np.zeros(n),
         head_in, modifier, np.log(_at(found.aisle_choice, aisles) + AISLE_CHOICE_FLOOR),
         placement.core_embeddings @ found.embedding, core_word,
     ])
