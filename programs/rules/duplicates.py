@@ -153,7 +153,8 @@ class _Stacked:
     def gather(self, product_ids: Sequence[int]) -> dict[str, Any]:
         slots = [self.slot[int(p)] for p in product_ids]
         rows = np.asarray(slots, dtype=np.int64)
-        values: dict[str, Any] = {name: stack[rows] for name, stack in self.arrays.items()}
+        values: dict[str, Any] = {name: stack.take(rows, axis=0) if stack.ndim > 1 else stack[rows]  # each the faster
+                                  for name, stack in self.arrays.items()}
         values.update({name: [found[s] for s in slots] for name, found in self.lists.items()})
         values.update(self.shared)
         return values
