@@ -78,3 +78,22 @@ def test_index_memos_answer_as_fresh_reads(index):
     hits = index.search("organic milk", k=5)
     hits.append(-1)  # a caller may change its list: the next answer is not
     assert index.search("organic milk", k=5) == hits[:-1]
+
+
+def test_reserve_for_a_themed_row_is_the_reserve_of_its_aisles_read_again_for_a_new_reserve(index):
+    from themepage.programs.rules.apply import _PageBuilder
+    from themepage.programs.rules.shape import PageRules
+
+    history = index.histories.get(index.histories.user_ids[0])
+    builder = _PageBuilder(PageRules(2, 5), index, history)
+    catalog = index.catalog
+
+    def plain(r: int) -> list[int]:
+        aisles = {catalog.aisle_id(p) for p in builder.rows[r]}
+        return [p for p in builder.reserve if p in catalog and catalog.aisle_id(p) in aisles]
+
+    builder.titles, builder.rows = ["Fresh Fruit"], [history.top_products()[:2]]
+    for reserve in ([*index.popular(60), *history.top_products()[:10]], [*history.top_products()[5:], -1]):
+        builder.reserve = reserve
+        assert builder.reserve_for(0) == plain(0) != []
+        assert builder.reserve_for(0) == plain(0)  # from the aisles read for this reserve

@@ -60,6 +60,8 @@ class _PageBuilder(RowLengths, TwinSplitting):
         self.sizes: list[int] = []
         self.kept: list[RowDraft] = []
         self.reserve: list[int] = []
+        self.reserve_aisles: tuple[list[int] | None, list[tuple[int, int]]] = (None, [])
+        """The reserve list these (product, aisle id) pairs were read from, and its catalog products' pairs."""
         self.held: frozenset[int] = frozenset()
         self.holder: RowDraft | None = None
         self.aisles: dict[int, int] = {}
@@ -192,7 +194,9 @@ class _PageBuilder(RowLengths, TwinSplitting):
             return self.reserve
         catalog = self.index.catalog
         aisles = {catalog.aisle_id(p) for p in self.rows[r]}
-        return [p for p in self.reserve if p in catalog and catalog.aisle_id(p) in aisles]
+        if self.reserve_aisles[0] is not self.reserve:  # each refill asks: the reserve's aisles are read once
+            self.reserve_aisles = (self.reserve, [(p, catalog.aisle_id(p)) for p in self.reserve if p in catalog])
+        return [p for p, aisle in self.reserve_aisles[1] if aisle in aisles]
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""

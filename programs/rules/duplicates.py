@@ -44,32 +44,16 @@ SHARED_FITS = 200_000
 """(Title, product) fits kept across pages, per scorer: shelf and library titles recur from shopper to shopper."""
 
 
-def _piece(evidence: PlacementEvidence, i: int) -> PlacementEvidence:
-    """The evidence of the i-th product alone (per-product fields sliced, shared ones kept)."""
-    n = len(evidence.product_ids)
-    values = {}
-    for f in fields(evidence):
-        value = getattr(evidence, f.name)
-        sliceable = isinstance(value, (np.ndarray, list)) and len(value) == n
-        values[f.name] = value[i:i + 1] if sliceable else value
-    return PlacementEvidence(**values)
-
-
 _FIELD_NAMES = tuple(f.name for f in fields(PlacementEvidence))
 
 
-def _joined(pieces: Sequence[PlacementEvidence]) -> PlacementEvidence:
-    """The pieces' evidence as one placement, in order (per-product fields joined, shared ones kept from the first)."""
-    values = {}
-    for name in _FIELD_NAMES:
-        first = getattr(pieces[0], name)
-        if isinstance(first, np.ndarray):
-            values[name] = np.concatenate([getattr(p, name) for p in pieces])
-        elif isinstance(first, list):
-            values[name] = [v for p in pieces for v in getattr(p, name)]
-        else:
-            values[name] = first
-    return PlacementEvidence(**values)
+def _pieces(evidence: PlacementEvidence) -> list[PlacementEvidence]:
+    """The evidence of each product alone, in order (per-product fields sliced, shared ones kept)."""
+    n = len(evidence.product_ids)
+    values = [getattr(evidence, name) for name in _FIELD_NAMES]
+    per_product = [isinstance(v, (np.ndarray, list)) and len(v) == n for v in values]
+    return [PlacementEvidence(*(v[i:i + 1] if sliced else v for v, sliced in zip(values, per_product, strict=True)))
+            for i in range(n)]
 
 
 class SharedPieces:
@@ -108,11 +92,8 @@ class SharedPieces:
         new = [p for p in product_ids if p not in kept]
         if new:
             evidence = PlacementEvidence.read(self.scorer.index, self.scorer.embed, new, pairs)
-            read.update({pid: _piece(evidence, i) for i, pid in enumerate(new)})
-        partial = [p for p in kept if p not in found]
-        if partial:
-            evidence = _joined([kept[p] for p in partial]).with_pair_parts(self.scorer.index)
-            read.update({pid: _piece(evidence, i) for i, pid in enumerate(partial)})
+            read.update(zip(new, _pieces(evidence), strict=True))
+        read.update({p: kept[p].with_pair_parts(self.scorer.index) for p in kept if p not in found})
         if read:
             with self._lock:
                 self._pieces.update(read)
@@ -173,7 +154,8 @@ class _Stacked:
     def gather(self, product_ids: Sequence[int]) -> dict[str, Any]:
         slots = [self.slot[int(p)] for p in product_ids]
         rows = np.asarray(slots, dtype=np.int64)
-        values: dict[str, Any] = {name: stack[rows] for name, stack in self.arrays.items()}
+        values: dict[str, Any] = {name: stack.take(rows, axis=0) if stack.ndim > 1 else stack[rows]  # each the faster
+                                  for name, stack in self.arrays.items()}
         values.update({name: [found[s] for s in slots] for name, found in self.lists.items()})
         values.update(self.shared)
         return values

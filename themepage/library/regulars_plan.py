@@ -83,9 +83,9 @@ def repeats_intent(aisles: list[str], chosen: list[dict[str, object]], shelves: 
     """Whether a row of the shopper's products from these aisles would be about the same part of the shop as a
     chosen theme's row (the page rules keep one of two such rows): their aisles among the shopper's favourites
     overlap by more than INTENT_OVERLAP ("Your Pet Supplies" and "Your Cat Food & Treats" for a cat owner)."""
-    mine = set(aisles) & set(shelves)
+    mine = shelves.keys() & aisles  # not set(shelves) per theme: a shopper has many favourite aisles
     for theme in chosen:
-        theirs = set(_aisles(theme)) & set(shelves)
+        theirs = shelves.keys() & _aisles(theme)
         union = mine | theirs
         if union and len(mine & theirs) / len(union) > INTENT_OVERLAP:
             return True

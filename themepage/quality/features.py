@@ -6,9 +6,12 @@ BM25 hits of the title, centred co-purchase vectors and WordLlama text embedding
 
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 
 from themepage.quality.evidence import PlacementEvidence, TitleEvidence
+from themepage.quality.pair_text_table import pair_text_table
 from themepage.quality.text import jaccard
 
 GENERIC_TITLE_WORDS = frozenset("your you buy again staples regulars favorites favourites go-to usual everyday "
@@ -88,10 +91,15 @@ def spaced_words(text: str) -> str:
     return " " + " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split()) + " "
 
 
+def title_claims(title: str) -> list[str]:
+    """The CLAIMS a title makes, in CLAIMS order."""
+    spaced_title = spaced_words(title)
+    return [c for c in CLAIMS if f" {c} " in spaced_title]
+
+
 def claims_missing(title: str, name: str) -> float:
     """Share of the title's CLAIMS that the product name does not make, in [0, 1]; 0 for a title making none."""
-    spaced_title = spaced_words(title)
-    made = [c for c in CLAIMS if f" {c} " in spaced_title]
+    made = title_claims(title)
     if not made:
         return 0.0
     spaced_name = spaced_words(name)
@@ -115,7 +123,7 @@ def product_features(title: str, found: TitleEvidence, placement: PlacementEvide
         placement.department_embeddings @ found.embedding,
         np.full(n, only_generic(title)),
         (aisles != found.named_aisle) if found.names_an_aisle else np.zeros(n),
-        [claims_missing(title, name) for name in placement.names],
+        [claims_missing(title, name) for name in placement.names] if title_claims(title) else np.zeros(n),
         head_in, modifier, np.log(_at(found.aisle_choice, aisles) + AISLE_CHOICE_FLOOR),
         placement.core_embeddings @ found.embedding, core_word,
     ])
@@ -147,18 +155,50 @@ PairTexts = dict[tuple[int, int], tuple[float, ...]]
 def pair_texts(placement: PlacementEvidence, i: int, j: int) -> tuple[float, ...]:
     """The pair features read from the two names alone: stem_jaccard, same_head, head_in_other, weighted_jaccard,
     item_jaccard, item_same_head, specific_difference, specific_shared and vagueness (1 - the lower of the two
-    names' most specific word; these five 0 without item evidence)."""
+    names' most specific word; these five 0 without item evidence).
+
+    Most pairs of a page share no stem: for them the shares are 0 and the most specific difference is the higher
+    of the two names' most specific words, read without the set operations (the same values)."""
     stems, heads = placement.stems, placement.heads
-    names = (jaccard(stems[i], stems[j]), float(heads[i] is not None and heads[i] == heads[j]),
-             float(heads[i] in stems[j] or heads[j] in stems[i]), placement.words.weighted_jaccard(stems[i], stems[j]))
+    a, b, head_a, head_b = stems[i], stems[j], heads[i], heads[j]
+    same_head, head_in_other = float(head_a is not None and head_a == head_b), float(head_a in b or head_b in a)
+    if a.isdisjoint(b):
+        names = (0.0, same_head, head_in_other, 0.0)
+    else:
+        names = (jaccard(a, b), same_head, head_in_other, placement.words.weighted_jaccard(a, b))
     if placement.spread is None or not placement.items:
         return (*names, 0.0, 0.0, 0.0, 0.0, 0.0)
     items, item_heads, spread = placement.items, placement.item_heads, placement.spread
-    same_head = item_heads[i] is not None and (item_heads[i] == item_heads[j] or item_heads[i] in items[j]
-                                               or item_heads[j] in items[i])
-    return (*names, placement.words.weighted_jaccard(items[i], items[j]), float(same_head),
-            spread.most_specific_difference(items[i], items[j]), spread.specific_shared(items[i], items[j]),
-            1.0 - min(spread.most_specific(items[i]), spread.most_specific(items[j])))
+    x, y, item_a, item_b = items[i], items[j], item_heads[i], item_heads[j]
+    same_item_head = item_a is not None and (item_a == item_b or item_a in y or item_b in x)
+    specific_x, specific_y = spread.most_specific(x), spread.most_specific(y)
+    vague = 1.0 - min(specific_x, specific_y)
+    if x.isdisjoint(y):  # every stem differs: the higher of the two most specific (concentrations are positive)
+        return (*names, 0.0, float(same_item_head), max(specific_x, specific_y), 0.0, vague)
+    return (*names, placement.words.weighted_jaccard(x, y), float(same_item_head),
+            spread.most_specific_difference(x, y), spread.specific_shared(x, y), vague)
+
+
+TABLE_PAIRS = 32
+"""From this many pairs on, `pair_texts` values are read for all pairs at once (`pair_text_table`), not pair by pair
+through the memo: the same values, at a fixed cost that few pairs do not repay."""
+
+
+def pair_text_rows(placement: PlacementEvidence, pairs: list[tuple[int, int]], first: np.ndarray,
+                   second: np.ndarray, memo: PairTexts | None) -> np.ndarray:
+    """`pair_texts` of each pair, one row per pair (`memo`: see `pair_features`)."""
+    if len(pairs) >= TABLE_PAIRS:
+        return pair_text_table(placement, first, second)
+    if memo is None:
+        return np.array([pair_texts(placement, i, j) for i, j in pairs], dtype=np.float64)
+    ids, texts = placement.product_ids, []
+    for i, j in pairs:
+        key = (ids[i], ids[j])
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = pair_texts(placement, i, j)
+        texts.append(found)
+    return np.array(texts, dtype=np.float64)
 
 
 def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | None = None,
@@ -167,39 +207,40 @@ def pair_features(placement: PlacementEvidence, pairs: list[tuple[int, int]] | N
 
     A pair's row depends on the whole placement (margins and nearest neighbours look at the others), so
     a subset of pairs gets exactly the rows it would have among all pairs, at the cost of its own size.
-    `memo` keeps the name-only features (`pair_texts`) by product ids between calls.
+    `memo` keeps the name-only features (`pair_texts`) by product ids between calls (when asked pair by pair).
     """
     n = len(placement.product_ids)
     pairs = all_pairs(n) if pairs is None else pairs
     if not pairs:
         return pairs, np.zeros((0, len(PAIR_FEATURES)))
-    names = placement.name_embeddings @ placement.name_embeddings.T
-    cores = placement.core_embeddings @ placement.core_embeddings.T
-    vectors = placement.vectors @ placement.vectors.T
+    names = np.dot(placement.name_embeddings, placement.name_embeddings.T)  # as `@` (one BLAS call), called faster
+    cores = np.dot(placement.core_embeddings, placement.core_embeddings.T)
+    vectors = np.dot(placement.vectors, placement.vectors.T)
     nearest = nearest_others(cores)
-    first, second = (np.array(side, dtype=np.int64) for side in zip(*pairs, strict=True))
-    aisles = np.asarray(placement.aisle_ids)
-    if memo is None:
-        texts = [pair_texts(placement, i, j) for i, j in pairs]
-    else:
-        ids, texts = placement.product_ids, []
-        for i, j in pairs:
-            key = (ids[i], ids[j])
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = pair_texts(placement, i, j)
-            texts.append(found)
-    (stem_jaccard, same_head, head_in_other, weighted, item_jaccard, item_head, specific_difference,
-     specific_shared, vague) = (np.array(c, dtype=np.float64) for c in zip(*texts, strict=True))
-    departments = np.asarray(placement.department_ids)
-    rows = np.column_stack([names[first, second], stem_jaccard, same_head,
-                            (aisles[first] == aisles[second]).astype(np.float64), vectors[first, second],
-                            head_in_other, weighted, pair_margins(names, first, second),
-                            (nearest[first] == second).astype(np.float64) + (nearest[second] == first),
-                            item_jaccard, item_head, specific_difference, specific_shared,
-                            (departments[first] == departments[second]).astype(np.float64),
-                            vague * (aisles[first] == aisles[second])])
-    return pairs, np.asarray(rows, dtype=np.float64)
+    flat = np.fromiter(chain.from_iterable(pairs), dtype=np.int64, count=2 * len(pairs))
+    first, second = flat[0::2], flat[1::2]
+    text = pair_text_rows(placement, pairs, first, second, memo)
+    aisles, departments = np.asarray(placement.aisle_ids), np.asarray(placement.department_ids)
+    same_aisle = aisles[first] == aisles[second]
+    rows = np.empty((len(pairs), len(PAIR_FEATURES)))
+    rows[:, _TEXT_COLUMNS] = text[:, :-1]
+    rows[:, _VAGUE_SAME_AISLE] = text[:, -1] * same_aisle
+    rows[:, _NAME_SIMILARITY] = names[first, second]
+    rows[:, _SAME_AISLE] = same_aisle
+    rows[:, _COPURCHASE] = vectors[first, second]
+    rows[:, _NAME_MARGIN] = pair_margins(names, first, second)
+    rows[:, _CORE_NEAREST] = (nearest[first] == second).astype(np.float64) + (nearest[second] == first)
+    rows[:, _SAME_DEPARTMENT] = departments[first] == departments[second]
+    return pairs, rows
+
+
+_TEXT_COLUMNS = [PAIR_FEATURES.index(name) for name in (
+    "stem_jaccard", "same_head", "head_in_other", "weighted_jaccard", "item_jaccard", "item_same_head",
+    "specific_difference", "specific_shared")]
+"""Where `pair_texts`'s values but the last (vagueness, read only within one aisle) go in a row of PAIR_FEATURES."""
+(_NAME_SIMILARITY, _SAME_AISLE, _COPURCHASE, _NAME_MARGIN, _CORE_NEAREST, _SAME_DEPARTMENT, _VAGUE_SAME_AISLE) = (
+    PAIR_FEATURES.index(name) for name in ("name_similarity", "same_aisle", "copurchase", "name_margin",
+                                           "core_nearest", "same_department", "vague_same_aisle"))
 
 
 def nearest_others(similarity: np.ndarray) -> np.ndarray:

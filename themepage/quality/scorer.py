@@ -114,10 +114,11 @@ class PlacementScorer:
         pairs, rows = pair_features(placement, pairs, memo)
         chance = self.models.duplicate.probability(rows)
         ids = placement.product_ids
-        repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
-        chance = np.where(repeated, 1.0, chance) if len(pairs) else chance
-        flagged = [(ids[i], ids[j]) for (i, j), p in zip(pairs, chance, strict=True)
-                   if p >= self.models.duplicate.threshold]
+        if len(set(ids)) < len(ids):  # a repeated id: its pairs are certain
+            repeated = np.array([ids[i] == ids[j] for i, j in pairs], dtype=bool)
+            chance = np.where(repeated, 1.0, chance) if len(pairs) else chance
+        flagged = [(ids[pairs[k][0]], ids[pairs[k][1]])
+                   for k in np.flatnonzero(chance >= self.models.duplicate.threshold)]
         return flagged, chance
 
 
