@@ -49,6 +49,7 @@ fewer are publishable (docs/results.md)."""
 
 
 MISFIT_NAME = "a product would not belong under the name"
+UNCLEAR_NAME = "less than half the row clearly belongs under the name"
 NAME_ATTEMPTS = 3
 """Tries at a shelf row's name: a small model's title is often refused for one product (SmolLM2 names a dairy
 row after its almond milk), and a retry samples wider; each try is one short call."""
@@ -115,10 +116,10 @@ class BottomsUpProgram(dspy.Module):
             drafts = with_leftover_row(shelf_drafts(candidates, chosen, size, self.index), candidates[:chosen],
                                        rows, size)
         settled = apply_page_rules(drafts, PageRules.for_objective(config), self.index, history, reserve=pool)
-        fits = title_fits(self.index, size)
+        fits, clear = title_fits(self.index), clearly_titled(self.index, size)
         with record.phase("name"):
             names = fan_out(lambda row: (row.title, row.rationale) if is_catch_all_title(row.title)
-                            else self._name([p.product_id for p in row.products], record, fits, row), settled)
+                            else self._name([p.product_id for p in row.products], record, fits, row, clear), settled)
         return named_rows(settled, names)
 
     def _generate(self, context: str, config: ObjectiveConfig, pool: list[int], history: UserHistory,
@@ -134,10 +135,13 @@ class BottomsUpProgram(dspy.Module):
         return top_up(chosen, pool, size)
 
     def _name(self, members: list[int], record: RunRecord, fits: Callable[[str, list[int]], bool] | None = None,
-              settled: Placement | None = None) -> tuple[str, str]:
+              settled: Placement | None = None,
+              clear: Callable[[str, list[int]], bool] | None = None) -> tuple[str, str]:
         """The namer's title and rationale for these products. With `fits`, a title under which some product
         would not belong is refused like an unusable one: the namer is asked again (a retry samples wider,
-        `themepage.lm.response_cache.attempt_lm`), and if no answer fits, the `settled` row keeps its own title."""
+        `themepage.lm.response_cache.attempt_lm`), and if no answer fits, the `settled` row keeps its own title.
+        With `clear`, an accepted title under which less than half the row clearly belongs also leaves the row its
+        own title, without asking again: the title is not wrong, only vaguer than the shelf's."""
         lines = render_names(members, self.index)
         judge = fits if fits is not None and settled is not None else None
         shelf_title = settled.title if settled is not None else ""
@@ -153,7 +157,12 @@ class BottomsUpProgram(dspy.Module):
         result, cause = attempt(lambda: self.namer(products=lines), refusal,
                                 refused_attempts=NAME_ATTEMPTS if judge is not None else None)
         if result is not None:
-            return clean_title(result.title), clean_rationale(result.rationale)
+            title = clean_title(result.title)
+            if clear is not None and settled is not None and not clear(readable_title(title, fallback=shelf_title),
+                                                                       members):
+                record.fallback("name", f"{UNCLEAR_NAME}; kept the shelf's title")
+                return settled.title, settled.rationale
+            return title, clean_rationale(result.rationale)
         if cause == MISFIT_NAME and settled is not None:
             record.fallback("name", f"{MISFIT_NAME}; kept the shelf's title")
             return settled.title, settled.rationale
@@ -179,15 +188,24 @@ def named_rows(settled: list[Placement], names: list[tuple[str, str]]) -> list[P
     return placements
 
 
-def title_fits(index: CatalogIndex, products_per_placement: int) -> Callable[[str, list[int]], bool]:
-    """A test: does every product belong under this title, and half a row clearly (the core scorer's fit, as the
-    page rules ask)? The products' evidence comes from the pieces the page rules just read (`EvidenceCache`), not
-    read again."""
+def title_fits(index: CatalogIndex) -> Callable[[str, list[int]], bool]:
+    """A test: does every product belong under this title (the core scorer's fit, as the page rules ask)? The
+    products' evidence comes from the pieces the page rules just read (`EvidenceCache`), not read again."""
     scorer = placement_scorer(index)
 
     def fits(title: str, ids: list[int]) -> bool:
-        found = EvidenceCache(scorer).fits(title, ids)
-        return not ids or (min(found) >= MIN_TITLE_FIT and (is_catch_all_title(title)
-                                                            or clearly_fits_half(found, products_per_placement)))
+        return not ids or min(EvidenceCache(scorer).fits(title, ids)) >= MIN_TITLE_FIT
 
     return fits
+
+
+def clearly_titled(index: CatalogIndex, products_per_placement: int) -> Callable[[str, list[int]], bool]:
+    """A test: does at least half a row clearly belong under this title, as the page rules hold every themed row
+    (`clearly_fits_half`; a catch-all title always passes)?"""
+    scorer = placement_scorer(index)
+
+    def clear(title: str, ids: list[int]) -> bool:
+        return is_catch_all_title(title) or clearly_fits_half(EvidenceCache(scorer).fits(title, ids),
+                                                              products_per_placement)
+
+    return clear

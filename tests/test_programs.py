@@ -23,7 +23,7 @@ from themepage.offline.prompt import parse_prompt
 from themepage.offline.reading import read_candidates
 from themepage.page import Page, Theme
 from themepage.programs.baselines import RepurchaseBaseline
-from themepage.programs.bottoms_up import MISFIT_NAME, NAME_ATTEMPTS, BottomsUpProgram
+from themepage.programs.bottoms_up import MISFIT_NAME, NAME_ATTEMPTS, UNCLEAR_NAME, BottomsUpProgram
 from themepage.programs.registry import UnknownProgram, make_program, program_names
 from themepage.programs.retrieval import retrieve_for_theme
 from themepage.programs.rules.fallback_rows import aisle_best_sellers
@@ -184,7 +184,7 @@ def _judged_page(index, offline_engine, monkeypatch, refuse) -> tuple[Page, Reco
 
     judged = []
 
-    def judge(index, products_per_placement):
+    def judge(index):
         def fits(title, ids):
             key = tuple(ids)
             refused = refuse(title, ids, sum(seen == key for _, seen in judged))
@@ -213,6 +213,21 @@ def test_a_name_refused_every_time_keeps_the_shelf_title(index, offline_engine, 
     assert rows and len(judged) == NAME_ATTEMPTS * len(rows)
     assert sum(MISFIT_NAME in f for f in page.stats.fallbacks) == len(rows)
     assert len(engine.requests) == happy_path_calls("bottoms-up") + (NAME_ATTEMPTS - 1) * len(rows)
+
+
+def test_a_name_less_clear_than_the_shelf_keeps_the_shelf_title_without_asking_again(index, offline_engine,
+                                                                                     monkeypatch):
+    """A name under which every product belongs but fewer than half clearly do leaves the row its settled title
+    (as a name refused every time does), and costs no retry: the page makes the happy path's calls."""
+    from themepage.programs import bottoms_up
+
+    refused, _, _ = _judged_page(index, offline_engine, monkeypatch, lambda title, ids, before: True)
+    monkeypatch.setattr(bottoms_up, "clearly_titled", lambda index, size: lambda title, ids: False)
+    page, engine, judged = _judged_page(index, offline_engine, monkeypatch, lambda title, ids, before: False)
+    named = {ids for _, ids in judged}
+    assert named and sum(UNCLEAR_NAME in f for f in page.stats.fallbacks) == len(named)
+    assert len(engine.requests) == happy_path_calls("bottoms-up")
+    assert [p.title for p in page.placements] == [p.title for p in refused.placements]
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))

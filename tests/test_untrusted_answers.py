@@ -84,7 +84,8 @@ def test_a_surrogate_in_an_lm_title_does_not_crash_generate(monkeypatch, capsys,
                                    for i in range(WANTED)])
     _namer_answers(monkeypatch, HOSTILE, HOSTILE)
     # this test is about text, not fit: every row may carry the hostile title whatever its products
-    monkeypatch.setattr(bottoms_up, "title_fits", lambda index, products_per_placement: lambda title, ids: True)
+    monkeypatch.setattr(bottoms_up, "title_fits", lambda index: lambda title, ids: True)
+    monkeypatch.setattr(bottoms_up, "clearly_titled", lambda index, size: lambda title, ids: True)
     code, out, err = run_cli(monkeypatch, capsys, "generate", "--user", "1", "--program", program, "--format", fmt)
     assert code == 0, err
     out.encode("utf-8")

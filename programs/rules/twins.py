@@ -9,8 +9,6 @@ where each fits the other's title: the page keeps the same products, and rows st
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
@@ -43,41 +41,38 @@ class TwinSplitting:
         return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False)
 
     def split_twins(self) -> None:
-        """Swap twins out of shared rows, best swap first, until no swap helps (or TWIN_SWAPS)."""
+        """Swap twins out of shared rows, one swap at a time, until no swap helps (or TWIN_SWAPS)."""
         for _ in range(TWIN_SWAPS):
-            swap = max(self.twin_swaps(), default=None)
-            if swap is None:
+            if not self.swap_a_twin():
                 return
-            _, r, twin, s, other = swap
-            self.rows[r][self.rows[r].index(twin)] = other
-            self.rows[s][self.rows[s].index(other)] = twin
 
-    def twin_swaps(self) -> Iterator[tuple[float, int, int, int, int]]:
-        """(the lesser of the two fits, row, twin, other row, product) of every swap that leaves both rows with
-        fewer twin pairs between them and shows each product under a title it fits (MIN_TITLE_FIT), each row still
-        clearly fitting half a row. The twin that moves is the later of its pair: the row's order ranks what the
-        shopper is likelier to buy."""
+    def swap_a_twin(self) -> bool:
+        """Make the first swap that parts a twin, trying for each twin (the later of its pair: the row's order ranks
+        what the shopper is likelier to buy) the best fitting partners first: a product of another row, each shown
+        under a title it fits (MIN_TITLE_FIT), both rows still clearly fitting half a row and repeating no row's
+        intent, with fewer twin pairs between them and no other near-duplicate brought in. True if one was made."""
         fits = self.cache.fits
         swappable = [r for r in range(len(self.rows)) if self.kept[r] is not self.holder]
         for r in swappable:
             row = self.rows[r]
             pairs = self.twins_in(row)
             for twin in dict.fromkeys((b if row.index(b) > row.index(a) else a) for a, b in pairs):
-                for s in swappable:
-                    other = self.rows[s]
-                    if s == r or (fit := fits(self.titles[s], [twin])[0]) < MIN_TITLE_FIT:
-                        continue
-                    before = len(pairs) + len(self.twins_in(other))
-                    for product, back in zip(other, fits(self.titles[r], other), strict=True):
-                        if back < MIN_TITLE_FIT:
-                            continue
-                        new_row = [product if p == twin else p for p in row]
-                        new_other = [twin if p == product else p for p in other]
-                        if (len(self.twins_in(new_row)) + len(self.twins_in(new_other)) < before
-                                and not self.strangers_in(new_row) and not self.strangers_in(new_other)
-                                and self.still_clear(r, new_row) and self.still_clear(s, new_other)
-                                and not self.swap_clashes(r, new_row, s, new_other)):
-                            yield min(fit, back), r, twin, s, product
+                partners = sorted(((min(fit, back), s, product) for s in swappable if s != r
+                                   and (fit := fits(self.titles[s], [twin])[0]) >= MIN_TITLE_FIT
+                                   for product, back in zip(self.rows[s], fits(self.titles[r], self.rows[s]),
+                                                            strict=True) if back >= MIN_TITLE_FIT),
+                                  key=lambda found: -found[0])
+                for _, s, product in partners:
+                    new_row = [product if p == twin else p for p in row]
+                    new_other = [twin if p == product else p for p in self.rows[s]]
+                    if (self.still_clear(r, new_row) and self.still_clear(s, new_other)
+                            and not self.swap_clashes(r, new_row, s, new_other)
+                            and not self.strangers_in(new_row) and not self.strangers_in(new_other)
+                            and len(self.twins_in(new_row)) + len(self.twins_in(new_other))
+                            < len(pairs) + len(self.twins_in(self.rows[s]))):
+                        self.rows[r][:], self.rows[s][:] = new_row, new_other
+                        return True
+        return False
 
     def swap_clashes(self, r: int, row: list[int], s: int, other: list[int]) -> bool:
         """Whether rows `r` and `s` with these products would repeat the intent of a row of the page."""
