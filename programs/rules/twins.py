@@ -10,6 +10,7 @@ where each fits the other's title: the page keeps the same products, and rows st
 from __future__ import annotations
 
 from themepage.constants import ROW_DUPLICATE_CHANCE
+from themepage.dataset.history import UserHistory
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
 from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_intent
@@ -25,8 +26,10 @@ class TwinSplitting:
     titles: list[str]
     kept: list[RowDraft]
     holder: RowDraft | None
-    """The draft whose row holds products kept for it (a next-basket page's lead, in the shopper's order): it
-    neither gives nor takes a product."""
+    """The draft whose row holds products kept for it (a next-basket page's lead, in the shopper's order): it keeps
+    the products held for it, takes only the shopper's own, and stays in their order after a swap."""
+    held: frozenset[int]
+    history: UserHistory
     rules: PageRules
     cache: EvidenceCache
     index: object
@@ -52,7 +55,7 @@ class TwinSplitting:
         under a title it fits (MIN_TITLE_FIT), both rows still clearly fitting half a row and repeating no row's
         intent, with fewer twin pairs between them and no other near-duplicate brought in. True if one was made."""
         fits = self.cache.fits
-        swappable = [r for r in range(len(self.rows)) if self.kept[r] is not self.holder]
+        swappable = range(len(self.rows))
         for r in swappable:
             row = self.rows[r]
             pairs = self.twins_in(row)
@@ -63,8 +66,10 @@ class TwinSplitting:
                                                             strict=True) if back >= MIN_TITLE_FIT),
                                   key=lambda found: -found[0])
                 for _, s, product in partners:
-                    new_row = [product if p == twin else p for p in row]
-                    new_other = [twin if p == product else p for p in self.rows[s]]
+                    if not self.may_trade(r, product, twin) or not self.may_trade(s, twin, product):
+                        continue
+                    new_row = self.in_order(r, [product if p == twin else p for p in row])
+                    new_other = self.in_order(s, [twin if p == product else p for p in self.rows[s]])
                     if (self.still_clear(r, new_row) and self.still_clear(s, new_other)
                             and not self.swap_clashes(r, new_row, s, new_other)
                             and not self.strangers_in(new_row) and not self.strangers_in(new_other)
@@ -73,6 +78,19 @@ class TwinSplitting:
                         self.rows[r][:], self.rows[s][:] = new_row, new_other
                         return True
         return False
+
+    def may_trade(self, r: int, incoming: int, outgoing: int) -> bool:
+        """Whether row `r` may take `incoming` for `outgoing`: the held lead keeps the products held for it and takes
+        only products the shopper bought (it lists their likeliest)."""
+        return self.kept[r] is not self.holder or (outgoing not in self.held
+                                                   and incoming in self.history.product_counts)
+
+    def in_order(self, r: int, row: list[int]) -> list[int]:
+        """Row `r` with these products; the held lead keeps the shopper's order (likeliest first)."""
+        if self.kept[r] is not self.holder:
+            return row
+        rank = {p: i for i, p in enumerate(self.history.top_products())}
+        return sorted(row, key=lambda p: rank.get(p, len(rank)))
 
     def swap_clashes(self, r: int, row: list[int], s: int, other: list[int]) -> bool:
         """Whether rows `r` and `s` with these products would repeat the intent of a row of the page."""
