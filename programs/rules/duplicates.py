@@ -218,7 +218,7 @@ class EvidenceCache:
         return self._flagged(product_ids, None, threshold, across_rows, exempt_bought)
 
     def near_duplicates_of(self, product_id: int, product_ids: Sequence[int], threshold: float | None = None,
-                           across_rows: bool = True) -> list[tuple[int, int]]:
+                           across_rows: bool = True, exempt_bought: bool = True) -> list[tuple[int, int]]:
         """`near_duplicates(product_ids, threshold)` restricted to the pairs holding `product_id`, at their cost only.
 
         A pair's chance depends on the whole set (margins, nearest neighbours), so the set is still read whole;
@@ -231,7 +231,7 @@ class EvidenceCache:
             pairs = [(j, at[0]) for j in range(at[0])] + [(at[0], j) for j in range(at[0] + 1, len(ids))]
         else:
             pairs = sorted({(min(i, j), max(i, j)) for i in at for j in range(len(ids)) if j != i})
-        return self._flagged(ids, pairs, threshold, across_rows)
+        return self._flagged(ids, pairs, threshold, across_rows, exempt_bought)
 
     def _flagged(self, product_ids: Sequence[int], pairs: list[tuple[int, int]] | None,
                  threshold: float | None, across_rows: bool, exempt_bought: bool = True) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.dataset.history import UserHistory
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
-from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_intent
+from themepage.programs.rules.shape import Intent, PageRules, RowDraft, intent_of, is_catch_all_title
 
 TWIN_SWAPS = 12
 """At most this many swaps a page (a page rarely holds more than a few twin pairs)."""
@@ -38,10 +38,15 @@ class TwinSplitting:
         """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE, whoever bought them."""
         return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False, exempt_bought=False)
 
-    def strangers_in(self, row: list[int]) -> list[tuple[int, int]]:
-        """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE that are not twins the shopper buys (a swap
-        must not bring one in)."""
-        return self.cache.near_duplicates(row, ROW_DUPLICATE_CHANCE, across_rows=False)
+    def fewer_twins(self, row: list[int], outgoing: int, new_row: list[int], incoming: int) -> float:
+        """How many more twin pairs the row holds with `incoming` for `outgoing` (negative: fewer), or infinity when
+        `incoming` is a near-duplicate of a product there that is no twin the shopper buys. Only the pairs holding
+        the product that came or went are read again (the others' chances move only in the last digits)."""
+        if self.cache.near_duplicates_of(incoming, new_row, ROW_DUPLICATE_CHANCE, across_rows=False):
+            return float("inf")
+        gone = sum(outgoing in pair for pair in self.twins_in(row))
+        return len(self.cache.near_duplicates_of(incoming, new_row, ROW_DUPLICATE_CHANCE, across_rows=False,
+                                                 exempt_bought=False)) - gone
 
     def split_twins(self) -> None:
         """Swap twins out of shared rows, one swap at a time, until no swap helps (or TWIN_SWAPS)."""
@@ -56,6 +61,7 @@ class TwinSplitting:
         intent, with fewer twin pairs between them and no other near-duplicate brought in. True if one was made."""
         fits = self.cache.fits
         swappable = range(len(self.rows))
+        intents = [intent_of(title, row, self.index) for title, row in zip(self.titles, self.rows, strict=True)]
         for r in swappable:
             row = self.rows[r]
             pairs = self.twins_in(row)
@@ -71,10 +77,9 @@ class TwinSplitting:
                     new_row = self.in_order(r, [product if p == twin else p for p in row])
                     new_other = self.in_order(s, [twin if p == product else p for p in self.rows[s]])
                     if (self.still_clear(r, new_row) and self.still_clear(s, new_other)
-                            and not self.swap_clashes(r, new_row, s, new_other)
-                            and not self.strangers_in(new_row) and not self.strangers_in(new_other)
-                            and len(self.twins_in(new_row)) + len(self.twins_in(new_other))
-                            < len(pairs) + len(self.twins_in(self.rows[s]))):
+                            and not self.swap_clashes(r, new_row, s, new_other, intents)
+                            and self.fewer_twins(row, twin, new_row, product) + self.fewer_twins(
+                                self.rows[s], product, new_other, twin) < 0):
                         self.rows[r][:], self.rows[s][:] = new_row, new_other
                         return True
         return False
@@ -92,10 +97,12 @@ class TwinSplitting:
         rank = {p: i for i, p in enumerate(self.history.top_products())}
         return sorted(row, key=lambda p: rank.get(p, len(rank)))
 
-    def swap_clashes(self, r: int, row: list[int], s: int, other: list[int]) -> bool:
-        """Whether rows `r` and `s` with these products would repeat the intent of a row of the page."""
-        rows = [row if k == r else other if k == s else self.rows[k] for k in range(len(self.rows))]
-        return any(repeats_intent(self.titles, rows, k, self.index) for k in (r, s))
+    def swap_clashes(self, r: int, row: list[int], s: int, other: list[int], intents: list[Intent]) -> bool:
+        """Whether rows `r` and `s` with these products would have the intent of another row of the page (`intents`:
+        every row's as it stands; titles do not change)."""
+        now = list(intents)
+        now[r], now[s] = intent_of(self.titles[r], row, self.index), intent_of(self.titles[s], other, self.index)
+        return any(j != k and now[k].same_as(now[j]) for k in (r, s) for j in range(len(now)))
 
     def still_clear(self, r: int, row: list[int]) -> bool:
         """Whether row `r` with these products still clearly fits its title at least half a row (a catch-all row
