@@ -201,11 +201,10 @@ def title_fits(index: CatalogIndex) -> Callable[[str, list[int]], bool]:
 
 def clearly_titled(index: CatalogIndex, products_per_placement: int) -> Callable[[str, list[int]], bool]:
     """A test: does at least half a row clearly belong under this title, as the page rules hold every themed row
-    (`clearly_fits_half`; a catch-all title always passes)?"""
+    (`clearly_fits_half`)?"""
     scorer = placement_scorer(index)
 
     def clear(title: str, ids: list[int]) -> bool:
-        return is_catch_all_title(title) or clearly_fits_half(EvidenceCache(scorer).fits(title, ids),
-                                                              products_per_placement)
+        return clearly_fits_half(title, EvidenceCache(scorer).fits(title, ids), products_per_placement)
 
     return clear

@@ -10,7 +10,7 @@ from themepage.programs.row_text import MAX_TITLE_WORDS, has_raw_aisle, is_sente
 from themepage.programs.rules.apply import MIN_TITLE_FIT
 from themepage.programs.rules.duplicates import bought_both
 from themepage.programs.rules.row_lengths import clearly_fits_half
-from themepage.programs.rules.shape import Intent, PageRules, intent_of, is_catch_all_title, permitted_products
+from themepage.programs.rules.shape import Intent, PageRules, intent_of, permitted_products
 from themepage.quality import placement_scorer
 
 
@@ -51,7 +51,7 @@ def page_violations(placements: Sequence[Placement], rules: PageRules, index, hi
         misfits = [p for p, fit in zip(row, fits, strict=True) if fit < MIN_TITLE_FIT]
         if misfits:
             problems.append(f"{name!r}: products that do not belong under the title: {misfits}")
-        if row and not is_catch_all_title(name) and not clearly_fits_half(fits, rules.products_per_placement):
+        if row and not clearly_fits_half(name, fits, rules.products_per_placement):
             problems.append(f"{name!r}: fewer than half a row clearly belongs under the title")
         barred = [p for p in row if not allowed(p)]
         if barred:

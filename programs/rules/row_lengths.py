@@ -5,6 +5,7 @@ one)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from themepage.constants import CLEAR_FIT
 from themepage.programs.rules.duplicates import EvidenceCache
@@ -16,11 +17,13 @@ is below this is not shown in that row: the labels' rubric rejects a row with tw
 and two products that each belong at even odds make that likely (berries under "Mushroom Lovers")."""
 
 
-def clearly_fits_half(fits: Sequence[float], products_per_placement: int) -> bool:
-    """Whether at least half a usual row (all of a shorter one) clearly belongs under its title (CLEAR_FIT). A theme
-    whose clear fits ran out (one mushroom once the other mushrooms went as its near-duplicates) is not a row a
-    merchandiser publishes, however its other slots are filled."""
-    return sum(f >= CLEAR_FIT for f in fits) >= min(-(-products_per_placement // 2), len(fits))
+def clearly_fits_half(title: str, fits: Sequence[float], products_per_placement: int) -> bool:
+    """Whether at least half a usual row (all of a shorter one) clearly belongs under its title (CLEAR_FIT), the
+    products' `fits`; a catch-all title ("Your Weekly Staples") always passes. A theme whose clear fits ran out (one
+    mushroom once the other mushrooms went as its near-duplicates) is not a row a merchandiser publishes, however
+    its other slots are filled."""
+    return is_catch_all_title(title) or sum(f >= CLEAR_FIT for f in fits) >= min(-(-products_per_placement // 2),
+                                                                                   len(fits))
 
 
 class RowLengths:
@@ -33,7 +36,7 @@ class RowLengths:
     sizes: list[int]
     kept: list[RowDraft]
     cache: EvidenceCache
-    index: object
+    index: Any
 
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to `sizes[r]` from its candidates, each fitting its title at `floor` (the builder's)."""
@@ -46,8 +49,8 @@ class RowLengths:
         being padded with what does not belong."""
         fewest = self.rules.fewest_products or self.rules.products_per_placement
         short = [r for r in range(len(self.rows)) if len(self.rows[r]) < min(fewest, self.sizes[r])
-                 or not (is_catch_all_title(self.titles[r]) or clearly_fits_half(
-                     self.cache.fits(self.titles[r], self.rows[r]), self.rules.products_per_placement))]
+                 or not clearly_fits_half(self.titles[r], self.cache.fits(self.titles[r], self.rows[r]),
+                                          self.rules.products_per_placement)]
         for r in reversed(short):
             del self.rows[r], self.sources[r], self.titles[r], self.sizes[r], self.kept[r]
         return bool(short)

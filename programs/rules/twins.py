@@ -9,11 +9,13 @@ where each fits the other's title: the page keeps the same products, and rows st
 
 from __future__ import annotations
 
+from typing import Any
+
 from themepage.constants import ROW_DUPLICATE_CHANCE
 from themepage.dataset.history import UserHistory
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.programs.rules.row_lengths import MIN_TITLE_FIT, clearly_fits_half
-from themepage.programs.rules.shape import Intent, PageRules, RowDraft, intent_of, is_catch_all_title
+from themepage.programs.rules.shape import Intent, PageRules, RowDraft, intent_of
 
 TWIN_SWAPS = 12
 """At most this many swaps a page (a page rarely holds more than a few twin pairs)."""
@@ -32,7 +34,7 @@ class TwinSplitting:
     history: UserHistory
     rules: PageRules
     cache: EvidenceCache
-    index: object
+    index: Any
 
     def twins_in(self, row: list[int]) -> list[tuple[int, int]]:
         """Pairs of the row near-duplicate at ROW_DUPLICATE_CHANCE, whoever bought them."""
@@ -60,13 +62,13 @@ class TwinSplitting:
         under a title it fits (MIN_TITLE_FIT), both rows still clearly fitting half a row and repeating no row's
         intent, with fewer twin pairs between them and no other near-duplicate brought in. True if one was made."""
         fits = self.cache.fits
-        swappable = range(len(self.rows))
+        rank = {p: i for i, p in enumerate(self.history.top_products())}
         intents = [intent_of(title, row, self.index) for title, row in zip(self.titles, self.rows, strict=True)]
-        for r in swappable:
+        for r in range(len(self.rows)):
             row = self.rows[r]
             pairs = self.twins_in(row)
             for twin in dict.fromkeys((b if row.index(b) > row.index(a) else a) for a, b in pairs):
-                partners = sorted(((min(fit, back), s, product) for s in swappable if s != r
+                partners = sorted(((min(fit, back), s, product) for s in range(len(self.rows)) if s != r
                                    and (fit := fits(self.titles[s], [twin])[0]) >= MIN_TITLE_FIT
                                    for product, back in zip(self.rows[s], fits(self.titles[r], self.rows[s]),
                                                             strict=True) if back >= MIN_TITLE_FIT),
@@ -74,8 +76,8 @@ class TwinSplitting:
                 for _, s, product in partners:
                     if not self.may_trade(r, product, twin) or not self.may_trade(s, twin, product):
                         continue
-                    new_row = self.in_order(r, [product if p == twin else p for p in row])
-                    new_other = self.in_order(s, [twin if p == product else p for p in self.rows[s]])
+                    new_row = self.in_order(r, [product if p == twin else p for p in row], rank)
+                    new_other = self.in_order(s, [twin if p == product else p for p in self.rows[s]], rank)
                     if (self.still_clear(r, new_row) and self.still_clear(s, new_other)
                             and not self.swap_clashes(r, new_row, s, new_other, intents)
                             and self.fewer_twins(row, twin, new_row, product) + self.fewer_twins(
@@ -90,11 +92,10 @@ class TwinSplitting:
         return self.kept[r] is not self.holder or (outgoing not in self.held
                                                    and incoming in self.history.product_counts)
 
-    def in_order(self, r: int, row: list[int]) -> list[int]:
-        """Row `r` with these products; the held lead keeps the shopper's order (likeliest first)."""
+    def in_order(self, r: int, row: list[int], rank: dict[int, int]) -> list[int]:
+        """Row `r` with these products; the held lead keeps the shopper's order (`rank`: likeliest first)."""
         if self.kept[r] is not self.holder:
             return row
-        rank = {p: i for i, p in enumerate(self.history.top_products())}
         return sorted(row, key=lambda p: rank.get(p, len(rank)))
 
     def swap_clashes(self, r: int, row: list[int], s: int, other: list[int], intents: list[Intent]) -> bool:
@@ -105,7 +106,6 @@ class TwinSplitting:
         return any(j != k and now[k].same_as(now[j]) for k in (r, s) for j in range(len(now)))
 
     def still_clear(self, r: int, row: list[int]) -> bool:
-        """Whether row `r` with these products still clearly fits its title at least half a row (a catch-all row
-        always does)."""
-        return is_catch_all_title(self.titles[r]) or clearly_fits_half(self.cache.fits(self.titles[r], row),
-                                                                       self.rules.products_per_placement)
+        """Whether row `r` with these products still clearly fits its title at least half a row."""
+        title = self.titles[r]
+        return clearly_fits_half(title, self.cache.fits(title, row), self.rules.products_per_placement)
