@@ -9,7 +9,7 @@ from typing import Any
 
 from themepage.constants import CLEAR_FIT
 from themepage.programs.rules.duplicates import EvidenceCache
-from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_intent
+from themepage.programs.rules.shape import PageRules, RowDraft, is_catch_all_title, repeats_another_row
 
 MIN_TITLE_FIT = 0.65
 """A product whose fit under the row's title (the core scorer's chance that a merchandiser says it belongs)
@@ -91,6 +91,6 @@ class RowLengths:
                     before = len(self.rows[r])
                     self.sizes[r] = min(most, len(self.rows[r]) + missing)
                     self.refill(r, floor)
-                    while len(self.rows[r]) > before and repeats_intent(self.titles, self.rows, r, self.index):
+                    while len(self.rows[r]) > before and repeats_another_row(self.titles, self.rows, r, self.index):
                         self.rows[r].pop()  # grown into another row's aisles: the last products go back
                     self.sizes[r] = len(self.rows[r])

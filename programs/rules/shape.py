@@ -87,7 +87,7 @@ def intent_of(title: str, product_ids: Iterable[int], index) -> Intent:
     return Intent(is_catch_all_title(title), frozenset(index.catalog.aisle_id(p) for p in product_ids))
 
 
-def repeats_intent(titles: Sequence[str], rows: Sequence[Iterable[int]], k: int, index) -> bool:
+def repeats_another_row(titles: Sequence[str], rows: Sequence[Iterable[int]], k: int, index) -> bool:
     """Whether row `k` (of these titles and rows) has the intent, or the title, of another of them."""
     intent = intent_of(titles[k], rows[k], index)
     return any(j != k and (titles[j].casefold() == titles[k].casefold()
