@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from themepage.constants import CANDIDATES_PER_THEME, CLEAR_FIT
+from themepage.dataset.history import UserHistory
 from themepage.library.theme_bank import load_theme_bank
 from themepage.page import Theme
-from themepage.programs.retrieval import FIT_DEPTH, gather, retrieve_for_theme
+from themepage.programs.retrieval import FIT_DEPTH, clear_fits_first, gather, retrieve_for_theme
 from themepage.programs.rules.duplicates import EvidenceCache
 from themepage.quality import placement_scorer
 
@@ -53,8 +56,6 @@ def test_a_theme_from_history_keeps_retrieval_order(index):
 def test_a_one_aisle_theme_without_queries_draws_only_on_its_aisle(index):
     """A planner slot's theme (one aisle, no queries): when the shopper's own products there run short, the
     aisle's best sellers fill the pool, not the store's (milk and raspberries topped up a 'Chip Staples' row)."""
-    from themepage.dataset.history import UserHistory
-
     aisle = "fresh dips tapenades"
     theme = Theme(title="Fresh Dips & Hummus", aisles=[aisle])
     pool = gather(index, theme, UserHistory(user_id=0), CANDIDATES_PER_THEME)
@@ -78,8 +79,6 @@ def test_a_history_theme_short_of_own_products_takes_what_the_shopper_is_likely_
 
 
 def test_likely_in_ranks_unbought_products_of_the_aisles_by_the_shoppers_taste(index):
-    import numpy as np
-
     history = index.histories.get(index.histories.user_ids[0])
     aisle = index.catalog.aisle_id(history.top_products(1)[0])
     found = index.likely_in(history, {aisle}, 10)
@@ -95,8 +94,6 @@ def test_likely_in_ranks_unbought_products_of_the_aisles_by_the_shoppers_taste(i
 
 def _taste(index, history, pool: list[int]) -> list[float]:
     """Cosine of each product's co-purchase vector with the shopper's taste profile, computed here directly."""
-    import numpy as np
-
     profile = index.profile(history)
     out = []
     for p in pool:
@@ -122,9 +119,6 @@ def test_clear_fits_come_nearest_the_shoppers_taste_first(index):
 
 
 def test_without_a_history_clear_fits_keep_retrieval_order(index):
-    from themepage.dataset.history import UserHistory
-    from themepage.programs.retrieval import clear_fits_first
-
     theme = _bank_theme("mocktail-hour")
     empty = UserHistory(user_id=0)
     gathered = gather(index, theme, empty, FIT_DEPTH * CANDIDATES_PER_THEME)
