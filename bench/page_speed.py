@@ -18,7 +18,10 @@ the median page latency and its ratio to the critical path: 3 x 300 ms for top-d
 (plan, then fill and filter per theme concurrently), 2 x 300 ms for bottoms-up
 (generate, then name per cluster concurrently). A ratio near 1 means the fan-out works
 and the page's own work is small; 13 / 3 (top-down) or 7 / 2 (bottoms-up) would mean
-the calls ran one after another.
+the calls ran one after another. The slow LM answers as the offline engine does, alike on every try, so a
+name refused for its fit is not asked for again (`themepage.lm.runtime.answers_alike`); the "bottoms-up, sampling"
+row treats it as a model that samples, whose refused names are asked again (up to `NAME_ATTEMPTS`, one round
+trip each).
 
 The offline engine answers in process, so the programs run its calls one after another on
 the page's thread (`themepage.lm.runtime.answers_in_process`); the slow LM below is not in
@@ -72,10 +75,11 @@ SLOW_USERS = 5
 
 
 class LatencyEngine:
-    """Adds a fixed latency to every call of another engine (sleep, then delegate)."""
+    """Adds a fixed latency to every call of another engine (sleep, then delegate). `deterministic` says whether the
+    programs may count on it answering a retry as it answered the try (`themepage.lm.runtime.answers_alike`)."""
 
-    def __init__(self, delegate, latency_s: float):
-        self.delegate, self.latency_s = delegate, latency_s
+    def __init__(self, delegate, latency_s: float, deterministic: bool = True):
+        self.delegate, self.latency_s, self.deterministic = delegate, latency_s, deterministic
 
     def complete(self, request):
         time.sleep(self.latency_s)
@@ -147,17 +151,17 @@ def offline_table(index: CatalogIndex, histories) -> tuple[list[str], dict[str, 
 
 def slow_table(index: CatalogIndex, histories) -> list[str]:
     base = make_lm("offline", index, cache=False)
-    lm = dspy.LM("themepage/offline", engine=LatencyEngine(base.engine, LATENCY_S), cache=False)
-    rows = [f"{'program':<11} {'pages':>5} {'median ms':>10} {'critical path':>14} {'ratio':>6} "
+    rows = [f"{'program':<22} {'pages':>5} {'median ms':>10} {'critical path':>14} {'ratio':>6} "
             f"{'LM calls':>9} {'if sequential':>14}"]
-    for name, cls in PROGRAMS.items():
-        program = cls(index)
+    for label, name, alike in (*((n, n, True) for n in PROGRAMS), ("bottoms-up, sampling", "bottoms-up", False)):
+        lm = dspy.LM("themepage/offline", engine=LatencyEngine(base.engine, LATENCY_S, alike), cache=False)
+        program = PROGRAMS[name](index)
         make_pages(program, histories[:1], make_lm("offline", index, cache=False))  # warm-up, no latency
         timed = make_pages(program, histories[:SLOW_USERS], lm)
         median = statistics.median(t for t, _ in timed)
         critical = CRITICAL_PATH[name] * LATENCY_S * 1000
         calls = statistics.mean(page.stats.lm_calls for _, page in timed)
-        rows.append(f"{name:<11} {len(timed):>5} {median:>10.0f} {critical:>11.0f} ms {median / critical:>6.2f} "
+        rows.append(f"{label:<22} {len(timed):>5} {median:>10.0f} {critical:>11.0f} ms {median / critical:>6.2f} "
                     f"{calls:>9.1f} {calls * LATENCY_S * 1000:>11.0f} ms")
     return rows
 

@@ -50,3 +50,23 @@ def test_an_lm_failure_caps_the_tries_at_attempts():
     assert result is None and cause and len(calls) == ATTEMPTS
     calls, call = _scripted(["bad", unparsable, "bad", "good"])  # refused, then broken: no third try
     assert attempt(call, _refuse_unless_good, refused_attempts=MORE)[0] is None and len(calls) == ATTEMPTS
+
+
+class _AlikeEngine:
+    """An engine that says it answers a prompt alike on every try (never called here: the calls are scripted)."""
+
+    deterministic = True
+
+    def complete(self, request):
+        raise AssertionError("the calls are scripted")
+
+
+def test_an_lm_that_answers_alike_is_not_asked_again_after_a_refusal():
+    import dspy
+
+    calls, call = _scripted(["bad", "bad", "good"])
+    with dspy.context(lm=dspy.LM("themepage/offline", engine=_AlikeEngine(), cache=False)):
+        assert attempt(call, _refuse_unless_good, refused_attempts=MORE) == (None, "refused")
+    assert len(calls) == 1
+    calls, call = _scripted(["bad", "good"])
+    assert attempt(call, _refuse_unless_good, refused_attempts=MORE) == ("good", None) and len(calls) == 2

@@ -5,8 +5,10 @@ very same request, so without care the cache answers the retry with the answer t
 and re-serves it on every later run, even against a healthy server. Here:
 
 - each attempt of a step runs under a copy of the LM whose `rollout_id` (part of DSPy's cache key,
-  stripped before the request is sent) is derived from the api_base and the attempt number: a retry
-  is a new request, and answers from one server are never served for another;
+  stripped before the request is sent) is derived from the api_base, the attempt number and what else the
+  engine answers from (its `cache_salt`: the offline engine's theme library): a retry is a new request,
+  answers from one server are never served for another, nor the offline engine's answers from before its
+  library changed;
 - every LM call of an attempt is recorded (a DSPy callback); when the attempt fails (LM error, parse
   error, guard), its entries are removed from the memory and disk cache, and so is any single answer
   the adapter could not parse even when its JSON fallback then succeeded.
@@ -32,11 +34,12 @@ def attempt_number(lm: Any) -> int:
     return getattr(lm, _ATTEMPT, 0)
 
 
-def rollout_id(api_base: str | None, attempt: int) -> int | None:
-    """A stable id for (server, attempt); None for the first attempt at the provider's default address."""
-    if not api_base and attempt == 0:
+def rollout_id(api_base: str | None, attempt: int, salt: str = "") -> int | None:
+    """A stable id for (server, attempt, salt); None for the first attempt at the provider's default address with no
+    salt. `salt` is what else an engine answers from (`cache_salt`: the offline engine's theme library)."""
+    if not api_base and attempt == 0 and not salt:
         return None
-    digest = hashlib.sha256(f"{api_base or ''}#{attempt}".encode()).digest()
+    digest = hashlib.sha256((f"{api_base or ''}#{attempt}" + (f"#{salt}" if salt else "")).encode()).digest()
     return int.from_bytes(digest[:6], "big")
 
 
@@ -45,13 +48,15 @@ def attempt_lm(lm: Any, attempt: int) -> Any:
     A retry's LM carries its attempt number (`attempt_number`), so an adapter may sample it otherwise."""
     if not isinstance(lm, dspy.BaseLM):
         return lm
-    rollout = rollout_id(lm.kwargs.get("api_base"), attempt)
+    salt = str(getattr(getattr(lm, "engine", None), "cache_salt", ""))
+    rollout = rollout_id(lm.kwargs.get("api_base"), attempt, salt)
     if rollout is None or lm.kwargs.get("rollout_id") is not None:
         return lm
     with _LOCK:
         variants = lm.__dict__.setdefault(_VARIANTS, {})
         if attempt not in variants:
             variant = lm.copy(rollout_id=rollout)
+            variant.history = lm.history  # every try shows in the LM's own history, as the user inspects it
             variant.__dict__.pop(_VARIANTS, None)
             variant.__dict__[_ATTEMPT] = attempt
             variants[attempt] = variant

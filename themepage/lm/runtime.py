@@ -141,7 +141,9 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
             refused_attempts: int | None = None, first_try: int = 0) -> tuple[T | None, str | None]:
     """Call up to `attempts` times until the result is valid; returns (result, None) or (None, last cause).
     With `refused_attempts`, a step whose every try so far answered and was refused by `valid` (never an LM
-    failure) may take that many tries: a guard's refusal is worth another sample, a broken server is not.
+    failure) may take that many tries: a guard's refusal is worth another sample, a broken server is not. An LM
+    that answers a prompt alike every time (`answers_alike`: the offline engine) is not asked again after a
+    refusal: it would only spend another round trip saying the same.
     `first_try` numbers the tries from there (a step asked again after a usable but short answer is a retry).
 
     `valid` returns None for a usable result, else why it is not; a usable result that is not
@@ -182,7 +184,16 @@ def attempt(call: Callable[[], T], valid: Callable[[T], str | None] = lambda _: 
                 breaker.close()
             return result, None
         log.forget_all()
+        if answers_alike():
+            break
     return None, cause
+
+
+def answers_alike() -> bool:
+    """Whether the configured LM's engine answers a prompt alike on every try (its engine says `deterministic`, as the
+    offline engine does): a retry of a refused answer is then the same answer again."""
+    engine = getattr(dspy.settings.lm, "engine", None)
+    return bool(getattr(engine, "deterministic", False))
 
 
 def answers_in_process() -> bool:

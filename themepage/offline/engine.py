@@ -10,8 +10,10 @@ package docstring): it never invents products, only ranks the catalog's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 
 from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
@@ -21,7 +23,25 @@ from themepage.offline.known import MissingInput, UnknownSignature, recognise
 from themepage.offline.prompt import REASONING, Prompt, parse_prompt
 
 MODEL = "themepage/offline"
-__all__ = ["MODEL", "MissingInput", "OfflineEngine", "UnknownSignature", "estimate_tokens", "format_answer"]
+__all__ = ["MODEL", "MissingInput", "OfflineEngine", "UnknownSignature", "estimate_tokens", "format_answer",
+           "knowledge_digest"]
+
+
+@lru_cache(maxsize=1)
+def knowledge_digest() -> str:
+    """A digest of what the engine answers from besides the prompt: the theme library (its bank and code) and the
+    engine's own code. DSPy's response cache keys on the request alone, so an answer cached before the library
+    changed would be served after it; a retry's cache key folds this in (`themepage.lm.response_cache.attempt_lm`)."""
+    return digest_of(Path(__file__).resolve().parent.parent)
+
+
+def digest_of(package: Path) -> str:
+    """`knowledge_digest` of the package at `package` (the folder holding `offline/` and `library/`)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, pattern in (("offline", "*.py"), ("library", "*.py"), ("library", "*.toml")):
+        for path in sorted((package / folder).glob(pattern)):
+            digest.update(f"\0{folder}/{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def estimate_tokens(text: str) -> int:
@@ -46,6 +66,15 @@ class OfflineEngine:
     answers_in_process = True
     """It computes each answer on the caller's thread and never waits on I/O, so the programs need no threads for it
     (`themepage.lm.runtime.answers_in_process`)."""
+
+    deterministic = True
+    """It answers a prompt alike on every try, retries included (`themepage.lm.runtime.answers_alike`): a refused
+    answer is not asked for again."""
+
+    @property
+    def cache_salt(self) -> str:
+        """What DSPy's cache key must also hold for this engine's answers (`knowledge_digest`)."""
+        return knowledge_digest()
 
     def __init__(self, index: CatalogIndex, data_dir: Path | None = None, cache_dir: Path | None = None):
         self.index = index
