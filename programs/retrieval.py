@@ -7,8 +7,11 @@ import numpy as np
 from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
+from themepage.index.lexical import name_tokens
+from themepage.library.theme_bank import bank_theme_titled
 from themepage.page import Theme
 from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT
 from themepage.quality import placement_scorer
 from themepage.wording.prompt_text import COLUMN, inline
 
@@ -30,26 +33,81 @@ def _round_robin(lists: list[list[int]]) -> list[int]:
 
 def retrieve_for_theme(index: CatalogIndex, theme: Theme, history: UserHistory, n: int) -> list[int]:
     """Up to n candidates. A theme from history: its shopper's products first (`gather`). Any other theme:
-    FIT_DEPTH * n gathered, those that clearly fit its title first (`clear_fits_first`), so that a row about
-    mushrooms is filled with mushrooms rather than the raspberries that sell best in its aisles."""
+    FIT_DEPTH * n gathered, what its queries find that fits its title first (`clear_fits_first`), so that a row
+    about mushrooms is filled with mushrooms rather than the raspberries that sell best in its aisles."""
     if theme.from_history:
         return gather(index, theme, history, n)
-    return clear_fits_first(index, theme.title, gather(index, theme, history, FIT_DEPTH * n), history)[:n]
+    pool = gather(index, theme, history, FIT_DEPTH * n)
+    return clear_fits_first(index, theme.title, pool, history, found=query_hits(index, theme, FIT_DEPTH * n))[:n]
 
 
-def clear_fits_first(index: CatalogIndex, title: str, pool: list[int], history: UserHistory | None = None) -> list[int]:
+def query_hits(index: CatalogIndex, theme: Theme, n: int) -> set[int]:
+    """What the theme's queries find in its aisles by name, each query's best n: BM25 also reads a product's aisle
+    and department, so "pancake" reaches the oats of the "hot cereal pancake mixes" aisle, but only a product whose
+    own name holds a query's word is found (`gather` runs the same searches)."""
+    aisles = sorted(index.aisle_ids(theme.aisles)) or None
+    name = index.catalog.name
+    found: set[int] = set()
+    for query in theme.queries:
+        words = name_tokens(query)
+        found.update(p for p in index.search(query, k=n, aisles=aisles) if words & name_tokens(name(p)))
+    return found
+
+
+LIBRARY_STRANGERS = 1
+"""Products a library theme's row may hold that its queries did not find: the library's queries name the items
+its row holds (`themepage/library/theme_bank.toml`), and the aisles' best sellers the fit model rates clear fits
+are often what the title does not name (oats beside the pancake mixes); the labels' rubric publishes a row with
+one product that does not belong, not two."""
+
+
+def row_bound(index: CatalogIndex, theme: Theme, n: int) -> tuple[frozenset[int] | None, int]:
+    """What a library theme's row may hold (`RowDraft.found`, `RowDraft.strangers`): what its queries find by name
+    among the FIT_DEPTH * n each that retrieval reads (`query_hits`), and LIBRARY_STRANGERS others. (None, 0), no
+    bound, for any other theme: a model's two or three queries name examples of what its row is about ("potato
+    chips" for "Salty Snacks"), not every item, and its row would be a few near-duplicates; retrieval still puts
+    what they find first (`clear_fits_first`)."""
+    if theme.from_history or not theme.queries or not from_library(theme):
+        return None, 0
+    return frozenset(query_hits(index, theme, FIT_DEPTH * n)), LIBRARY_STRANGERS
+
+
+def from_library(theme: Theme) -> bool:
+    """Whether the theme is a library theme as the library wrote it (its title, and queries the library's)."""
+    known = bank_theme_titled(theme.title)
+    return known is not None and set(theme.queries) <= set(known.queries)
+
+
+def clear_fits_first(index: CatalogIndex, title: str, pool: list[int], history: UserHistory | None = None,
+                     found: set[int] | None = None) -> list[int]:
     """`pool` with the products that clearly fit `title` (CLEAR_FIT) first; the rest keep their places after them.
 
     The clear fits are all products the title promises, so among them the shopper's taste decides: nearest their
     taste profile first (`by_taste`), as the discovery objective asks of new products. Without a history they keep
-    retrieval's order (BM25 ranks how well a name matches the query, not whom it suits)."""
+    retrieval's order (BM25 ranks how well a name matches the query, not whom it suits).
+
+    With `found` (what the theme's queries find), the fit model's verdict is weighed by where a product came
+    from: a product a query found that fits the title (MIN_TITLE_FIT) comes before an aisle-mate the model rates
+    a clear fit. An aisle holds more than a title names (oats beside pancake mixes, colas beside energy drinks),
+    and on the labels a query's find that fits was far more often a product a labeler would place than an
+    aisle's best seller the model rated clear (docs/results.md, session 15)."""
     if not pool:
         return pool
     fits = EvidenceCache(placement_scorer(index)).fits(title, pool)
-    clear = [p for p, fit in zip(pool, fits, strict=True) if fit >= CLEAR_FIT]
+    tiers: list[list[int]] = [[], [], [], []]
+    for p, fit in zip(pool, fits, strict=True):
+        tiers[_tier(fit, None if found is None else p in found)].append(p)
     if history is not None and not history.is_empty():
-        clear = by_taste(index, clear, history)
-    return clear + [p for p, fit in zip(pool, fits, strict=True) if fit < CLEAR_FIT]
+        tiers[:3] = [by_taste(index, tier, history) for tier in tiers[:3]]
+    return [p for tier in tiers for p in tier]
+
+
+def _tier(fit: float, found: bool | None) -> int:
+    """0: found and a clear fit; 1: found and fitting; 2: a clear fit not found; 3: the rest (pool order).
+    With nothing to weigh by (`found` None) a clear fit is tier 0 and every other product tier 3."""
+    if fit >= CLEAR_FIT:
+        return 2 if found is False else 0
+    return 1 if found and fit >= MIN_TITLE_FIT else 3
 
 
 def by_taste(index: CatalogIndex, product_ids: list[int], history: UserHistory) -> list[int]:

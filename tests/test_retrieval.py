@@ -8,8 +8,18 @@ from themepage.constants import CANDIDATES_PER_THEME, CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.library.theme_bank import load_theme_bank
 from themepage.page import Theme
-from themepage.programs.retrieval import FIT_DEPTH, clear_fits_first, gather, retrieve_for_theme
+from themepage.programs import retrieval
+from themepage.programs.retrieval import (
+    FIT_DEPTH,
+    LIBRARY_STRANGERS,
+    clear_fits_first,
+    gather,
+    query_hits,
+    retrieve_for_theme,
+    row_bound,
+)
 from themepage.programs.rules.duplicates import EvidenceCache
+from themepage.programs.rules.row_lengths import MIN_TITLE_FIT
 from themepage.quality import placement_scorer
 
 
@@ -37,13 +47,16 @@ def test_clear_fits_fill_the_prompt_when_the_catalog_has_them(index):
 
 
 def test_clear_fits_come_first_and_the_rest_keep_their_order(index):
+    """Found clear fits lead; a product neither found and fitting nor a clear fit keeps retrieval's order after."""
     history = index.histories.get(index.histories.user_ids[0])
     theme = _bank_theme("mocktail-hour")
+    found = query_hits(index, theme, FIT_DEPTH * CANDIDATES_PER_THEME)
     pool = retrieve_for_theme(index, theme, history, CANDIDATES_PER_THEME)
-    clear = [f >= CLEAR_FIT for f in _fits(index, theme.title, pool)]
-    assert clear == sorted(clear, reverse=True)
+    fits = _fits(index, theme.title, pool)
+    lead = [f >= CLEAR_FIT and p in found for p, f in zip(pool, fits, strict=True)]
+    assert any(lead) and lead == sorted(lead, reverse=True)
     gathered = gather(index, theme, history, FIT_DEPTH * CANDIDATES_PER_THEME)
-    rest = [p for p, c in zip(pool, clear, strict=True) if not c]
+    rest = [p for p, f in zip(pool, fits, strict=True) if f < CLEAR_FIT and not (p in found and f >= MIN_TITLE_FIT)]
     assert rest == [p for p in gathered if p in set(rest)]
 
 
@@ -103,14 +116,16 @@ def _taste(index, history, pool: list[int]) -> list[float]:
 
 
 def test_clear_fits_come_nearest_the_shoppers_taste_first(index):
-    """Among the products a title clearly promises, the shopper's taste decides the order (the discovery
-    objective asks new products to suit their tastes); two shoppers see the same clear fits in different orders."""
+    """Among the products a title clearly promises and its queries find, the shopper's taste decides the order (the
+    discovery objective asks new products to suit their tastes); two shoppers see them in different orders."""
     theme = _bank_theme("avocado-everything")
+    found = query_hits(index, theme, FIT_DEPTH * CANDIDATES_PER_THEME)
+    assert found
     orders = []
     for user in index.histories.user_ids[:2]:
         history = index.histories.get(user)
         pool = retrieve_for_theme(index, theme, history, CANDIDATES_PER_THEME)
-        clear = [p for p, f in zip(pool, _fits(index, theme.title, pool), strict=True) if f >= CLEAR_FIT]
+        clear = [p for p, f in zip(pool, _fits(index, theme.title, pool), strict=True) if f >= CLEAR_FIT and p in found]
         assert len(clear) >= 5
         taste = _taste(index, history, clear)
         assert taste == sorted(taste, reverse=True)
@@ -125,3 +140,67 @@ def test_without_a_history_clear_fits_keep_retrieval_order(index):
     ranked = clear_fits_first(index, theme.title, gathered, empty)
     clear = set(p for p, f in zip(gathered, _fits(index, theme.title, gathered), strict=True) if f >= CLEAR_FIT)
     assert ranked[:len(clear)] == [p for p in gathered if p in clear]
+
+
+class _Fits:
+    """A stand-in for the fit model: fixed fits per product (hand-set), whatever the title."""
+
+    def __init__(self, fits: dict[int, float]):
+        self.table = fits
+
+    def __call__(self, scorer):
+        return self
+
+    def fits(self, title: str, ids: list[int]) -> list[float]:
+        return [self.table[p] for p in ids]
+
+
+def test_what_the_queries_find_and_fits_comes_before_aisle_mates_rated_clear(index, monkeypatch):
+    """Tiers, by hand: found and clear (3), found and fitting (2), clear but not found (1, 5), the rest in pool
+    order (4 found but a misfit, 6). Without `found` the clear fits lead and the rest keep pool order."""
+    fits = {1: 0.90, 2: 0.70, 3: 0.95, 4: 0.30, 5: 0.85, 6: 0.60}
+    monkeypatch.setattr(retrieval, "EvidenceCache", _Fits(fits))
+    pool = [1, 2, 3, 4, 5, 6]
+    assert clear_fits_first(index, "Any Title", pool, found={2, 3, 4}) == [3, 2, 1, 5, 4, 6]
+    assert clear_fits_first(index, "Any Title", pool) == [1, 3, 5, 2, 4, 6]
+
+
+def test_a_theme_from_history_or_without_queries_has_no_bound(index):
+    theme = _bank_theme("avocado-everything")
+    assert row_bound(index, theme.model_copy(update={"from_history": True}), CANDIDATES_PER_THEME) == (None, 0)
+    assert row_bound(index, theme.model_copy(update={"queries": []}), CANDIDATES_PER_THEME) == (None, 0)
+
+
+def test_only_a_library_theme_as_the_library_wrote_it_is_bound(index):
+    """The library's queries name its row's items: its row holds what they find by name and one stranger. A model's
+    few queries name examples (its own title, or the library's title with other queries): no bound."""
+    theme = _bank_theme("avocado-everything")
+    found, strangers = row_bound(index, theme, CANDIDATES_PER_THEME)
+    hits = {p for q in theme.queries for p in index.search(q, k=FIT_DEPTH * CANDIDATES_PER_THEME, aisles=theme.aisles)}
+    assert found and found <= hits and strangers == LIBRARY_STRANGERS
+    assert row_bound(index, theme.model_copy(update={"queries": theme.queries[:2]}), CANDIDATES_PER_THEME)[0]
+    written = theme.model_copy(update={"title": "Avocado Toast Morning"})
+    assert row_bound(index, written, CANDIDATES_PER_THEME) == (None, 0)
+    other_queries = theme.model_copy(update={"queries": ["guacamole", "zzzqx"]})
+    assert row_bound(index, other_queries, CANDIDATES_PER_THEME) == (None, 0)
+
+
+def test_a_query_matching_only_the_aisles_name_finds_nothing(index):
+    """BM25 reads a product's aisle too: "pancake" reaches every product of the "hot cereal pancake mixes" aisle. Only
+    a product whose own name says "pancake" is found; the aisle's oats are not."""
+    theme = Theme(title="Pancake Sunday", queries=["pancake"], aisles=["hot cereal pancake mixes"])
+    oats = next(p for p in index.catalog.product_ids if index.catalog.name(p) == "Organic Old Fashioned Rolled Oats")
+    n = 200
+    assert oats in index.search("pancake", k=FIT_DEPTH * n, aisles=theme.aisles)
+    found = query_hits(index, theme, FIT_DEPTH * n)
+    assert found and oats not in found
+    assert all("pancake" in index.catalog.name(p).lower() for p in found)
+
+
+def test_a_names_tokens_are_the_searchs_tokens(index):
+    """`name_tokens` (what query_hits reads of every hit) splits, drops stop words and stems as the BM25 index does."""
+    from themepage.index.lexical import name_tokens, tokenize
+
+    texts = [index.catalog.name(p) for p in index.catalog.product_ids[:3000]]
+    texts += ["The Best Pancakes & Waffles", "cocktail sauce", "Jalapeño Chips", "It's a 2-Pack!"]
+    assert all(name_tokens(t) == frozenset(tokenize([t])[0]) for t in texts)

@@ -10,6 +10,7 @@ import pytest
 
 from themepage.lm.plug import make_lm
 from themepage.objectives import load_objective, objective_names
+from themepage.programs.retrieval import LIBRARY_STRANGERS
 from themepage.programs.rules.audit import page_violations
 from themepage.programs.rules.shape import PageRules
 from themepage.programs.top_down import TopDownProgram, is_healthy
@@ -43,6 +44,43 @@ def test_no_discovery_theme_on_more_than_a_quarter_of_the_pages(pages):
                     for p in prediction.page.placements)
     users = sum(objective == "discovery" for objective, _, _ in pages)
     assert max(shown.values()) <= users / 4, shown.most_common(5)
+
+
+def test_catalog_theme_rows_hold_what_their_queries_find(index, monkeypatch):
+    """On discovery pages every row of a library theme holds at most LIBRARY_STRANGERS products its queries did not
+    find (the aisles' best sellers are not what the title names); the drafts handed to the page rules are read as
+    they pass."""
+    from themepage.programs import top_down
+
+    drafts = []
+
+    def spied(queue, *args, **kwargs):
+        return top_down_rules(_recorded(queue, drafts), *args, **kwargs)
+
+    top_down_rules = top_down.apply_page_rules
+    monkeypatch.setattr(top_down, "apply_page_rules", spied)
+    program = TopDownProgram(index, objective="discovery")
+    rows = bounded = 0
+    with dspy.context(lm=make_lm("offline", index, cache=False)):
+        for user_id in index.histories.user_ids[:8]:
+            drafts.clear()
+            page = program(user_id=user_id, history=index.histories.get(user_id)).page
+            for placement in page.placements:
+                rows += 1
+                bounds = [d.found for d in drafts if d.title == placement.title and d.found is not None]
+                assert all(d.strangers == LIBRARY_STRANGERS for d in drafts if d.found is not None)
+                if not bounds:
+                    continue
+                bounded += 1
+                outside = min(sum(p.product_id not in found for p in placement.products) for found in bounds)
+                assert outside <= LIBRARY_STRANGERS, (user_id, placement.title)
+    assert bounded >= rows / 2, (bounded, rows)
+
+
+def _recorded(queue, drafts: list):
+    for draft in queue:
+        drafts.append(draft)
+        yield draft
 
 
 def test_healthy_pages_open_with_a_healthy_theme(pages):

@@ -113,22 +113,27 @@ class _PageBuilder(RowLengths, TwinSplitting):
         return found >= wanted
 
     def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
-             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT) -> list[int]:
+             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT,
+             found: frozenset[int] | None = None, most_strangers: int = 0) -> list[int]:
         """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
         title, no near-duplicate in the row; none of `held` (products kept for a later row) nor a near-duplicate
-        of one."""
+        of one. With `found` (`RowDraft.found`), at most `most_strangers` products its theme's queries did not find."""
         size = size or self.rules.products_per_placement
         taken = self.used() | set(row) | held
+        strangers = 0 if found is None else sum(p not in found for p in row)
         for at, pid in enumerate(source):
             if len(row) >= size:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
+                continue
+            if found is not None and pid not in found and strangers >= most_strangers:
                 continue
             if not self.belongs(title, source, at, floor):
                 continue
             taken.add(pid)
             if self._fits(row, pid, held):
                 row.append(pid)
+                strangers += found is not None and pid not in found
         return row
 
     def add(self, draft: RowDraft) -> bool:
@@ -137,10 +142,11 @@ class _PageBuilder(RowLengths, TwinSplitting):
         title = readable_title(draft.title)
         source = list(dict.fromkeys([*draft.picks, *draft.pool]))
         size = self.rules.row_size(draft.size)
-        row = self.fill([], source, title, size, self.held_from(draft))
+        row = self.fill([], source, title, size, self.held_from(draft), found=draft.found,
+                        most_strangers=draft.strangers)
         if not row or self.clashes(title, row, len(self.rows)):
             return False
-        if not self.fits_half_a_row(title, source):
+        if not self.fits_half_a_row(title, source if draft.found is None else [p for p in source if p in draft.found]):
             return False
         self.rows.append(row)
         self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title, row)])
@@ -182,7 +188,7 @@ class _PageBuilder(RowLengths, TwinSplitting):
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
         self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
-                  self.held_from(self.kept[r]), floor)
+                  self.held_from(self.kept[r]), floor, self.kept[r].found, self.kept[r].strangers)
 
     def reserve_for(self, r: int) -> list[int]:
         """The page reserve a row may top up from: all of it for a catch-all row, only its own aisles' products for a

@@ -29,6 +29,11 @@ Claim = Literal["organic", "gluten free", "vegan", "dairy free", "whole grain"]
 """What a title can promise of every product under it; a product's name must say it too."""
 
 
+MAX_QUERIES = 10
+"""A theme's row holds only what its queries find (`programs.retrieval.found_by_queries`): enough queries to name
+a row's worth of different items, each a word product names use."""
+
+
 class BankTheme(BaseModel):
     """One curated theme: a shopper-facing title plus how to fill it from the catalog.
 
@@ -68,8 +73,8 @@ class BankTheme(BaseModel):
     @field_validator("queries")
     @classmethod
     def _queries(cls, value: list[str]) -> list[str]:
-        if not 2 <= len(value) <= 6:
-            raise ValueError(f"needs 2-6 queries, got {len(value)}")
+        if not 2 <= len(value) <= MAX_QUERIES:
+            raise ValueError(f"needs 2-{MAX_QUERIES} queries, got {len(value)}")
         if any(not q.strip() for q in value):
             raise ValueError("queries must be non-empty strings")
         return [q.strip() for q in value]
@@ -119,3 +124,13 @@ def load_theme_bank(path: Path | None = None) -> tuple[BankTheme, ...]:
     so tests and tools can point at their own files.
     """
     return _load_default() if path is None else _parse(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _by_title() -> dict[str, BankTheme]:
+    return {theme.title.casefold(): theme for theme in _load_default()}
+
+
+def bank_theme_titled(title: str) -> BankTheme | None:
+    """The default bank's theme of this title (any case), or None."""
+    return _by_title().get(title.strip().casefold())

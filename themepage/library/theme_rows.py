@@ -11,6 +11,7 @@ from __future__ import annotations
 from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.index import CatalogIndex
 from themepage.index.derived import derived
+from themepage.index.lexical import name_tokens
 from themepage.library.theme_bank import BankTheme, load_theme_bank
 
 HITS_PER_QUERY = 40
@@ -34,10 +35,13 @@ def _all_theme_rows(index: CatalogIndex) -> dict[str, list[int]]:
 
 
 def theme_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
-    """Up to PRODUCTS_PER_PLACEMENT products the theme's queries find in its aisles, taken in turn from each
-    query's hits (best first) so every query has its say, each product once."""
+    """Up to PRODUCTS_PER_PLACEMENT products the theme's queries find by name in its aisles (as a row may hold:
+    `programs.retrieval.query_hits`), taken in turn from each query's hits (best first) so every query has its
+    say, each product once."""
     aisles = index.aisle_ids(theme.aisles) or None
-    hits = [index.search(q, k=HITS_PER_QUERY, aisles=aisles) for q in theme.queries]
+    name = index.catalog.name
+    hits = [[p for p in index.search(q, k=HITS_PER_QUERY, aisles=aisles) if words & name_tokens(name(p))]
+            for q in theme.queries for words in [name_tokens(q)]]
     row: list[int] = []
     for rank in range(HITS_PER_QUERY):
         for found in hits:
