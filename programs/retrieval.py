@@ -54,22 +54,18 @@ def query_hits(index: CatalogIndex, theme: Theme, n: int) -> set[int]:
     return found
 
 
-LIBRARY_STRANGERS = 1
-"""Products a library theme's row may hold that its queries did not find: the library's queries name the items
-its row holds (`themepage/library/theme_bank.toml`), and the aisles' best sellers the fit model rates clear fits
-are often what the title does not name (oats beside the pancake mixes); the labels' rubric publishes a row with
-one product that does not belong, not two."""
-
-
-def row_bound(index: CatalogIndex, theme: Theme, n: int) -> tuple[frozenset[int] | None, int]:
-    """What a library theme's row may hold (`RowDraft.found`, `RowDraft.strangers`): what its queries find by name
-    among the FIT_DEPTH * n each that retrieval reads (`query_hits`), and LIBRARY_STRANGERS others. (None, 0), no
-    bound, for any other theme: a model's two or three queries name examples of what its row is about ("potato
-    chips" for "Salty Snacks"), not every item, and its row would be a few near-duplicates; retrieval still puts
-    what they find first (`clear_fits_first`)."""
+def row_bound(index: CatalogIndex, theme: Theme, n: int) -> frozenset[int] | None:
+    """What a library theme's row may hold (`RowDraft.found`): what its queries find by name among the FIT_DEPTH * n
+    each that retrieval reads (`query_hits`), nothing else. The library's queries name the items its row holds
+    (`themepage/library/theme_bank.toml`); the aisles' best sellers the fit model rates clear fits are often what
+    the title does not name (oats beside the pancake mixes), and the one product a row once took beyond its
+    queries' finds was, on the labels, as often a near-duplicate of a find (Honey Nut beside Chocolate Cheerios) or
+    a misfit (raspberries among the tropical fruit) as not. None for any other theme: a model's two or three
+    queries name examples of what its row is about ("potato chips" for "Salty Snacks"), not every item, and its
+    row would be a few near-duplicates; retrieval still puts what they find first (`clear_fits_first`)."""
     if theme.from_history or not theme.queries or not from_library(theme):
-        return None, 0
-    return frozenset(query_hits(index, theme, FIT_DEPTH * n)), LIBRARY_STRANGERS
+        return None
+    return frozenset(query_hits(index, theme, FIT_DEPTH * n))
 
 
 def from_library(theme: Theme) -> bool:

@@ -254,10 +254,10 @@ class TopDownProgram(dspy.Module):
         pool = retrieve_for_theme(self.index, theme, history, shown if theme.aisles else 3 * shown)
         prompt_pool = pool[:shown]
         wanted = min(size + SPARE_PICKS, len(prompt_pool))
-        found, strangers = row_bound(self.index, theme, shown)
+        found = row_bound(self.index, theme, shown)
         if made_by_code(theme.rationale) or is_regulars_theme(theme):
             return RowDraft(theme.title, theme.rationale, regulars_first(theme, prompt_pool[:wanted], pool, history),
-                            pool, found=found, strangers=strangers)
+                            pool, found=found)
         filled, cause = attempt(
             lambda: self.filler(theme=theme, objective_guidance=config.guidance, num_products=wanted,
                                 candidates=render_fill_candidates(prompt_pool, self.index, history)),
@@ -268,8 +268,7 @@ class TopDownProgram(dspy.Module):
         if len(picks) < config.constraints.min_products_per_placement:
             picks = top_up(picks, prompt_pool, wanted)
         picks = self._filtered(theme, picks, config.constraints.min_products_per_placement, record)
-        return RowDraft(theme.title, theme.rationale, regulars_first(theme, picks, pool, history), pool, found=found,
-                        strangers=strangers)
+        return RowDraft(theme.title, theme.rationale, regulars_first(theme, picks, pool, history), pool, found=found)
 
     def _filtered(self, theme: Theme, picks: list[int], fewest: int, record: RunRecord) -> list[int]:
         """The filter's kept ids, or the filler's picks when it keeps fewer than `fewest` or fails.

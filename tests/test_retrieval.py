@@ -11,7 +11,6 @@ from themepage.page import Theme
 from themepage.programs import retrieval
 from themepage.programs.retrieval import (
     FIT_DEPTH,
-    LIBRARY_STRANGERS,
     clear_fits_first,
     gather,
     query_hits,
@@ -167,22 +166,20 @@ def test_what_the_queries_find_and_fits_comes_before_aisle_mates_rated_clear(ind
 
 def test_a_theme_from_history_or_without_queries_has_no_bound(index):
     theme = _bank_theme("avocado-everything")
-    assert row_bound(index, theme.model_copy(update={"from_history": True}), CANDIDATES_PER_THEME) == (None, 0)
-    assert row_bound(index, theme.model_copy(update={"queries": []}), CANDIDATES_PER_THEME) == (None, 0)
+    assert row_bound(index, theme.model_copy(update={"from_history": True}), CANDIDATES_PER_THEME) is None
+    assert row_bound(index, theme.model_copy(update={"queries": []}), CANDIDATES_PER_THEME) is None
 
 
 def test_only_a_library_theme_as_the_library_wrote_it_is_bound(index):
-    """The library's queries name its row's items: its row holds what they find by name and one stranger. A model's
-    few queries name examples (its own title, or the library's title with other queries): no bound."""
+    """The library's queries name its row's items: its row holds what they find by name. A model's few queries
+    name examples (its own title, or the library's title with other queries): no bound."""
     theme = _bank_theme("avocado-everything")
-    found, strangers = row_bound(index, theme, CANDIDATES_PER_THEME)
+    found = row_bound(index, theme, CANDIDATES_PER_THEME)
     hits = {p for q in theme.queries for p in index.search(q, k=FIT_DEPTH * CANDIDATES_PER_THEME, aisles=theme.aisles)}
-    assert found and found <= hits and strangers == LIBRARY_STRANGERS
-    assert row_bound(index, theme.model_copy(update={"queries": theme.queries[:2]}), CANDIDATES_PER_THEME)[0]
-    written = theme.model_copy(update={"title": "Avocado Toast Morning"})
-    assert row_bound(index, written, CANDIDATES_PER_THEME) == (None, 0)
-    other_queries = theme.model_copy(update={"queries": ["guacamole", "zzzqx"]})
-    assert row_bound(index, other_queries, CANDIDATES_PER_THEME) == (None, 0)
+    assert found and found <= hits
+    assert row_bound(index, theme.model_copy(update={"queries": theme.queries[:2]}), CANDIDATES_PER_THEME)
+    assert row_bound(index, theme.model_copy(update={"title": "Avocado Toast Morning"}), CANDIDATES_PER_THEME) is None
+    assert row_bound(index, theme.model_copy(update={"queries": ["guacamole", "zzzqx"]}), CANDIDATES_PER_THEME) is None
 
 
 def test_a_query_matching_only_the_aisles_name_finds_nothing(index):

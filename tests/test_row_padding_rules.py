@@ -44,32 +44,30 @@ def test_a_themed_row_tops_up_within_its_own_aisles_only(index):
     assert {index.catalog.aisle_id(p) for p in shown} <= {index.catalog.aisle_id(p) for p in fresheners}
 
 
-def test_a_catalog_themes_row_holds_little_its_queries_did_not_find(index):
-    """A "Fresh Vegetables" draft of twelve vegetables whose queries found five: its row holds those five and as many
-    others as the draft allows (one), however well the rest fit; the same draft without the bound fills the row
-    from all twelve."""
+def test_a_library_themes_row_holds_only_what_its_queries_found(index):
+    """A "Fresh Vegetables" draft of twelve vegetables whose queries found five: its row holds those five, however
+    well the rest fit; the same draft without the bound fills the row from all twelve."""
     vegetables = _aisle_products(index, "fresh vegetables", 12)
     found = frozenset(_named(index, "Organic Zucchini", "Organic Cucumber", "Asparagus", "Organic Tomato Cluster",
                              "Michigan Organic Kale"))
     assert found <= set(vegetables)
     rules, history = PageRules(1, 8, fewest_products=4), _history(vegetables[:1])
     free = apply_page_rules([RowDraft("Fresh Vegetables", "Vegetables.", vegetables, [])], rules, index, history)
-    bound = apply_page_rules([RowDraft("Fresh Vegetables", "Vegetables.", vegetables, [], found=found, strangers=1)],
-                             rules, index, history)
+    bound = apply_page_rules([RowDraft("Fresh Vegetables", "Vegetables.", vegetables, [], found=found)], rules,
+                             index, history, reserve=vegetables)
     assert [p.title for p in free] == [p.title for p in bound] == ["Fresh Veg"]  # the title as the rules word it
     free_ids = [p.product_id for p in free[0].products]
-    bound_ids = [p.product_id for p in bound[0].products]
-    assert len(free_ids) == 8 and sum(p not in found for p in free_ids) > 1
-    assert found <= set(bound_ids) and sum(p not in found for p in bound_ids) == 1
+    assert len(free_ids) == 8 and not set(free_ids) <= found
+    assert sorted(p.product_id for p in bound[0].products) == sorted(found)
 
 
-def test_a_catalog_theme_whose_queries_found_too_little_gives_way(index):
+def test_a_library_theme_whose_queries_found_too_little_gives_way(index):
     """Found clear fits short of half a row: the bounded draft gives way (here to a row of the shopper's aisles),
     where unbounded it would have been padded with the aisle's best sellers."""
     vegetables = _aisle_products(index, "fresh vegetables", 12)
     found = frozenset(_named(index, "Asparagus", "Michigan Organic Kale"))
     rules, history = PageRules(1, 8, fewest_products=4), _history(vegetables[:1])
-    bound = apply_page_rules([RowDraft("Fresh Vegetables", "Vegetables.", vegetables, [], found=found, strangers=1)],
+    bound = apply_page_rules([RowDraft("Fresh Vegetables", "Vegetables.", vegetables, [], found=found)],
                              rules, index, history)
     assert [p.title for p in bound] != ["Fresh Veg"]
 

@@ -10,7 +10,6 @@ import pytest
 
 from themepage.lm.plug import make_lm
 from themepage.objectives import load_objective, objective_names
-from themepage.programs.retrieval import LIBRARY_STRANGERS
 from themepage.programs.rules.audit import page_violations
 from themepage.programs.rules.shape import PageRules
 from themepage.programs.top_down import TopDownProgram, is_healthy
@@ -47,9 +46,8 @@ def test_no_discovery_theme_on_more_than_a_quarter_of_the_pages(pages):
 
 
 def test_catalog_theme_rows_hold_what_their_queries_find(index, monkeypatch):
-    """On discovery pages every row of a library theme holds at most LIBRARY_STRANGERS products its queries did not
-    find (the aisles' best sellers are not what the title names); the drafts handed to the page rules are read as
-    they pass."""
+    """On discovery pages every row of a library theme holds only what its queries found (the aisles' best sellers
+    are not what the title names); the drafts handed to the page rules are read as they pass."""
     from themepage.programs import top_down
 
     drafts = []
@@ -68,12 +66,11 @@ def test_catalog_theme_rows_hold_what_their_queries_find(index, monkeypatch):
             for placement in page.placements:
                 rows += 1
                 bounds = [d.found for d in drafts if d.title == placement.title and d.found is not None]
-                assert all(d.strangers == LIBRARY_STRANGERS for d in drafts if d.found is not None)
                 if not bounds:
                     continue
                 bounded += 1
                 outside = min(sum(p.product_id not in found for p in placement.products) for found in bounds)
-                assert outside <= LIBRARY_STRANGERS, (user_id, placement.title)
+                assert outside == 0, (user_id, placement.title)
     assert bounded >= rows / 2, (bounded, rows)
 
 

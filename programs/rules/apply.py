@@ -13,7 +13,8 @@ ranked pool to replace them from) and get back placements that keep every rule o
   fallback row of the shopper's own aisles;
 - every row exactly `products_per_placement` products, or the length its draft asks for (`RowDraft.size`, within
   the objective's fewest and most: `PageRules.row_size`); a themed row short of candidates tops up only with
-  products of its own aisles, a row still shorter than the fewest gives way to the next draft, and the slots
+  products of its own aisles, a library theme's row only with what its queries found (`RowDraft.found`), a row
+  still shorter than the fewest gives way to the next draft, and the slots
   short rows leave go to rows with more fits (`programs/rules/row_lengths.py`);
 - readable titles of at most six words (no raw aisle names) and rationales that read as sentences.
 """
@@ -113,43 +114,37 @@ class _PageBuilder(RowLengths, TwinSplitting):
         return found >= wanted
 
     def fill(self, row: list[int], source: list[int], title: str, size: int | None = None,
-             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT,
-             found: frozenset[int] | None = None, most_strangers: int = 0) -> list[int]:
+             held: frozenset[int] = frozenset(), floor: float = MIN_TITLE_FIT) -> list[int]:
         """`row` grown to `size` (the usual row size) from `source` in order: permitted, unused, fitting the
         title, no near-duplicate in the row; none of `held` (products kept for a later row) nor a near-duplicate
-        of one. With `found` (`RowDraft.found`), at most `most_strangers` products its theme's queries did not find."""
+        of one."""
         size = size or self.rules.products_per_placement
         taken = self.used() | set(row) | held
-        strangers = 0 if found is None else sum(p not in found for p in row)
         for at, pid in enumerate(source):
             if len(row) >= size:
                 break
             if pid in taken or pid not in self.index.catalog or not self.allowed(pid):
-                continue
-            if found is not None and pid not in found and strangers >= most_strangers:
                 continue
             if not self.belongs(title, source, at, floor):
                 continue
             taken.add(pid)
             if self._fits(row, pid, held):
                 row.append(pid)
-                strangers += found is not None and pid not in found
         return row
 
     def add(self, draft: RowDraft) -> bool:
         """Fill the draft's row; keep it when it has products, at least half a row of its candidates fit its title,
         and no kept row has its intent."""
         title = readable_title(draft.title)
-        source = list(dict.fromkeys([*draft.picks, *draft.pool]))
+        source = bounded(draft, dict.fromkeys([*draft.picks, *draft.pool]))
         size = self.rules.row_size(draft.size)
-        row = self.fill([], source, title, size, self.held_from(draft), found=draft.found,
-                        most_strangers=draft.strangers)
+        row = self.fill([], source, title, size, self.held_from(draft))
         if not row or self.clashes(title, row, len(self.rows)):
             return False
-        if not self.fits_half_a_row(title, source if draft.found is None else [p for p in source if p in draft.found]):
+        if not self.fits_half_a_row(title, source):
             return False
         self.rows.append(row)
-        self.sources.append([*source, *self.aisle_extension(row), *self.title_matches(title, row)])
+        self.sources.append(bounded(draft, [*source, *self.aisle_extension(row), *self.title_matches(title, row)]))
         self.titles.append(title)
         self.sizes.append(size)
         self.kept.append(draft)
@@ -188,7 +183,7 @@ class _PageBuilder(RowLengths, TwinSplitting):
     def refill(self, r: int, floor: float = MIN_TITLE_FIT) -> None:
         """Row `r` grown to its length from its sources, then the page reserve (leaving what is held for others)."""
         self.fill(self.rows[r], [*self.sources[r], *self.reserve_for(r)], self.titles[r], self.sizes[r],
-                  self.held_from(self.kept[r]), floor, self.kept[r].found, self.kept[r].strangers)
+                  self.held_from(self.kept[r]), floor)
 
     def reserve_for(self, r: int) -> list[int]:
         """The page reserve a row may top up from: all of it for a catch-all row, only its own aisles' products for a
@@ -202,7 +197,7 @@ class _PageBuilder(RowLengths, TwinSplitting):
         aisles = {catalog.aisle_id(p) for p in self.rows[r]}
         if self.reserve_aisles[0] is not self.reserve:  # each refill asks: the reserve's aisles are read once
             self.reserve_aisles = (self.reserve, [(p, catalog.aisle_id(p)) for p in self.reserve if p in catalog])
-        return [p for p, aisle in self.reserve_aisles[1] if aisle in aisles]
+        return bounded(self.kept[r], (p for p, aisle in self.reserve_aisles[1] if aisle in aisles))
 
     def top_up(self) -> None:
         """Rows still short after their own pools take from the page reserve."""
@@ -239,6 +234,12 @@ class _PageBuilder(RowLengths, TwinSplitting):
         while found := self.duplicate_slots():
             for r, pid in found:
                 self.rows[r].remove(pid)
+
+
+def bounded(draft: RowDraft, products: Iterable[int]) -> list[int]:
+    """The products a row of this draft may hold, in order: all, or only what its theme's queries found
+    (`RowDraft.found`)."""
+    return list(products) if draft.found is None else [p for p in products if p in draft.found]
 
 
 def lazy(make: Callable[[], Iterable[RowDraft]]) -> Iterator[RowDraft]:

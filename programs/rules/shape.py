@@ -60,12 +60,9 @@ class RowDraft:
     """The row's length when not the page's usual (`PageRules.row_size`): a next-basket page's themed rows stop at
     the shopper's own products and its catch-all row grows by what they leave (`programs/relevance_rows.py`)."""
     found: frozenset[int] | None = None
-    """What the row's theme's queries find (`programs.retrieval.query_hits`), when the row may hold little else: a
-    catalog theme's row is not padded with the best sellers of its aisles, which hold more than its title names
+    """What the row's theme's queries find (`programs.retrieval.row_bound`), when the row may hold nothing else: a
+    library theme's row is not padded with the best sellers of its aisles, which hold more than its title names
     (oats and grits beside the pancake mixes). None: no such bound."""
-    strangers: int = 0
-    """With `found`, how many products the row may hold that its queries did not find
-    (`programs.retrieval.row_bound`)."""
 
 
 @dataclass(frozen=True)
