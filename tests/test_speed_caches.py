@@ -82,7 +82,7 @@ def test_index_memos_answer_as_fresh_reads(index):
 
 def test_reserve_for_a_themed_row_is_the_reserve_of_its_aisles_read_again_for_a_new_reserve(index):
     from themepage.programs.rules.apply import _PageBuilder
-    from themepage.programs.rules.shape import PageRules
+    from themepage.programs.rules.shape import PageRules, RowDraft
 
     history = index.histories.get(index.histories.user_ids[0])
     builder = _PageBuilder(PageRules(2, 5), index, history)
@@ -93,6 +93,7 @@ def test_reserve_for_a_themed_row_is_the_reserve_of_its_aisles_read_again_for_a_
         return [p for p in builder.reserve if p in catalog and catalog.aisle_id(p) in aisles]
 
     builder.titles, builder.rows = ["Fresh Fruit"], [history.top_products()[:2]]
+    builder.kept = [RowDraft("Fresh Fruit", "Fruit.", builder.rows[0])]  # no query bound (`RowDraft.found`)
     for reserve in ([*index.popular(60), *history.top_products()[:10]], [*history.top_products()[5:], -1]):
         builder.reserve = reserve
         assert builder.reserve_for(0) == plain(0) != []
