@@ -7,7 +7,7 @@ import numpy as np
 from themepage.constants import CLEAR_FIT
 from themepage.dataset.history import UserHistory
 from themepage.index import CatalogIndex
-from themepage.index.lexical import name_tokens
+from themepage.index.lexical import text_tokens
 from themepage.library.theme_bank import bank_theme_titled
 from themepage.page import Theme
 from themepage.programs.rules.duplicates import EvidenceCache
@@ -49,8 +49,8 @@ def query_hits(index: CatalogIndex, theme: Theme, n: int) -> set[int]:
     name = index.catalog.name
     found: set[int] = set()
     for query in theme.queries:
-        words = name_tokens(query)
-        found.update(p for p in index.search(query, k=n, aisles=aisles) if words & name_tokens(name(p)))
+        words = text_tokens(query)
+        found.update(p for p in index.search(query, k=n, aisles=aisles) if words & text_tokens(name(p)))
     return found
 
 

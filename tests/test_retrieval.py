@@ -195,9 +195,9 @@ def test_a_query_matching_only_the_aisles_name_finds_nothing(index):
 
 
 def test_a_names_tokens_are_the_searchs_tokens(index):
-    """`name_tokens` (what query_hits reads of every hit) splits, drops stop words and stems as the BM25 index does."""
-    from themepage.index.lexical import name_tokens, tokenize
+    """`text_tokens` (what query_hits reads of every hit) splits, drops stop words and stems as the BM25 index does."""
+    from themepage.index.lexical import text_tokens, tokenize
 
     texts = [index.catalog.name(p) for p in index.catalog.product_ids[:3000]]
     texts += ["The Best Pancakes & Waffles", "cocktail sauce", "Jalapeño Chips", "It's a 2-Pack!"]
-    assert all(name_tokens(t) == frozenset(tokenize([t])[0]) for t in texts)
+    assert all(text_tokens(t) == frozenset(tokenize([t])[0]) for t in texts)

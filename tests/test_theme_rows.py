@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from themepage.constants import PRODUCTS_PER_PLACEMENT
-from themepage.index.lexical import name_tokens, query_tokens
+from themepage.index.lexical import query_tokens, text_tokens
 from themepage.library.neighbourhood import _percentiles, _usual_closeness, taste_fit
 from themepage.library.theme_bank import BankTheme, load_theme_bank
 from themepage.library.theme_rows import HITS_PER_QUERY, row_share, theme_row, theme_rows
@@ -28,7 +28,7 @@ def test_a_themes_row_is_its_queries_hits_in_its_aisles_each_query_in_turn(index
     assert all(index.catalog.aisle_ids[index.catalog.row(p)] in aisles for p in row)
     name = index.catalog.name
     firsts = [next(p for p in index.search(q, k=HITS_PER_QUERY, aisles=list(aisles))
-                   if name_tokens(name(p)) & set(query_tokens(q))) for q in theme.queries]
+                   if text_tokens(name(p)) & set(query_tokens(q))) for q in theme.queries]
     assert row[:len(firsts)] == list(dict.fromkeys(firsts))[:len(row)]
     assert theme_rows(index)[theme.id] == row and row_share(theme, index) == 1.0
 

@@ -37,9 +37,9 @@ TOKEN_PATTERN = re.compile(r"(?u)\b\w\w+\b")
 
 
 @lru_cache(maxsize=1 << 16)
-def name_tokens(text: str) -> frozenset[str]:
-    """The tokens `tokenize` makes of one text (a product's name alone, or a query), memoized, at a fraction of its
-    cost per call: a query that matches only a product's aisle or department words finds the shelf, not the product
+def text_tokens(text: str) -> frozenset[str]:
+    """The tokens `tokenize` makes of one short text (a product's name alone, or a query), memoized, at a fraction of
+    its cost per call: a query that matches only a product's aisle or department words finds the shelf, not the product
     (`programs.retrieval.query_hits` reads hundreds of names a page)."""
     words = [w for w in TOKEN_PATTERN.findall(text.lower()) if w not in _stopwords()]
     return frozenset(_stemmer().stemWords(words))

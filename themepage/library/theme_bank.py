@@ -30,7 +30,7 @@ Claim = Literal["organic", "gluten free", "vegan", "dairy free", "whole grain"]
 
 
 MAX_QUERIES = 10
-"""A theme's row holds only what its queries find (`programs.retrieval.found_by_queries`): enough queries to name
+"""A library theme's row holds only what its queries find (`programs.retrieval.row_bound`): enough queries to name
 a row's worth of different items, each a word product names use."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from themepage.constants import PRODUCTS_PER_PLACEMENT
 from themepage.index import CatalogIndex
 from themepage.index.derived import derived
-from themepage.index.lexical import name_tokens
+from themepage.index.lexical import text_tokens
 from themepage.library.theme_bank import BankTheme, load_theme_bank
 
 HITS_PER_QUERY = 40
@@ -40,8 +40,8 @@ def theme_row(theme: BankTheme, index: CatalogIndex) -> list[int]:
     say, each product once."""
     aisles = index.aisle_ids(theme.aisles) or None
     name = index.catalog.name
-    hits = [[p for p in index.search(q, k=HITS_PER_QUERY, aisles=aisles) if words & name_tokens(name(p))]
-            for q in theme.queries for words in [name_tokens(q)]]
+    hits = [[p for p in index.search(q, k=HITS_PER_QUERY, aisles=aisles) if words & text_tokens(name(p))]
+            for q in theme.queries for words in [text_tokens(q)]]
     row: list[int] = []
     for rank in range(HITS_PER_QUERY):
         for found in hits:
