@@ -45,7 +45,7 @@ def test_no_discovery_theme_on_more_than_a_quarter_of_the_pages(pages):
     assert max(shown.values()) <= users / 4, shown.most_common(5)
 
 
-def test_catalog_theme_rows_hold_what_their_queries_find(index, monkeypatch):
+def test_library_theme_rows_hold_what_their_queries_find(index, monkeypatch):
     """On discovery pages every row of a library theme holds only what its queries found (the aisles' best sellers
     are not what the title names); the drafts handed to the page rules are read as they pass."""
     from themepage.programs import top_down
